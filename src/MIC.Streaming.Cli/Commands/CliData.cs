@@ -1,0 +1,141 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using MIC.Streaming.Core.Data;
+using MIC.Streaming.Core.Evaluation;
+using MIC.Streaming.Core.Import;
+using MIC.Streaming.Core.Splits;
+using MIC.Streaming.Core.Synthetic;
+using Spectre.Console;
+
+namespace MIC.Streaming.Cli.Commands;
+
+/// <summary>Shared CLI steps: load a dataset with a progress bar, split it, print and save result tables.</summary>
+internal static class CliData
+{
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+
+    public static InteractionDataset Load(DataSettings settings)
+    {
+        if (settings.Data is null)
+        {
+            var options = settings.SyntheticOptions();
+            AnsiConsole.MarkupLine($"[grey]Using built-in synthetic data: {options.Users} users, {options.Items} items, {options.Categories} categories, seed {options.Seed}.[/]");
+            var synthetic = new SyntheticDataGenerator(options).BuildDataset();
+            return settings.KCore > 0 ? KCoreFilter.Apply(synthetic, settings.KCore) : synthetic;
+        }
+
+        InteractionDataset? dataset = null;
+        ImportReport? report = null;
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask($"Importing {Path.GetFileName(settings.Data.TrimEnd('/'))}", maxValue: 1.0);
+                var progress = new Progress<double>(f => task.Value = f);
+                (dataset, report) = DatasetImporters.Load(settings.Data, settings.Format!, settings.ImportOptions(progress), settings.KCore);
+                task.Value = 1.0;
+            });
+
+        if (report!.BadLines > 0)
+        {
+            AnsiConsole.MarkupLine($"[yellow]Skipped {report.BadLines} malformed line(s); first ones:[/]");
+            foreach (var example in report.BadLineExamples)
+            {
+                AnsiConsole.WriteLine("  " + example);
+            }
+        }
+
+        if (report.Filtered > 0)
+        {
+            AnsiConsole.MarkupLine($"[grey]Filtered out {report.Filtered} line(s) by behaviour/rating.[/]");
+        }
+
+        return dataset!;
+    }
+
+    public static DatasetSplit Split(InteractionDataset dataset, ProtocolSettings settings) => settings.Protocol switch
+    {
+        "leave-last-out" => LeaveLastOutSplitter.Split(dataset, settings.MaxLen),
+        _ => ComiRecSplitter.Split(dataset, settings.Seed, settings.MaxLen),
+    };
+
+    public static void PrintStats(InteractionDataset d)
+    {
+        var lengths = Enumerable.Range(0, d.UserCount).Select(d.Sequences.Length).ToArray();
+        var table = new Table().AddColumn("statistic").AddColumn(new TableColumn("value").RightAligned());
+        table.AddRow("dataset", Markup.Escape(d.Name));
+        table.AddRow("users", d.UserCount.ToString("N0", CultureInfo.InvariantCulture));
+        table.AddRow("items", d.ItemCount.ToString("N0", CultureInfo.InvariantCulture));
+        table.AddRow("interactions", d.InteractionCount.ToString("N0", CultureInfo.InvariantCulture));
+        table.AddRow("categories", d.Categories.Count.ToString("N0", CultureInfo.InvariantCulture));
+        table.AddRow("attributes", d.Attributes.Count.ToString("N0", CultureInfo.InvariantCulture));
+        table.AddRow("behaviours", Markup.Escape(string.Join(", ", d.Behaviours.RawIds)));
+        table.AddRow("user fields", Markup.Escape(string.Join(", ", d.UserFields.Select(f => $"{f.Name} ({f.Vocabulary.Count})"))));
+        if (lengths.Length > 0)
+        {
+            table.AddRow("mean / max sequence length", $"{lengths.Average():F2} / {lengths.Max()}");
+        }
+
+        var density = d.UserCount == 0 || d.ItemCount == 0 ? 0 : (double)d.InteractionCount / d.UserCount / d.ItemCount;
+        table.AddRow("density", density.ToString("P4", CultureInfo.InvariantCulture));
+        table.AddRow("memory (arrays / with id maps)", $"{d.ArrayBytes() / 1048576.0:F1} MiB / {d.EstimatedBytes() / 1048576.0:F1} MiB");
+        AnsiConsole.Write(table);
+    }
+
+    public static Table ResultsTable(IReadOnlyList<EvaluationResult> results, IReadOnlyList<int> cutoffs)
+    {
+        var table = new Table().Title("[bold]Test results (per-user averages)[/]");
+        table.AddColumn("model");
+        foreach (var n in cutoffs)
+        {
+            table.AddColumn(new TableColumn($"R@{n}").RightAligned());
+            table.AddColumn(new TableColumn($"NDCG@{n}").RightAligned());
+            table.AddColumn(new TableColumn($"HR@{n}").RightAligned());
+        }
+
+        table.AddColumn(new TableColumn("users").RightAligned());
+        table.AddColumn(new TableColumn("time").RightAligned());
+        foreach (var r in results)
+        {
+            var row = new List<string> { Markup.Escape(r.Model) };
+            foreach (var n in cutoffs)
+            {
+                row.Add(F(r.Metrics[$"Recall@{n}"]));
+                row.Add(F(r.Metrics[$"NDCG@{n}"]));
+                row.Add(F(r.Metrics[$"HitRate@{n}"]));
+            }
+
+            row.Add(r.Users.ToString(CultureInfo.InvariantCulture));
+            row.Add($"{r.FitSeconds + r.EvalSeconds:F1}s");
+            table.AddRow(row.ToArray());
+        }
+
+        return table;
+    }
+
+    public static void Save(string dir, IReadOnlyList<EvaluationResult> results)
+    {
+        Directory.CreateDirectory(dir);
+        var json = Path.Combine(dir, "results.json");
+        File.WriteAllText(json, JsonSerializer.Serialize(results, JsonOptions));
+        var csv = new StringBuilder();
+        var metricNames = results.SelectMany(r => r.Metrics.Keys).Distinct().ToList();
+        csv.AppendLine("dataset,protocol,model,users,fit_seconds,eval_seconds," + string.Join(',', metricNames));
+        foreach (var r in results)
+        {
+            csv.Append(CultureInfo.InvariantCulture, $"{r.Dataset},{r.Protocol},{r.Model},{r.Users},{r.FitSeconds:F3},{r.EvalSeconds:F3}");
+            foreach (var m in metricNames)
+            {
+                csv.Append(',').Append(r.Metrics.TryGetValue(m, out var v) ? v.ToString("F6", CultureInfo.InvariantCulture) : string.Empty);
+            }
+
+            csv.AppendLine();
+        }
+
+        File.WriteAllText(Path.Combine(dir, "results.csv"), csv.ToString());
+        AnsiConsole.MarkupLine($"[grey]Wrote {Markup.Escape(json)} and results.csv[/]");
+    }
+
+    private static string F(double v) => v.ToString("F4", CultureInfo.InvariantCulture);
+}

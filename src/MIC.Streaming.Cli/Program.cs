@@ -1,0 +1,23 @@
+using MIC.Streaming.Cli.Commands;
+using Spectre.Console.Cli;
+
+var app = new CommandApp();
+app.Configure(config =>
+{
+    config.SetApplicationName("mic");
+    config.AddCommand<DemoCommand>("demo")
+        .WithDescription("Run the main job on built-in synthetic data (no downloads): evaluate the baselines and print the table.");
+    config.AddBranch("data", data =>
+    {
+        data.SetDescription("Import, inspect and generate datasets.");
+        data.AddCommand<DataStatsCommand>("stats").WithDescription("Import a dataset and print its statistics.");
+        data.AddCommand<DataImportCommand>("import").WithDescription("Import a dataset (streaming), report bad lines, write a compact .micds snapshot.");
+        data.AddCommand<DataGenerateCommand>("generate").WithDescription("Write the planted synthetic dataset as a Taobao-format CSV.");
+    });
+    config.AddBranch("eval", evaluate =>
+    {
+        evaluate.SetDescription("Evaluate recommenders.");
+        evaluate.AddCommand<EvalBaselineCommand>("baseline").WithDescription("Evaluate MostPop / ItemCF / UserCF under the ComiRec or leave-last-out protocol.");
+    });
+});
+return await app.RunAsync(args).ConfigureAwait(false);

@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using MIC.Streaming.Core.Baselines;
+using MIC.Streaming.Core.Metrics;
+using MIC.Streaming.Core.Splits;
+
+namespace MIC.Streaming.Core.Evaluation;
+
+/// <summary>The outcome of evaluating one recommender on one set of users.</summary>
+public sealed record EvaluationResult(
+    string Model,
+    string Dataset,
+    string Protocol,
+    int Users,
+    IReadOnlyDictionary<string, double> Metrics,
+    double FitSeconds,
+    double EvalSeconds);
+
+/// <summary>
+/// Runs a recommender over evaluation cases (in parallel) and averages the metrics per user at
+/// every cut-off. A recommender is asked for max(cut-offs) items once per user.
+/// </summary>
+public static class Evaluator
+{
+    public static readonly int[] DefaultCutoffs = [20, 50];
+
+    public delegate int RankFunction(EvalCase evalCase, Span<int> items, Span<float> scores);
+
+    public static EvaluationResult Evaluate(
+        IRecommender recommender,
+        DatasetSplit split,
+        bool onTest = true,
+        IReadOnlyList<int>? cutoffs = null,
+        IProgress<double>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(recommender);
+        ArgumentNullException.ThrowIfNull(split);
+        var fit = Stopwatch.StartNew();
+        recommender.Fit(split.Train, split.Dataset.ItemCount, cancellationToken);
+        fit.Stop();
+        var cases = onTest ? split.Test : split.Valid;
+        var (accumulator, seconds) = Run(cases, (c, items, scores) => recommender.Recommend(c.History, items, scores), cutoffs, progress, cancellationToken);
+        return new EvaluationResult(recommender.Name, split.Dataset.Name, split.Protocol, accumulator.Users, accumulator.Means(), fit.Elapsed.TotalSeconds, seconds);
+    }
+
+    /// <summary>Scores any ranking function (a baseline, a trained model's channel) on the cases.</summary>
+    public static (MetricsAccumulator Metrics, double Seconds) Run(
+        IReadOnlyList<EvalCase> cases,
+        RankFunction rank,
+        IReadOnlyList<int>? cutoffs = null,
+        IProgress<double>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(cases);
+        ArgumentNullException.ThrowIfNull(rank);
+        cutoffs ??= DefaultCutoffs;
+        var k = cutoffs.Max();
+        var total = new MetricsAccumulator(cutoffs);
+        var gate = new object();
+        var done = 0;
+        var watch = Stopwatch.StartNew();
+        Parallel.For(
+            0,
+            cases.Count,
+            new ParallelOptions { CancellationToken = cancellationToken },
+            () => (Acc: new MetricsAccumulator(cutoffs), Items: new int[k], Scores: new float[k]),
+            (i, _, local) =>
+            {
+                var c = cases[i];
+                if (c.Targets.Length > 0)
+                {
+                    var n = rank(c, local.Items, local.Scores);
+                    local.Acc.Add(local.Items.AsSpan(0, n), c.Targets);
+                }
+
+                var d = Interlocked.Increment(ref done);
+                if (progress is not null && (d & 255) == 0)
+                {
+                    progress.Report((double)d / cases.Count);
+                }
+
+                return local;
+            },
+            local =>
+            {
+                lock (gate)
+                {
+                    total.Merge(local.Acc);
+                }
+            });
+        progress?.Report(1.0);
+        return (total, watch.Elapsed.TotalSeconds);
+    }
+}
