@@ -14,6 +14,11 @@ app.Configure(config =>
         data.AddCommand<DataImportCommand>("import").WithDescription("Import a dataset (streaming), report bad lines, write a compact .micds snapshot.");
         data.AddCommand<DataGenerateCommand>("generate").WithDescription("Write the planted synthetic dataset as a Taobao-format CSV.");
     });
+    config.AddBranch("bench", bench =>
+    {
+        bench.SetDescription("Benchmarks that print measured ratios (record results in docs/BENCHMARKS.md).");
+        bench.AddCommand<BenchDatasetCommand>("dataset").WithDescription("Memory per interaction of the compact in-memory dataset.");
+    });
     config.AddBranch("eval", evaluate =>
     {
         evaluate.SetDescription("Evaluate recommenders.");

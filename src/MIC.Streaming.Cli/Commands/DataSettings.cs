@@ -140,6 +140,10 @@ public class ProtocolSettings : DataSettings
     [Description("Evaluate on the validation users instead of the test users.")]
     public bool OnValid { get; init; }
 
+    [CommandOption("--exclude-history")]
+    [Description("Remove the user's visible history items from every ranked list before scoring (default: score lists as returned, like ComiRec).")]
+    public bool ExcludeHistory { get; init; }
+
     [CommandOption("--out <DIR>")]
     [Description("Folder for results.json and results.csv.")]
     [DefaultValue("results")]

@@ -53,7 +53,7 @@ public sealed class EvalBaselineCommand : Command<EvalBaselineSettings>
                 {
                     var task = ctx.AddTask($"Evaluating {name}", maxValue: 1.0);
                     var recommender = Recommenders.Create(name);
-                    results.Add(Evaluator.Evaluate(recommender, split, onTest: !settings.OnValid, progress: new Progress<double>(f => task.Value = f), cancellationToken: cancellationToken));
+                    results.Add(Evaluator.Evaluate(recommender, split, onTest: !settings.OnValid, progress: new Progress<double>(f => task.Value = f), excludeHistory: settings.ExcludeHistory, cancellationToken: cancellationToken));
                     task.Value = 1.0;
                 }
             });

@@ -50,13 +50,13 @@ public static class DatasetSnapshot
         {
             if (r.ReadUInt32() != Magic)
             {
-                throw new InvalidDataException($"{path} is not a .micds dataset snapshot (bad magic).");
+                throw new InvalidDataException("not a .micds dataset snapshot (bad magic)");
             }
 
             var version = r.ReadInt32();
             if (version != Version)
             {
-                throw new InvalidDataException($"{path} has snapshot version {version}; this build reads version {Version}.");
+                throw new InvalidDataException($"snapshot version {version}; this build reads version {Version}");
             }
 
             var name = r.ReadString();
@@ -79,14 +79,14 @@ public static class DatasetSnapshot
 
             if (sequences.UserCount != users.Count || itemCategory.Length != items.Count || attrOffsets.Length != items.Count + 1)
             {
-                throw new InvalidDataException($"{path}: array sizes do not match the id maps.");
+                throw new InvalidDataException("array sizes do not match the id maps");
             }
 
             return new InteractionDataset(name, users, items, categories, attributes, behaviours, sequences, behaviourCodes, itemCategory, attrOffsets, attrs, fields);
         }
-        catch (Exception e) when (e is EndOfStreamException or ArgumentException)
+        catch (Exception e) when (e is EndOfStreamException or ArgumentException or InvalidDataException)
         {
-            throw new InvalidDataException($"{path} is truncated or corrupt: {e.Message}", e);
+            throw new InvalidDataException($"{path} is not a readable dataset snapshot: {e.Message}", e);
         }
     }
 

@@ -17,7 +17,9 @@ public sealed record EvaluationResult(
 
 /// <summary>
 /// Runs a recommender over evaluation cases (in parallel) and averages the metrics per user at
-/// every cut-off. A recommender is asked for max(cut-offs) items once per user.
+/// every cut-off. A recommender is asked for max(cut-offs) items once per user. By default the ranked
+/// list is scored as returned (the ComiRec protocol does not filter history items); with
+/// <c>excludeHistory</c> the user's visible history is removed first (RecBole-style).
 /// </summary>
 public static class Evaluator
 {
@@ -31,6 +33,7 @@ public static class Evaluator
         bool onTest = true,
         IReadOnlyList<int>? cutoffs = null,
         IProgress<double>? progress = null,
+        bool excludeHistory = false,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(recommender);
@@ -39,7 +42,7 @@ public static class Evaluator
         recommender.Fit(split.Train, split.Dataset.ItemCount, cancellationToken);
         fit.Stop();
         var cases = onTest ? split.Test : split.Valid;
-        var (accumulator, seconds) = Run(cases, (c, items, scores) => recommender.Recommend(c.History, items, scores), cutoffs, progress, cancellationToken);
+        var (accumulator, seconds) = Run(cases, (c, items, scores) => recommender.Recommend(c.History, items, scores), cutoffs, progress, excludeHistory, cancellationToken);
         return new EvaluationResult(recommender.Name, split.Dataset.Name, split.Protocol, accumulator.Users, accumulator.Means(), fit.Elapsed.TotalSeconds, seconds);
     }
 
@@ -49,6 +52,7 @@ public static class Evaluator
         RankFunction rank,
         IReadOnlyList<int>? cutoffs = null,
         IProgress<double>? progress = null,
+        bool excludeHistory = false,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(cases);
@@ -69,7 +73,28 @@ public static class Evaluator
                 var c = cases[i];
                 if (c.Targets.Length > 0)
                 {
-                    var n = rank(c, local.Items, local.Scores);
+                    int n;
+                    if (excludeHistory)
+                    {
+                        // Ask for enough extra items to survive removing every history item.
+                        var wide = k + c.History.Length;
+                        var items = new int[wide];
+                        var got = rank(c, items, new float[wide]);
+                        var history = new HashSet<int>(c.History);
+                        n = 0;
+                        for (var p = 0; p < got && n < k; p++)
+                        {
+                            if (!history.Contains(items[p]))
+                            {
+                                local.Items[n++] = items[p];
+                            }
+                        }
+                    }
+                    else
+                    {
+                        n = rank(c, local.Items, local.Scores);
+                    }
+
                     local.Acc.Add(local.Items.AsSpan(0, n), c.Targets);
                 }
 

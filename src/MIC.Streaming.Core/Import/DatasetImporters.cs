@@ -14,6 +14,14 @@ public static class DatasetImporters
         new GenericCsvImporter(),
     ];
 
+    /// <summary>The file name, or the folder name where the file name is generic (train.csv, ratings.csv).</summary>
+    public static string DatasetName(string path)
+    {
+        var full = Path.GetFullPath(path.TrimEnd('/'));
+        var name = Path.GetFileNameWithoutExtension(full);
+        return name is "train" or "ratings" or "data" && Path.GetDirectoryName(full) is { } dir ? Path.GetFileName(dir) : name;
+    }
+
     /// <summary>The binary snapshot written by <c>mic data import --out</c>.</summary>
     public const string SnapshotFormat = "micds";
 
@@ -34,7 +42,7 @@ public static class DatasetImporters
         }
 
         var importer = Get(format);
-        var builder = new DatasetBuilder(Path.GetFileNameWithoutExtension(path.TrimEnd('/')));
+        var builder = new DatasetBuilder(DatasetName(path));
         var report = new ImportReport();
         importer.Import(path, builder, options, report);
         report.Interactions = builder.Count;

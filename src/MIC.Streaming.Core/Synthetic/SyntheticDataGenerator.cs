@@ -134,13 +134,23 @@ public sealed class SyntheticDataGenerator
         return events;
     }
 
-    /// <summary>Builds a dataset from <see cref="Generate"/> with item categories, brand attributes and the segment field.</summary>
+    /// <summary>
+    /// Builds a dataset with item categories, brand attributes and the segment field. Users are
+    /// generated one at a time straight into the builder (no global event list), so this scales to
+    /// tens of millions of interactions.
+    /// </summary>
     public InteractionDataset BuildDataset(string name = "synthetic")
     {
         var builder = new DatasetBuilder(name);
-        foreach (var e in Generate())
+        var buffer = new List<RawInteraction>(4 * _options.MeanLength);
+        for (var u = 0; u < _options.Users; u++)
         {
-            builder.Add(e);
+            buffer.Clear();
+            GenerateUser(u, buffer);
+            foreach (var e in buffer)
+            {
+                builder.Add(e);
+            }
         }
 
         for (var i = 0; i < _options.Items; i++)
@@ -161,7 +171,7 @@ public sealed class SyntheticDataGenerator
 
     private int[] InitialInterests(int user)
     {
-        var rng = new Random(HashCode.Combine(_options.Seed, user, 17));
+        var rng = new Random(MixSeed(_options.Seed, user, 17));
         var all = Enumerable.Range(0, _options.Categories).ToArray();
         Shuffle(all, rng);
         return all[.._options.InterestsPerUser];
@@ -170,7 +180,7 @@ public sealed class SyntheticDataGenerator
     private void GenerateUser(int user, List<RawInteraction> events)
     {
         var o = _options;
-        var rng = new Random(HashCode.Combine(o.Seed, user));
+        var rng = new Random(MixSeed(o.Seed, user, 0));
         var interests = InitialInterests(user);
         var extra = o.MeanLength - o.MinLength;
         var length = o.MinLength + (extra == 0 ? 0 : (int)Math.Floor(-Math.Log(1 - rng.NextDouble()) * extra));
@@ -202,6 +212,16 @@ public sealed class SyntheticDataGenerator
             time += 1 + (long)(-Math.Log(1 - rng.NextDouble()) * meanGap);
             events.Add(new RawInteraction(userId, ItemId(item), time, RawInteraction.DefaultBehaviour, CategoryId(_itemCategory[item])));
         }
+    }
+
+    /// <summary>A deterministic per-user seed (SplitMix64 finaliser); HashCode is randomised per process.</summary>
+    internal static int MixSeed(int seed, int user, int stream)
+    {
+        var z = ((ulong)(uint)seed << 32) ^ (uint)user ^ ((ulong)(uint)stream << 48);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        z ^= z >> 31;
+        return (int)(z & 0x7FFFFFFF);
     }
 
     private static double[] ZipfCdf(int n, double s)

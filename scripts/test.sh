@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# README command 2: every test. Installs what is missing, builds, runs the whole suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/prereqs.sh
+dotnet build MIC.Streaming.sln -c Release -nologo -v quiet -clp:ErrorsOnly
+dotnet test MIC.Streaming.sln -c Release --no-build -nologo --logger "console;verbosity=normal" "$@"
