@@ -86,7 +86,7 @@ public class BaselineTests
     [Fact]
     public void ItemCFAndUserCF_BeatMostPop_OnPlantedSyntheticData()
     {
-        var data = new SyntheticDataGenerator(new SyntheticOptions { Users = 2000, Items = 1000, Categories = 10, Seed = 11 }).BuildDataset();
+        var data = new SyntheticDataGenerator(new SyntheticOptions { Users = 2000, Items = 1000, Categories = 20, Seed = 11 }).BuildDataset();
         var split = ComiRecSplitter.Split(data, seed: 5, maxLen: 20);
 
         var pop = Evaluator.Evaluate(new MostPop(), split);
