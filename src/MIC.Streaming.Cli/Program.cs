@@ -7,6 +7,8 @@ app.Configure(config =>
     config.SetApplicationName("mic");
     config.AddCommand<DemoCommand>("demo")
         .WithDescription("Run the main job on built-in synthetic data (no downloads): evaluate the baselines and print the table.");
+    config.AddCommand<TrainCommand>("train")
+        .WithDescription("Train an encoder (dssm, youtubednn, comirec-sa, comirec-dr) vanilla or +MIC; evaluate U2I / U2U2I / U2I2I / merged; write a checkpoint.");
     config.AddBranch("data", data =>
     {
         data.SetDescription("Import, inspect and generate datasets.");

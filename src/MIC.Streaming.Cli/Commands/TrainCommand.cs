@@ -1,0 +1,238 @@
+using System.ComponentModel;
+using MIC.Streaming.Core.Baselines;
+using MIC.Streaming.Core.Evaluation;
+using MIC.Streaming.Model;
+using MIC.Streaming.Model.Encoders;
+using MIC.Streaming.Model.Mic;
+using MIC.Streaming.Model.Training;
+using MIC.Streaming.Retrieval.Channels;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace MIC.Streaming.Cli.Commands;
+
+public class TrainSettings : ProtocolSettings
+{
+    [CommandOption("--encoder <NAME>")]
+    [Description("dssm | youtubednn | comirec-sa | comirec-dr.")]
+    [DefaultValue("dssm")]
+    public string Encoder { get; init; } = "dssm";
+
+    [CommandOption("--variant <NAME>")]
+    [Description("base (vanilla encoder) | ui | uu | ii | full (MIC with all three contrastive channels).")]
+    [DefaultValue("full")]
+    public string Variant { get; init; } = "full";
+
+    [CommandOption("--epochs <N>")]
+    [Description("Maximum epochs (early stopping on validation Recall@50 may stop sooner).")]
+    [DefaultValue(30)]
+    public int Epochs { get; init; } = 30;
+
+    [CommandOption("--patience <N>")]
+    [Description("Epochs without a better validation Recall@50 before stopping (0 = never).")]
+    [DefaultValue(3)]
+    public int Patience { get; init; } = 3;
+
+    [CommandOption("--max-steps <N>")]
+    [Description("Stop after N optimisation steps (0 = no cap).")]
+    [DefaultValue(0)]
+    public int MaxSteps { get; init; }
+
+    [CommandOption("--batch <N>")]
+    [Description("Batch size (paper: 1024).")]
+    [DefaultValue(1024)]
+    public int Batch { get; init; } = 1024;
+
+    [CommandOption("--dim <N>")]
+    [Description("Embedding dimension (paper: 128).")]
+    [DefaultValue(128)]
+    public int Dim { get; init; } = 128;
+
+    [CommandOption("--lr <RATE>")]
+    [Description("Adam learning rate (paper: 1e-3).")]
+    [DefaultValue(1e-3)]
+    public double LearningRate { get; init; } = 1e-3;
+
+    [CommandOption("--lambda <VALUE>")]
+    [Description("λ, weight of the contrastive terms (paper: 0.7).")]
+    [DefaultValue(0.7)]
+    public double Lambda { get; init; } = 0.7;
+
+    [CommandOption("--tau <VALUE>")]
+    [Description("Temperature τ of every cosine softmax (paper: 0.1).")]
+    [DefaultValue(0.1)]
+    public double Tau { get; init; } = 0.1;
+
+    [CommandOption("--logistic-weight <VALUE>")]
+    [Description("Weight of the basic logistic user–item loss.")]
+    [DefaultValue(1.0)]
+    public double LogisticWeight { get; init; } = 1.0;
+
+    [CommandOption("--interests <K>")]
+    [Description("Interests per user for ComiRec encoders.")]
+    [DefaultValue(4)]
+    public int Interests { get; init; } = 4;
+
+    [CommandOption("--masked-fields <K>")]
+    [Description("Fields masked per instance in a perturbed view.")]
+    [DefaultValue(1)]
+    public int MaskedFields { get; init; } = 1;
+
+    [CommandOption("--neighbours <K>")]
+    [Description("Support set: nearest neighbours that are candidate positives.")]
+    [DefaultValue(10)]
+    public int Neighbours { get; init; } = 10;
+
+    [CommandOption("--clusters <K>")]
+    [Description("Support set: k-means clusters whose members are alternative positives (0 = off).")]
+    [DefaultValue(0)]
+    public int Clusters { get; init; }
+
+    [CommandOption("--no-support-set")]
+    [Description("Do not mine positives from the support set.")]
+    public bool NoSupportSet { get; init; }
+
+    [CommandOption("--train-seed <SEED>")]
+    [Description("Seed of model initialisation and example order.")]
+    [DefaultValue(2020)]
+    public int TrainSeed { get; init; } = 2020;
+
+    [CommandOption("--threads <N>")]
+    [Description("libtorch intra-op threads (0 = all cores).")]
+    [DefaultValue(0)]
+    public int Threads { get; init; }
+
+    [CommandOption("--valid-users <N>")]
+    [Description("Validation users scored after each epoch (0 = all).")]
+    [DefaultValue(0)]
+    public int ValidUsers { get; init; }
+
+    [CommandOption("--checkpoint <DIR>")]
+    [Description("Where to write the checkpoint (weights + manifest + dataset).")]
+    public string? CheckpointDir { get; init; }
+
+    public override ValidationResult Validate()
+    {
+        var result = base.Validate();
+        if (!result.Successful)
+        {
+            return result;
+        }
+
+        if (!EncoderRegistry.Names.Contains(Encoder, StringComparer.OrdinalIgnoreCase))
+        {
+            return ValidationResult.Error($"--encoder '{Encoder}' is unknown; use {string.Join(", ", EncoderRegistry.Names)}.");
+        }
+
+        if (!Enum.TryParse<MicVariant>(Variant, ignoreCase: true, out _))
+        {
+            return ValidationResult.Error("--variant must be base, ui, uu, ii or full.");
+        }
+
+        return Batch < 2 || Dim < 2 || Epochs < 1 ? ValidationResult.Error("--batch and --dim must be ≥ 2, --epochs ≥ 1.") : ValidationResult.Success();
+    }
+
+    public TrainOptions ToOptions() => new()
+    {
+        Encoder = Encoder.ToLowerInvariant(),
+        EncoderOptions = new EncoderOptions { Dimension = Dim, Interests = Interests, MaxLen = MaxLen },
+        Mic = new MicOptions
+        {
+            Variant = Enum.Parse<MicVariant>(Variant, ignoreCase: true),
+            Lambda = Lambda,
+            Temperature = Tau,
+            LogisticWeight = LogisticWeight,
+            MaskedFields = MaskedFields,
+            SupportNeighbours = Neighbours,
+            SupportClusters = Clusters,
+            UseSupportSet = !NoSupportSet,
+        },
+        BatchSize = Batch,
+        LearningRate = LearningRate,
+        MaxEpochs = Epochs,
+        Patience = Patience,
+        MaxSteps = MaxSteps,
+        Seed = TrainSeed,
+        ValidationUsers = ValidUsers,
+    };
+}
+
+/// <summary><c>mic train</c>: train an encoder (vanilla or +MIC), evaluate every channel, write a checkpoint.</summary>
+public sealed class TrainCommand : Command<TrainSettings>
+{
+    public override int Execute(CommandContext context, TrainSettings settings, CancellationToken cancellationToken)
+    {
+        TorchRuntime.Initialize(new TorchOptions { Threads = settings.Threads });
+        var dataset = CliData.Load(settings);
+        var split = CliData.Split(dataset, settings);
+        var options = settings.ToOptions();
+        var (result, embeddings, trainer) = ModelRuns.Train(dataset, split, options, cancellationToken);
+        using (trainer)
+        {
+            AnsiConsole.MarkupLine($"Trained {result.Epochs} epoch(s), {result.Steps} steps in {result.Seconds:F0}s ({result.ExamplesPerSecond:F0} examples/s); best valid Recall@50 {result.BestValidRecall50:F4} at epoch {result.BestEpoch}.");
+            var name = ModelRuns.Name(options);
+            var results = ChannelEvaluation.EvaluateSplit(embeddings, split, name, ChannelEvaluation.Reported, new ChannelOptions(), onTest: !settings.OnValid, excludeHistory: settings.ExcludeHistory);
+            results.AddRange(EvalBaselineCommand.Run(settings, dataset, ["mostpop", "itemcf"], cancellationToken));
+            AnsiConsole.Write(CliData.ResultsTable(results, Evaluator.DefaultCutoffs));
+            CliData.Save(settings.Out, results);
+            if (settings.CheckpointDir is not null)
+            {
+                Checkpoint.Save(settings.CheckpointDir, trainer.Model, dataset, new CheckpointManifest
+                {
+                    Options = options,
+                    Dataset = dataset.Name,
+                    Protocol = split.Protocol,
+                    SplitSeed = settings.Seed,
+                    Step = result.Steps,
+                    Epochs = result.Epochs,
+                    BestValidRecall50 = result.BestValidRecall50,
+                    CreatedUtc = DateTimeOffset.UtcNow,
+                });
+                AnsiConsole.MarkupLine($"Checkpoint written to [green]{Markup.Escape(settings.CheckpointDir)}[/].");
+            }
+        }
+
+        return 0;
+    }
+}
+
+/// <summary>Training with a live progress bar, shared by train / experiment / demo.</summary>
+internal static class ModelRuns
+{
+    public static string Name(TrainOptions o) => o.Mic.Variant == MicVariant.Base ? o.Encoder : $"{o.Encoder}+MIC({o.Mic.Variant.ToString().ToUpperInvariant()})";
+
+    public static (TrainResult Result, ModelEmbeddings Embeddings, MicTrainer Trainer) Train(MIC.Streaming.Core.Data.InteractionDataset dataset, MIC.Streaming.Core.Splits.DatasetSplit split, TrainOptions options, CancellationToken cancellationToken)
+    {
+        var trainer = new MicTrainer(new FeatureTables(dataset), options);
+        TrainResult? result = null;
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask(Name(options), maxValue: 1.0);
+                var progress = new SynchronousProgress<TrainProgress>(p =>
+                {
+                    task.Value = p.EpochFraction;
+                    if (p.Loss is { } l)
+                    {
+                        task.Description = Markup.Escape($"{Name(options)} ep {p.Epoch} step {p.Step} loss {l.Total:F3} (sm {l.Softmax:F3} log {l.Logistic:F3} ui {l.UI:F3} uu {l.UU:F3} ii {l.II:F3}) {p.ExamplesPerSecond:F0} ex/s");
+                    }
+
+                    if (p.Message is not null)
+                    {
+                        AnsiConsole.MarkupLine($"[grey]{Markup.Escape(p.Message)}[/]");
+                    }
+                });
+                result = trainer.Train(split, progress, cancellationToken);
+                task.Value = 1.0;
+            });
+        return (result!, trainer.Embeddings, trainer);
+    }
+}
+
+/// <summary>IProgress that reports on the calling thread (training must not hop threads).</summary>
+internal sealed class SynchronousProgress<T>(Action<T> handler) : IProgress<T>
+{
+    public void Report(T value) => handler(value);
+}

@@ -1,0 +1,84 @@
+using MIC.Streaming.Model.Mic;
+using MIC.Streaming.Model.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MIC.Streaming.Model.Encoders;
+
+/// <summary>
+/// ComiRec-DR (Cen et al., KDD 2020, §3.2 "dynamic routing"): history items are mapped per interest
+/// (Ŝ_k = W_k·h, [B, K, L, D]), routing logits start random and fixed (no gradient), and 3 routing
+/// iterations give K capsules: c = softmax_K(b) on real positions, z_k = Σ_l c_kl Ŝ_kl,
+/// v_k = squash(z_k), b += Ŝ·v (routing uses a detached Ŝ except in the last iteration).
+/// </summary>
+public sealed class ComiRecDR : TwoTowerEncoder
+{
+    private const int RoutingIterations = 3;
+    private readonly Linear mapping;        // D → K·D
+
+    public ComiRecDR(FeatureTables tables, EncoderOptions options)
+        : base(nameof(ComiRecDR), tables, options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        mapping = nn.Linear(options.Dimension, (long)options.Interests * options.Dimension, hasBias: false);
+        using (torch.no_grad())
+        {
+            nn.init.xavier_uniform_(mapping.weight!);
+        }
+
+        RegisterComponents();
+    }
+
+    public override int Interests => Options.Interests;
+
+    public override bool UsesHistorySequence => true;
+
+    public override Tensor EncodeUser(UserBatch batch, FieldMaskEmbedding? perturb = null)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var mask = perturb?.DropHistory(batch.HistoryMask) ?? batch.HistoryMask;      // [B, L]
+        var h = EmbeddedHistoryOf(batch);                                           // [B, L, D]
+        if (perturb is not null)
+        {
+            h = nn.functional.dropout(h, perturb.DropoutRate, training: true);
+        }
+
+        var (b, l, d, k) = (h.shape[0], h.shape[1], (long)Dimension, (long)Interests);
+        var hat = mapping.forward(h).view(b, l, k, d).permute(0, 2, 1, 3);             // [B, K, L, D]
+        var hatDetached = hat.detach();
+        var logits = torch.randn(b, k, l, device: h.device);                           // fixed random start
+        var realPositions = mask.unsqueeze(1);                                         // [B, 1, L]
+        Tensor capsules = null!;
+        for (var it = 0; it < RoutingIterations; it++)
+        {
+            var c = nn.functional.softmax(logits, dim: 1) * realPositions;            // [B, K, L]
+            var source = it < RoutingIterations - 1 ? hatDetached : hat;
+            var z = torch.matmul(c.unsqueeze(2), source).squeeze(2);                   // [B, K, D]
+            capsules = Squash(z);
+            if (it < RoutingIterations - 1)
+            {
+                logits = logits + torch.matmul(hatDetached, capsules.unsqueeze(-1)).squeeze(-1); // [B, K, L]
+            }
+        }
+
+        return capsules;                                                               // [B, K, D]
+    }
+
+    public override Tensor EncodeItem(Tensor itemTokens, FieldMaskEmbedding? perturb = null, Tensor? fields = null)
+    {
+        fields ??= Items.forward(itemTokens);
+        if (perturb is not null)
+        {
+            fields = perturb.Perturb(fields);
+        }
+
+        return fields.sum(1);
+    }
+
+    private static Tensor Squash(Tensor z)
+    {
+        var norm2 = (z * z).sum(-1, keepdim: true);
+        return z * (norm2 / (1 + norm2) / torch.sqrt(norm2 + 1e-9));
+    }
+}

@@ -1,0 +1,137 @@
+using MIC.Streaming.Model.Mic;
+using MIC.Streaming.Model.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MIC.Streaming.Model.Encoders;
+
+/// <summary>Sizes an encoder is built with.</summary>
+public sealed record EncoderOptions
+{
+    public int Dimension { get; init; } = 128;
+
+    public int Hidden { get; init; } = 256;
+
+    public double Dropout { get; init; } = 0.2;
+
+    /// <summary>K interests for multi-interest encoders (ComiRec).</summary>
+    public int Interests { get; init; } = 4;
+
+    /// <summary>History length the encoder sees (positions for ComiRec-SA).</summary>
+    public int MaxLen { get; init; } = 20;
+}
+
+/// <summary>
+/// The encoder plug-in contract: a user tower (history + user fields → K vectors in the user's own
+/// space) and an item tower (item token → one vector in the item's own space). MIC is built on top
+/// of any implementation without knowing which.
+/// <para>To add a fifth encoder: 1. subclass this in <c>Encoders/&lt;Name&gt;.cs</c>, embedding items
+/// with <see cref="ItemFieldEmbedding"/> and honouring the optional <see cref="FieldMaskEmbedding"/>
+/// (mask fields/history in the perturbed pass, never in the main pass); 2. add it to
+/// <see cref="EncoderRegistry"/>; 3. add it to the shape/gradient tests' encoder list; 4. run
+/// <c>mic bench train</c> and record it in docs/BENCHMARKS.md.</para>
+/// </summary>
+public abstract class TwoTowerEncoder : nn.Module
+{
+    protected TwoTowerEncoder(string name, FeatureTables tables, EncoderOptions options)
+        : base(name)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        ArgumentNullException.ThrowIfNull(options);
+        Options = options;
+        Items = new ItemFieldEmbedding(tables, options.Dimension);
+        UserFieldEmbeddings = nn.ModuleList(tables.UserFieldCardinalities.Select(c =>
+        {
+            var e = nn.Embedding(c, options.Dimension, padding_idx: 0);
+            ModelInit.XavierEmbedding(e);
+            return (nn.Module<Tensor, Tensor>)e;
+        }).ToArray());
+
+        // Base-class members are auto-properties, invisible to a derived RegisterComponents().
+        register_module("items", Items);
+        register_module("user_fields", UserFieldEmbeddings);
+    }
+
+    public EncoderOptions Options { get; }
+
+    public int Dimension => Options.Dimension;
+
+    /// <summary>Number of user vectors K (1 for single-interest encoders).</summary>
+    public virtual int Interests => 1;
+
+    protected ItemFieldEmbedding Items { get; }
+
+    protected ModuleList<nn.Module<Tensor, Tensor>> UserFieldEmbeddings { get; }
+
+    /// <summary>User tower: → [B, K, D]. With <paramref name="perturb"/>, a perturbed view.</summary>
+    public abstract Tensor EncodeUser(UserBatch batch, FieldMaskEmbedding? perturb = null);
+
+    /// <summary>
+    /// Item tower: item tokens [N] → [N, D]. With <paramref name="perturb"/>, a perturbed view.
+    /// <paramref name="fields"/> ([N, F, D], from <see cref="EmbedItemFields"/>) skips re-embedding.
+    /// </summary>
+    public abstract Tensor EncodeItem(Tensor itemTokens, FieldMaskEmbedding? perturb = null, Tensor? fields = null);
+
+    /// <summary>Item tokens [N] → field embeddings [N, F, D].</summary>
+    public Tensor EmbedItemFields(Tensor itemTokens) => Items.forward(itemTokens);
+
+    /// <summary>History items embedded as the sum of their fields: [B, L, D].</summary>
+    public Tensor EmbedHistory(Tensor history) => Items.forward(history).sum(-2);
+
+    /// <summary>The batch's embedded history, computed unless the batch carries it.</summary>
+    protected Tensor EmbeddedHistoryOf(UserBatch batch) => batch.EmbeddedHistory ?? EmbedHistory(batch.History);
+
+    /// <summary>True when the user tower needs the history as a sequence [B, L, D] (not only pooled).</summary>
+    public virtual bool UsesHistorySequence => false;
+
+    /// <summary>Masked mean of the history's item embeddings, pooled directly: mask [B, L] → [B, D].</summary>
+    protected Tensor MeanPoolHistory(Tensor history, Tensor mask) =>
+        Items.Pool(history, mask / mask.sum(1, keepdim: true).clamp_min(1));
+
+    /// <summary>Masked mean of history embeddings [B, L, D] with mask [B, L] → [B, D].</summary>
+    protected static Tensor MeanPool(Tensor embedded, Tensor mask)
+    {
+        var m = mask.unsqueeze(-1);
+        return (embedded * m).sum(1) / m.sum(1).clamp_min(1);
+    }
+
+    /// <summary>User fields [B, Fu] → [B, Fu, D] (empty [B, 0, D] when there are none).</summary>
+    protected Tensor EmbedUserFields(Tensor fields)
+    {
+        if (UserFieldEmbeddings.Count == 0)
+        {
+            return torch.zeros(fields.shape[0], 0, Dimension, device: fields.device);
+        }
+
+        var parts = new List<Tensor>();
+        for (var f = 0; f < UserFieldEmbeddings.Count; f++)
+        {
+            parts.Add(UserFieldEmbeddings[f].forward(fields.select(1, f)));
+        }
+
+        return torch.stack(parts, 1);
+    }
+
+    /// <summary>A two-layer MLP with ReLU and dropout, Xavier-initialised.</summary>
+    protected static Sequential Mlp(long input, int hidden, int output, double dropout) => nn.Sequential(
+        ModelInit.XavierLinear(input, hidden),
+        nn.ReLU(),
+        nn.Dropout(dropout),
+        ModelInit.XavierLinear(hidden, output));
+}
+
+/// <summary>Encoder names for the CLI and checkpoints.</summary>
+public static class EncoderRegistry
+{
+    public static IReadOnlyList<string> Names { get; } = ["dssm", "youtubednn", "comirec-sa", "comirec-dr"];
+
+    public static TwoTowerEncoder Create(string name, FeatureTables tables, EncoderOptions options) => name.ToLowerInvariant() switch
+    {
+        "dssm" => new Dssm(tables, options),
+        "youtubednn" => new YoutubeDnn(tables, options),
+        "comirec-sa" => new ComiRecSA(tables, options),
+        "comirec-dr" => new ComiRecDR(tables, options),
+        _ => throw new ArgumentException($"Unknown encoder '{name}'. Known: {string.Join(", ", Names)}.", nameof(name)),
+    };
+}

@@ -1,0 +1,49 @@
+using MIC.Streaming.Model.Mic;
+using MIC.Streaming.Model.Training;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MIC.Streaming.Model.Encoders;
+
+/// <summary>
+/// YouTubeDNN candidate generation (Covington et al., RecSys 2016): the user vector is an MLP over
+/// the mean-pooled watch history concatenated with user features; items are the softmax's output
+/// embeddings — here the sum of the item's field embeddings (no item MLP). Trained with in-batch
+/// sampled softmax.
+/// </summary>
+public sealed class YoutubeDnn : TwoTowerEncoder
+{
+    private readonly Sequential user_mlp;
+
+    public YoutubeDnn(FeatureTables tables, EncoderOptions options)
+        : base(nameof(YoutubeDnn), tables, options)
+    {
+        user_mlp = Mlp((1 + tables.UserFieldCount) * (long)options.Dimension, options.Hidden, options.Dimension, options.Dropout);
+        RegisterComponents();
+    }
+
+    public override Tensor EncodeUser(UserBatch batch, FieldMaskEmbedding? perturb = null)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var mask = perturb?.DropHistory(batch.HistoryMask) ?? batch.HistoryMask;
+        var history = MeanPoolHistory(batch.History, mask);                     // [B, D]
+        var fields = cat([history.unsqueeze(1), EmbedUserFields(batch.UserFields)], 1); // [B, 1+Fu, D]
+        if (perturb is not null)
+        {
+            fields = perturb.Perturb(fields);
+        }
+
+        return user_mlp.forward(fields.flatten(1)).unsqueeze(1);                       // [B, 1, D]
+    }
+
+    public override Tensor EncodeItem(Tensor itemTokens, FieldMaskEmbedding? perturb = null, Tensor? fields = null)
+    {
+        fields ??= Items.forward(itemTokens);                                        // [N, F, D]
+        if (perturb is not null)
+        {
+            fields = perturb.Perturb(fields);
+        }
+
+        return fields.sum(1);                                                          // [N, D]
+    }
+}

@@ -1,0 +1,90 @@
+namespace MIC.Streaming.Model.Mic;
+
+/// <summary>Which contrastive channels are on (paper Table 4's ablation rows).</summary>
+public enum MicVariant
+{
+    /// <summary>The vanilla encoder: base losses only.</summary>
+    Base,
+
+    /// <summary>Base + user–item contrast in the shared space.</summary>
+    UI,
+
+    /// <summary>Base + user–user contrast.</summary>
+    UU,
+
+    /// <summary>Base + item–item contrast.</summary>
+    II,
+
+    /// <summary>Base + UI + UU + II.</summary>
+    Full,
+}
+
+/// <summary>Every weight and knob of the MIC module; defaults are the paper's where it gives them.</summary>
+public sealed record MicOptions
+{
+    public MicVariant Variant { get; init; } = MicVariant.Full;
+
+    /// <summary>λ: weight of the contrastive sum (paper: 0.7).</summary>
+    public double Lambda { get; init; } = 0.7;
+
+    /// <summary>Channel weights (paper: 1:1:1).</summary>
+    public double WeightUI { get; init; } = 1;
+
+    public double WeightUU { get; init; } = 1;
+
+    public double WeightII { get; init; } = 1;
+
+    /// <summary>InfoNCE temperature τ (paper: 0.1), also used to scale cosine logits of the base losses.</summary>
+    public double Temperature { get; init; } = 0.1;
+
+    /// <summary>Weight of the encoder's in-batch softmax loss.</summary>
+    public double SoftmaxWeight { get; init; } = 1;
+
+    /// <summary>Weight of the basic logistic user–item loss.</summary>
+    public double LogisticWeight { get; init; } = 1;
+
+    /// <summary>Fields masked per instance in a perturbed view.</summary>
+    public int MaskedFields { get; init; } = 1;
+
+    /// <summary>Dropout in the embedded feature space for perturbed views (paper: 0.2).</summary>
+    public double PerturbDropout { get; init; } = 0.2;
+
+    /// <summary>Share of history items dropped in a perturbed user view.</summary>
+    public double HistoryDropRate { get; init; } = 0.2;
+
+    /// <summary>Mine extra positives from the nearest neighbours in the support set.</summary>
+    public bool UseSupportSet { get; init; } = true;
+
+    /// <summary>How many nearest neighbours form the candidate positives of an instance.</summary>
+    public int SupportNeighbours { get; init; } = 10;
+
+    /// <summary>k-means clusters in the support set (0 = off); a cluster member is then an alternative positive.</summary>
+    public int SupportClusters { get; init; }
+
+    /// <summary>Refresh the support set every N training steps.</summary>
+    public int SupportRefreshSteps { get; init; } = 200;
+
+    public bool UsesUI => Variant is MicVariant.UI or MicVariant.Full;
+
+    public bool UsesUU => Variant is MicVariant.UU or MicVariant.Full;
+
+    public bool UsesII => Variant is MicVariant.II or MicVariant.Full;
+
+    public void Validate()
+    {
+        if (Lambda < 0 || WeightUI < 0 || WeightUU < 0 || WeightII < 0 || SoftmaxWeight < 0 || LogisticWeight < 0)
+        {
+            throw new ArgumentException("MIC weights must be ≥ 0.");
+        }
+
+        if (Temperature <= 0)
+        {
+            throw new ArgumentException("Temperature must be > 0.");
+        }
+
+        if (SupportNeighbours < 1 || SupportRefreshSteps < 1 || SupportClusters < 0)
+        {
+            throw new ArgumentException("Support set sizes must be ≥ 1 (clusters ≥ 0).");
+        }
+    }
+}

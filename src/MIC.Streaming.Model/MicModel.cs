@@ -1,0 +1,122 @@
+using MIC.Streaming.Model.Encoders;
+using MIC.Streaming.Model.Mic;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MIC.Streaming.Model;
+
+/// <summary>One training batch: user input, target item tokens/ids and the user's dense index.</summary>
+public sealed record TrainBatch(UserBatch User, Tensor TargetTokens, Tensor TargetIds, Tensor UserRows);
+
+/// <summary>
+/// An encoder + the MIC module (paper Fig. 2): own-space towers from the encoder, shared-space
+/// projection heads, the perturbation layer for contrastive views, and the combined loss.
+/// Inference: own spaces serve U2U / I2I; the relevance space (shared space when the UI term is
+/// trained, else the own space) serves U2I and the cosine that ranks the other two channels.
+/// </summary>
+public sealed class MicModel : nn.Module
+{
+    private readonly TwoTowerEncoder encoder;
+    private readonly SharedSpaceProjection user_head;
+    private readonly SharedSpaceProjection item_head;
+
+    public MicModel(TwoTowerEncoder encoder, MicOptions options)
+        : base(nameof(MicModel))
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        this.encoder = encoder;
+        Options = options;
+        user_head = new SharedSpaceProjection("user_head", encoder.Dimension);
+        item_head = new SharedSpaceProjection("item_head", encoder.Dimension);
+        Perturbation = new FieldMaskEmbedding(options.MaskedFields, options.PerturbDropout, options.HistoryDropRate);
+        RegisterComponents();
+    }
+
+    public MicOptions Options { get; }
+
+    public TwoTowerEncoder Encoder => encoder;
+
+    public FieldMaskEmbedding Perturbation { get; }
+
+    /// <summary>True when U2I uses the shared space (the UI contrastive term trains the heads).</summary>
+    public bool UsesSharedSpace => Options.UsesUI && Options.Lambda > 0 && Options.WeightUI > 0;
+
+    /// <summary>User interests in the own space: [B, K, D].</summary>
+    public Tensor UserOwn(UserBatch batch) => encoder.EncodeUser(batch);
+
+    /// <summary>Own space → relevance space (shared-space head or identity).</summary>
+    public Tensor UserRelevance(Tensor userOwn) => UsesSharedSpace ? user_head.forward(userOwn) : userOwn;
+
+    public Tensor ItemOwn(Tensor itemTokens) => encoder.EncodeItem(itemTokens);
+
+    public Tensor ItemRelevance(Tensor itemOwn) => UsesSharedSpace ? item_head.forward(itemOwn) : itemOwn;
+
+    /// <summary>
+    /// The combined loss of <see cref="CrossChannelLoss"/> for one batch, and its parts.
+    /// userSupport is keyed by <see cref="TrainBatch.UserRows"/>, itemSupport by item id.
+    /// </summary>
+    public (Tensor Loss, Tensor[] Parts) Loss(TrainBatch batch, SupportSet? userSupport, SupportSet? itemSupport)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var o = Options;
+        // Embed once; perturbed views reuse the embeddings and perturb on top of them.
+        var userInput = encoder.UsesHistorySequence ? batch.User with { EmbeddedHistory = encoder.EmbedHistory(batch.User.History) } : batch.User;
+        var itemFields = encoder.EmbedItemFields(batch.TargetTokens);                   // [B, F, D]
+        var userK = encoder.EncodeUser(userInput);                                      // [B, K, D]
+        var item = encoder.EncodeItem(batch.TargetTokens, fields: itemFields);          // [B, D]
+        var user = Readout(userK, item);                                                // [B, D]
+        var zero = torch.zeros(1, device: item.device).squeeze();
+
+        var softmax = o.SoftmaxWeight > 0 ? CrossChannelLoss.InBatchSoftmax(user, item, batch.TargetIds, o.Temperature) : zero;
+        var logistic = o.LogisticWeight > 0 ? CrossChannelLoss.Logistic(user, item, batch.TargetIds, o.Temperature) : zero;
+        var ui = zero;
+        var uu = zero;
+        var ii = zero;
+        if (o.Lambda > 0 && o.UsesUI && o.WeightUI > 0)
+        {
+            ui = CrossChannelLoss.InfoNce(user_head.forward(user), item_head.forward(item), o.Temperature, batch.TargetIds);
+        }
+
+        if (o.Lambda > 0 && o.UsesUU && o.WeightUU > 0)
+        {
+            var own = userK.mean([1]);                                                  // [B, D]
+            var view = encoder.EncodeUser(userInput, Perturbation).mean([1]);
+            uu = CrossChannelLoss.PairwiseInfoNce(own, view, o.Temperature, batch.UserRows);
+            if (userSupport is { IsReady: true })
+            {
+                uu = (uu + CrossChannelLoss.PairwiseInfoNce(own, userSupport.SamplePositives(batch.UserRows), o.Temperature, batch.UserRows)) / 2;
+            }
+        }
+
+        if (o.Lambda > 0 && o.UsesII && o.WeightII > 0)
+        {
+            var view = encoder.EncodeItem(batch.TargetTokens, Perturbation, itemFields);
+            ii = CrossChannelLoss.PairwiseInfoNce(item, view, o.Temperature, batch.TargetIds);
+            if (itemSupport is { IsReady: true })
+            {
+                ii = (ii + CrossChannelLoss.PairwiseInfoNce(item, itemSupport.SamplePositives(batch.TargetIds), o.Temperature, batch.TargetIds)) / 2;
+            }
+        }
+
+        var loss = (o.SoftmaxWeight * softmax) + (o.LogisticWeight * logistic)
+            + (o.Lambda * ((o.WeightUI * ui) + (o.WeightUU * uu) + (o.WeightII * ii)));
+        return (loss, [softmax, logistic, ui, uu, ii]);
+    }
+
+    /// <summary>Multi-interest readout (ComiRec training): the interest closest to the target item. [B, K, D], [B, D] → [B, D].</summary>
+    public static Tensor Readout(Tensor userK, Tensor item)
+    {
+        ArgumentNullException.ThrowIfNull(userK);
+        ArgumentNullException.ThrowIfNull(item);
+        if (userK.shape[1] == 1)
+        {
+            return userK.squeeze(1);
+        }
+
+        var scores = torch.bmm(userK, item.unsqueeze(-1)).squeeze(-1);                  // [B, K]
+        var best = scores.argmax(1, keepdim: true);                                     // [B, 1]
+        return userK.gather(1, best.unsqueeze(-1).expand(-1, 1, userK.shape[2])).squeeze(1);
+    }
+}

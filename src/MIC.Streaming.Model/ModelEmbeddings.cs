@@ -1,0 +1,149 @@
+using MIC.Streaming.Core.Data;
+using MIC.Streaming.Model.Training;
+using MIC.Streaming.Retrieval.Channels;
+using MIC.Streaming.Retrieval.Index;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MIC.Streaming.Model;
+
+/// <summary>
+/// The boundary between the model and everything else: representations leave as float arrays
+/// (<see cref="EmbeddingMatrix"/>, <see cref="UserQuery"/>), computed in eval mode under no_grad
+/// inside a dispose scope. No Tensor is returned.
+/// </summary>
+public sealed class ModelEmbeddings
+{
+    private const int Chunk = 2048;
+    private readonly MicModel _model;
+    private readonly FeatureTables _tables;
+    private readonly int _maxLen;
+
+    public ModelEmbeddings(MicModel model, FeatureTables tables, int maxLen)
+    {
+        _model = model ?? throw new ArgumentNullException(nameof(model));
+        _tables = tables ?? throw new ArgumentNullException(nameof(tables));
+        _maxLen = maxLen;
+    }
+
+    public int Dimension => _model.Encoder.Dimension;
+
+    /// <summary>Item vectors in the own space and in the relevance space: two [I, D] matrices.</summary>
+    public (EmbeddingMatrix Own, EmbeddingMatrix Relevance) Items()
+    {
+        var d = Dimension;
+        var own = new float[_tables.ItemCount * d];
+        var rel = new float[_tables.ItemCount * d];
+        var wasTraining = _model.training;
+        _model.eval();
+        try
+        {
+            using var _ = torch.no_grad();
+            for (var start = 0; start < _tables.ItemCount; start += Chunk)
+            {
+                using var scope = torch.NewDisposeScope();
+                var len = Math.Min(Chunk, _tables.ItemCount - start);
+                var tokens = torch.arange(start + 1, start + len + 1, dtype: ScalarType.Int64, device: TorchRuntime.Device);
+                var o = _model.ItemOwn(tokens);
+                var r = _model.ItemRelevance(o);
+                Copy(o, own.AsSpan(start * d, len * d));
+                Copy(r, rel.AsSpan(start * d, len * d));
+            }
+        }
+        finally
+        {
+            _model.train(wasTraining);
+        }
+
+        return (new EmbeddingMatrix(own, d), new EmbeddingMatrix(rel, d));
+    }
+
+    /// <summary>
+    /// Own-space vectors (mean of the interests) of users from their histories: [users, D]; users
+    /// with an empty history get a zero row.
+    /// </summary>
+    public EmbeddingMatrix Users(SequenceTable histories)
+    {
+        ArgumentNullException.ThrowIfNull(histories);
+        var d = Dimension;
+        var data = new float[histories.UserCount * d];
+        var active = Enumerable.Range(0, histories.UserCount).Where(u => histories.Length(u) > 0).ToArray();
+        var queries = Encode(active.Select(u => (ReadOnlyMemory<int>)histories.Items.AsMemory(histories.Offsets[u], histories.Length(u))).ToArray(), active);
+        for (var i = 0; i < active.Length; i++)
+        {
+            var interests = queries[i].OwnInterests;
+            var row = data.AsSpan(active[i] * d, d);
+            foreach (var v in interests)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Add(row, v, row);
+            }
+
+            System.Numerics.Tensors.TensorPrimitives.Divide(row, interests.Length, row);
+        }
+
+        return new EmbeddingMatrix(data, d);
+    }
+
+    /// <summary>Encodes query users (histories oldest first; user index for fields, −1 unknown).</summary>
+    public UserQuery[] Encode(IReadOnlyList<ReadOnlyMemory<int>> histories, IReadOnlyList<int> users)
+    {
+        ArgumentNullException.ThrowIfNull(histories);
+        ArgumentNullException.ThrowIfNull(users);
+        var result = new UserQuery[histories.Count];
+        var d = Dimension;
+        var k = _model.Encoder.Interests;
+        var wasTraining = _model.training;
+        _model.eval();
+        try
+        {
+            using var _ = torch.no_grad();
+            for (var start = 0; start < histories.Count; start += Chunk)
+            {
+                using var scope = torch.NewDisposeScope();
+                var len = Math.Min(Chunk, histories.Count - start);
+                var hs = new ReadOnlyMemory<int>[len];
+                var us = new int[len];
+                for (var i = 0; i < len; i++)
+                {
+                    hs[i] = histories[start + i];
+                    us[i] = users[start + i];
+                }
+
+                var batch = UserBatchBuilder.Build(hs, us, _tables, _maxLen, TorchRuntime.Device);
+                var own = _model.UserOwn(batch);                       // [B, K, D]
+                var rel = _model.UserRelevance(own);                   // [B, K, D]
+                var ownData = own.cpu().data<float>().ToArray();
+                var relData = rel.cpu().data<float>().ToArray();
+                for (var i = 0; i < len; i++)
+                {
+                    var ownK = new float[k][];
+                    var relK = new float[k][];
+                    for (var j = 0; j < k; j++)
+                    {
+                        ownK[j] = ownData.AsSpan(((i * k) + j) * d, d).ToArray();
+                        relK[j] = relData.AsSpan(((i * k) + j) * d, d).ToArray();
+                    }
+
+                    var history = hs[i].Span;
+                    result[start + i] = new UserQuery(ownK, relK, history[Math.Max(0, history.Length - _maxLen)..].ToArray(), us[i] >= 0 ? us[i] : null);
+                }
+            }
+        }
+        finally
+        {
+            _model.train(wasTraining);
+        }
+
+        return result;
+    }
+
+    /// <summary>Exact-index retrieval spaces of this model over the given user histories.</summary>
+    public RetrievalSpaces BuildExactSpaces(SequenceTable userHistories)
+    {
+        var (own, rel) = Items();
+        return RetrievalSpaces.BuildExact(rel, own, Users(userHistories), userHistories);
+    }
+
+    private static void Copy(Tensor t, Span<float> destination) =>
+        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(t.cpu().contiguous().bytes).CopyTo(destination);
+}

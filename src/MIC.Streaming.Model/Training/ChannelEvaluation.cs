@@ -1,0 +1,68 @@
+using MIC.Streaming.Core.Evaluation;
+using MIC.Streaming.Core.Metrics;
+using MIC.Streaming.Core.Splits;
+using MIC.Streaming.Retrieval.Channels;
+
+namespace MIC.Streaming.Model.Training;
+
+/// <summary>Scores a model's channels on evaluation users with the same channel code the online system runs.</summary>
+public static class ChannelEvaluation
+{
+    /// <summary>The channel configurations a report lists: each channel alone, then all merged.</summary>
+    public static IReadOnlyList<(string Name, ChannelSet Channels)> Reported { get; } =
+    [
+        ("U2I", ChannelSet.U2I),
+        ("U2U2I", ChannelSet.U2U2I),
+        ("U2I2I", ChannelSet.U2I2I),
+        ("Merged", ChannelSet.All),
+    ];
+
+    /// <summary>Evaluates the model's channels on the split's test (or validation) users.</summary>
+    public static List<EvaluationResult> EvaluateSplit(ModelEmbeddings embeddings, DatasetSplit split, string modelName, IEnumerable<(string Name, ChannelSet Channels)> channels, ChannelOptions options, bool onTest = true, bool excludeHistory = false)
+    {
+        ArgumentNullException.ThrowIfNull(embeddings);
+        ArgumentNullException.ThrowIfNull(split);
+        ArgumentNullException.ThrowIfNull(channels);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        using var spaces = embeddings.BuildExactSpaces(split.Train);
+        var build = watch.Elapsed.TotalSeconds;
+        var results = new List<EvaluationResult>();
+        foreach (var (name, set) in channels)
+        {
+            watch.Restart();
+            var metrics = Evaluate(embeddings, spaces, onTest ? split.Test : split.Valid, set, options, excludeHistory: excludeHistory);
+            results.Add(new EvaluationResult($"{modelName} [{name}]", split.Dataset.Name, split.Protocol, metrics.Users, metrics.Means(), build, watch.Elapsed.TotalSeconds));
+        }
+
+        return results;
+    }
+
+    public static MetricsAccumulator Evaluate(ModelEmbeddings embeddings, RetrievalSpaces spaces, IReadOnlyList<EvalCase> cases, ChannelSet channels, ChannelOptions options, IReadOnlyList<int>? cutoffs = null, bool excludeHistory = false)
+    {
+        ArgumentNullException.ThrowIfNull(embeddings);
+        ArgumentNullException.ThrowIfNull(cases);
+        var queries = embeddings.Encode(cases.Select(c => (ReadOnlyMemory<int>)c.History).ToArray(), cases.Select(c => c.User).ToArray());
+        var byUser = new Dictionary<EvalCase, UserQuery>(ReferenceEqualityComparer.Instance);
+        for (var i = 0; i < cases.Count; i++)
+        {
+            byUser[cases[i]] = queries[i] with { UserIndex = null }; // evaluation users are not in the user index
+        }
+
+        var (metrics, _) = Evaluator.Run(
+            cases,
+            (c, items, scores) =>
+            {
+                var found = MultiChannelRetriever.Retrieve(spaces, byUser[c], items.Length, channels, options);
+                for (var i = 0; i < found.Length; i++)
+                {
+                    items[i] = found[i].Item;
+                    scores[i] = found[i].Score;
+                }
+
+                return found.Length;
+            },
+            cutoffs,
+            excludeHistory: excludeHistory);
+        return metrics;
+    }
+}

@@ -1,0 +1,277 @@
+using System.Diagnostics;
+using MIC.Streaming.Core.Data;
+using MIC.Streaming.Core.Splits;
+using MIC.Streaming.Model.Encoders;
+using MIC.Streaming.Model.Mic;
+using MIC.Streaming.Retrieval.Channels;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MIC.Streaming.Model.Training;
+
+/// <summary>
+/// Trains a <see cref="MicModel"/> on a split: Adam, shuffled next-item examples, one dispose scope
+/// per step (no await anywhere: scopes and grad mode are thread-local), support sets refreshed every
+/// N steps, validation Recall@50 (U2I channel) after every epoch with early stopping on it; the best
+/// epoch's weights are restored at the end. Runs synchronously on the calling thread.
+/// </summary>
+public sealed class MicTrainer : IDisposable
+{
+    private readonly TrainOptions _options;
+    private readonly Random _rng;
+    private readonly SupportSet? _userSupport;
+    private readonly SupportSet? _itemSupport;
+    private int[] _userRow = [];
+
+    public MicTrainer(FeatureTables tables, TrainOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        Tables = tables;
+        torch.manual_seed(options.Seed);
+        _rng = new Random(options.Seed);
+        var encoder = EncoderRegistry.Create(options.Encoder, tables, options.EncoderOptions);
+        Model = new MicModel(encoder, options.Mic);
+        Model.to(TorchRuntime.Device);
+        var mic = options.Mic;
+        if (mic.UseSupportSet && mic.Lambda > 0)
+        {
+            if (mic.UsesUU)
+            {
+                _userSupport = new SupportSet(mic.SupportNeighbours, mic.SupportClusters, options.Seed + 1);
+            }
+
+            if (mic.UsesII)
+            {
+                _itemSupport = new SupportSet(mic.SupportNeighbours, mic.SupportClusters, options.Seed + 2);
+            }
+        }
+
+        Optimizer = torch.optim.Adam(Model.parameters(), options.LearningRate);
+    }
+
+    public MicModel Model { get; }
+
+    public FeatureTables Tables { get; }
+
+    public long Step { get; private set; }
+
+    private optim.Optimizer Optimizer { get; }
+
+    public ModelEmbeddings Embeddings => new(Model, Tables, _options.EncoderOptions.MaxLen);
+
+    public TrainResult Train(DatasetSplit split, IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(split);
+        var examples = new TrainingExamples(split.Train);
+        if (examples.Count == 0)
+        {
+            throw new InvalidOperationException("The train split has no next-item examples (every train sequence has length < 2).");
+        }
+
+        var valid = _options.ValidationUsers > 0 ? split.Valid.Take(_options.ValidationUsers).ToList() : split.Valid.ToList();
+        var watch = Stopwatch.StartNew();
+        var best = double.NegativeInfinity;
+        var bestEpoch = 0;
+        Dictionary<string, Tensor>? bestState = null;
+        var sinceBest = 0;
+        var epoch = 0;
+        long examplesSeen = 0;
+        var order = Enumerable.Range(0, examples.Count).ToArray();
+        var done = false;
+        while (!done && epoch < _options.MaxEpochs)
+        {
+            epoch++;
+            Shuffle(order);
+            for (var start = 0; start + 1 < order.Length; start += _options.BatchSize)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var len = Math.Min(_options.BatchSize, order.Length - start);
+                if (len < 2)
+                {
+                    break;
+                }
+
+                if (Step % _options.Mic.SupportRefreshSteps == 0)
+                {
+                    RefreshSupportSets(split.Train);
+                }
+
+                var parts = TrainStep(examples, order.AsSpan(start, len), Step % _options.LogEvery == 0);
+                Step++;
+                examplesSeen += len;
+                if (parts is not null)
+                {
+                    progress?.Report(new TrainProgress(epoch, Step, (double)(start + len) / order.Length, parts, examplesSeen / watch.Elapsed.TotalSeconds, null, null));
+                }
+
+                if (_options.MaxSteps > 0 && Step >= _options.MaxSteps)
+                {
+                    done = true;
+                    break;
+                }
+            }
+
+            var recall = valid.Count == 0 ? 0 : ValidationRecall50(split, valid);
+            progress?.Report(new TrainProgress(epoch, Step, 1, null, examplesSeen / watch.Elapsed.TotalSeconds, recall, $"epoch {epoch}: valid Recall@50 {recall:F4}"));
+            if (recall > best)
+            {
+                best = recall;
+                bestEpoch = epoch;
+                sinceBest = 0;
+                DisposeState(bestState);
+                bestState = CopyState();
+            }
+            else if (_options.Patience > 0 && ++sinceBest >= _options.Patience)
+            {
+                done = true;
+            }
+        }
+
+        if (bestState is not null)
+        {
+            Model.load_state_dict(bestState);
+            DisposeState(bestState);
+        }
+
+        return new TrainResult(epoch, Step, best, bestEpoch, examplesSeen / watch.Elapsed.TotalSeconds, watch.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>One optimisation step inside its own dispose scope. Returns the loss parts when asked to log.</summary>
+    public LossParts? TrainStep(TrainingExamples examples, ReadOnlySpan<int> batchExamples, bool report)
+    {
+        ArgumentNullException.ThrowIfNull(examples);
+        using var scope = torch.NewDisposeScope();
+        Model.train();
+        var batch = BuildBatch(examples, batchExamples);
+        Optimizer.zero_grad();
+        var (loss, parts) = Model.Loss(batch, _userSupport, _itemSupport);
+        loss.backward();
+        Optimizer.step();
+        if (!report)
+        {
+            return null;
+        }
+
+        return new LossParts(loss.item<float>(), parts[0].item<float>(), parts[1].item<float>(), parts[2].item<float>(), parts[3].item<float>(), parts[4].item<float>());
+    }
+
+    private TrainBatch BuildBatch(TrainingExamples examples, ReadOnlySpan<int> batchExamples)
+    {
+        var n = batchExamples.Length;
+        var histories = new ReadOnlyMemory<int>[n];
+        var users = new int[n];
+        var targets = new long[n];
+        var rows = new long[n];
+        for (var i = 0; i < n; i++)
+        {
+            var e = batchExamples[i];
+            histories[i] = examples.HistoryOf(e, _options.EncoderOptions.MaxLen);
+            users[i] = examples.Users[e];
+            targets[i] = examples.TargetOf(e);
+            rows[i] = _userRow.Length > 0 ? _userRow[users[i]] : users[i];
+        }
+
+        var device = TorchRuntime.Device;
+        var user = UserBatchBuilder.Build(histories, users, Tables, _options.EncoderOptions.MaxLen, device);
+        var ids = torch.tensor(targets, device: device);
+        return new TrainBatch(user, ids + 1, ids, torch.tensor(rows, device: device));
+    }
+
+    /// <summary>Rebuilds the support sets in the current representation space (items: all; users: train users' latest histories).</summary>
+    public void RefreshSupportSets(SequenceTable train)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        if (_userSupport is null && _itemSupport is null)
+        {
+            return;
+        }
+
+        var embeddings = Embeddings;
+        if (_itemSupport is not null)
+        {
+            var (own, _) = embeddings.Items();
+            using var scope = torch.NewDisposeScope();
+            _itemSupport.Refresh(torch.tensor(own.Data, [own.Rows, own.Dimension], device: TorchRuntime.Device));
+        }
+
+        if (_userSupport is not null)
+        {
+            var active = Enumerable.Range(0, train.UserCount).Where(u => train.Length(u) > 0).ToArray();
+            _userRow = new int[train.UserCount];
+            Array.Fill(_userRow, -1);
+            for (var i = 0; i < active.Length; i++)
+            {
+                _userRow[active[i]] = i;
+            }
+
+            var queries = embeddings.Encode(active.Select(u => (ReadOnlyMemory<int>)train.Items.AsMemory(train.Offsets[u], train.Length(u))).ToArray(), active);
+            var d = embeddings.Dimension;
+            var data = new float[active.Length * d];
+            for (var i = 0; i < active.Length; i++)
+            {
+                var row = data.AsSpan(i * d, d);
+                foreach (var v in queries[i].OwnInterests)
+                {
+                    System.Numerics.Tensors.TensorPrimitives.Add(row, v, row);
+                }
+            }
+
+            using var scope = torch.NewDisposeScope();
+            _userSupport.Refresh(torch.tensor(data, [active.Length, d], device: TorchRuntime.Device));
+        }
+    }
+
+    /// <summary>Validation Recall@50 of the U2I channel (exact search).</summary>
+    public double ValidationRecall50(DatasetSplit split, IReadOnlyList<EvalCase> cases)
+    {
+        ArgumentNullException.ThrowIfNull(split);
+        var embeddings = Embeddings;
+        using var spaces = embeddings.BuildExactSpaces(split.Train);
+        var metrics = ChannelEvaluation.Evaluate(embeddings, spaces, cases, ChannelSet.U2I, new ChannelOptions(), [50]);
+        return metrics.Means()["Recall@50"];
+    }
+
+    private Dictionary<string, Tensor> CopyState()
+    {
+        var copy = new Dictionary<string, Tensor>();
+        foreach (var (name, t) in Model.state_dict())
+        {
+            copy[name] = t.detach().clone().DetachFromDisposeScope();
+        }
+
+        return copy;
+    }
+
+    private static void DisposeState(Dictionary<string, Tensor>? state)
+    {
+        if (state is null)
+        {
+            return;
+        }
+
+        foreach (var t in state.Values)
+        {
+            t.Dispose();
+        }
+    }
+
+    private void Shuffle(int[] values)
+    {
+        for (var i = values.Length - 1; i > 0; i--)
+        {
+            var j = _rng.Next(i + 1);
+            (values[i], values[j]) = (values[j], values[i]);
+        }
+    }
+
+    public void Dispose()
+    {
+        _userSupport?.Dispose();
+        _itemSupport?.Dispose();
+        Optimizer.Dispose();
+        Model.Dispose();
+    }
+}

@@ -1,0 +1,65 @@
+namespace MIC.Streaming.Retrieval.Channels;
+
+/// <summary>
+/// Fuses the channels' lists into one de-duplicated list. Each channel's scores are divided by that
+/// list's largest absolute score (so channels with different score scales are comparable), weighted,
+/// and summed per item; an item's provenance is every channel that proposed it.
+/// To add a channel: 1. add a flag to <see cref="ChannelSet"/>; 2. write its Retrieve in a file named
+/// after it; 3. call it in <see cref="MultiChannelRetriever"/> and give it a weight in <see cref="ChannelOptions"/>.
+/// </summary>
+public static class CandidateMerger
+{
+    public static Candidate[] Merge(IReadOnlyList<(Candidate[] List, float Weight)> lists, int k)
+    {
+        ArgumentNullException.ThrowIfNull(lists);
+        var fused = new Dictionary<int, (float Score, ChannelSet Channels)>();
+        foreach (var (list, weight) in lists)
+        {
+            if (list.Length == 0 || weight <= 0)
+            {
+                continue;
+            }
+
+            var scale = list.Max(c => Math.Abs(c.Score));
+            foreach (var c in list)
+            {
+                var normalised = scale > 0 ? c.Score / scale : 0f;
+                var (score, channels) = fused.GetValueOrDefault(c.Item);
+                fused[c.Item] = (score + (weight * normalised), channels | c.Channels);
+            }
+        }
+
+        return fused
+            .OrderByDescending(kv => kv.Value.Score)
+            .ThenBy(kv => kv.Key)
+            .Take(k)
+            .Select(kv => new Candidate(kv.Key, kv.Value.Score, kv.Value.Channels))
+            .ToArray();
+    }
+}
+
+/// <summary>Runs the requested channels for one user and merges them.</summary>
+public static class MultiChannelRetriever
+{
+    public static Candidate[] Retrieve(RetrievalSpaces spaces, UserQuery query, int k, ChannelSet channels, ChannelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var lists = new List<(Candidate[], float)>(3);
+        if (channels.HasFlag(ChannelSet.U2I))
+        {
+            lists.Add((U2IChannel.Retrieve(spaces, query, k), options.WeightU2I));
+        }
+
+        if (channels.HasFlag(ChannelSet.U2U2I))
+        {
+            lists.Add((U2U2IChannel.Retrieve(spaces, query, k, options), options.WeightU2U2I));
+        }
+
+        if (channels.HasFlag(ChannelSet.U2I2I))
+        {
+            lists.Add((U2I2IChannel.Retrieve(spaces, query, k, options), options.WeightU2I2I));
+        }
+
+        return lists.Count == 1 ? lists[0].Item1 : CandidateMerger.Merge(lists, k);
+    }
+}

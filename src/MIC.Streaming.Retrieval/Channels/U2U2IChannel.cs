@@ -1,0 +1,53 @@
+namespace MIC.Streaming.Retrieval.Channels;
+
+/// <summary>
+/// U2U2I (MIC §3, inference): the user's own-space vector finds the most similar indexed users;
+/// each item in their recent histories gets the summed similarity of the users that hold it, times
+/// the query user's relevance (cosine) to the item: score(j) = Σ_{v ∋ j} sim(u, v) · cos(u, j).
+/// The query user itself is skipped when it is indexed.
+/// </summary>
+public static class U2U2IChannel
+{
+    public static Candidate[] Retrieve(RetrievalSpaces spaces, UserQuery query, int k, ChannelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(spaces);
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(options);
+        var votes = new Dictionary<int, float>();
+        var hits = new Index.SearchHit[options.SimilarUsers + 1];
+        foreach (var q in ChannelMath.Normalise(query.OwnInterests))
+        {
+            var n = spaces.UserOwnIndex.Search(q, hits.Length, hits);
+            var used = 0;
+            for (var i = 0; i < n && used < options.SimilarUsers; i++)
+            {
+                var user = (int)hits[i].Id;
+                if (user == query.UserIndex || hits[i].Score <= 0)
+                {
+                    continue;
+                }
+
+                used++;
+                var history = spaces.UserHistories.Sequence(user);
+                var recent = history[Math.Max(0, history.Length - options.ItemsPerSimilarUser)..];
+                var seen = new HashSet<int>();
+                foreach (var item in recent)
+                {
+                    if (seen.Add(item))
+                    {
+                        votes[item] = votes.GetValueOrDefault(item) + hits[i].Score;
+                    }
+                }
+            }
+        }
+
+        var relevance = ChannelMath.Normalise(query.RelevanceInterests);
+        var scores = new Dictionary<int, float>(votes.Count);
+        foreach (var (item, vote) in votes)
+        {
+            scores[item] = vote * ChannelMath.Relevance(relevance, spaces.ItemRelevance.Row(item));
+        }
+
+        return ChannelMath.Top(scores, k, ChannelSet.U2U2I);
+    }
+}

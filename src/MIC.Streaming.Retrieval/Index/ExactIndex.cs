@@ -1,0 +1,67 @@
+using System.Numerics.Tensors;
+using MIC.Streaming.Core.Baselines;
+
+namespace MIC.Streaming.Retrieval.Index;
+
+/// <summary>
+/// Exact inner-product search with SIMD dot products (System.Numerics.Tensors): the reference every
+/// other index is tested against, and the right choice for small collections. Rows may be skipped
+/// (e.g. users without history) by giving an id list.
+/// </summary>
+public sealed class ExactIndex : IVectorIndex
+{
+    private readonly float[] _vectors;
+    private readonly long[] _ids;
+
+    public ExactIndex(EmbeddingMatrix vectors, IReadOnlyList<long>? ids = null)
+    {
+        ArgumentNullException.ThrowIfNull(vectors);
+        if (ids is not null && ids.Count != vectors.Rows)
+        {
+            throw new ArgumentException("One id per vector is required.", nameof(ids));
+        }
+
+        _vectors = vectors.Data;
+        Dimension = vectors.Dimension;
+        _ids = ids?.ToArray() ?? Enumerable.Range(0, vectors.Rows).Select(i => (long)i).ToArray();
+    }
+
+    public int Dimension { get; }
+
+    public long Count => _ids.Length;
+
+    public int Search(ReadOnlySpan<float> query, int k, Span<SearchHit> hits)
+    {
+        if (query.Length != Dimension)
+        {
+            throw new ArgumentException($"Query has dimension {query.Length}; the index has {Dimension}.", nameof(query));
+        }
+
+        k = Math.Min(Math.Min(k, hits.Length), _ids.Length);
+        if (k <= 0)
+        {
+            return 0;
+        }
+
+        var top = new TopKSelector(k);
+        for (var r = 0; r < _ids.Length; r++)
+        {
+            top.Add(r, TensorPrimitives.Dot(query, _vectors.AsSpan(r * Dimension, Dimension)));
+        }
+
+        Span<int> rows = k <= 1024 ? stackalloc int[k] : new int[k];
+        Span<float> scores = k <= 1024 ? stackalloc float[k] : new float[k];
+        var n = top.Drain(rows, scores);
+        for (var i = 0; i < n; i++)
+        {
+            hits[i] = new SearchHit(_ids[rows[i]], scores[i]);
+        }
+
+        return n;
+    }
+
+    public void Dispose()
+    {
+        // Managed memory only.
+    }
+}
