@@ -2,6 +2,8 @@ using TorchSharp;
 
 namespace MIC.Streaming.Model.Tests;
 
+[Collection("torch")]
+
 public class TorchRuntimeTests
 {
     [Fact]

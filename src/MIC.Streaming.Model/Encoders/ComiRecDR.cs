@@ -18,7 +18,7 @@ public sealed class ComiRecDR : TwoTowerEncoder
     private readonly Linear mapping;        // D → K·D
 
     public ComiRecDR(FeatureTables tables, EncoderOptions options)
-        : base(nameof(ComiRecDR), tables, options)
+        : base(nameof(ComiRecDR), tables, options, useUserFields: false)
     {
         ArgumentNullException.ThrowIfNull(options);
         mapping = nn.Linear(options.Dimension, (long)options.Interests * options.Dimension, hasBias: false);

@@ -18,7 +18,7 @@ public sealed class ComiRecSA : TwoTowerEncoder
     private readonly Linear w2;             // 4D → K
 
     public ComiRecSA(FeatureTables tables, EncoderOptions options)
-        : base(nameof(ComiRecSA), tables, options)
+        : base(nameof(ComiRecSA), tables, options, useUserFields: false)
     {
         ArgumentNullException.ThrowIfNull(options);
         positions = nn.Parameter(torch.empty(options.MaxLen, options.Dimension));

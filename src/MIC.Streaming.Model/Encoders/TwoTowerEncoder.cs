@@ -34,14 +34,18 @@ public sealed record EncoderOptions
 /// </summary>
 public abstract class TwoTowerEncoder : nn.Module
 {
-    protected TwoTowerEncoder(string name, FeatureTables tables, EncoderOptions options)
+    /// <param name="name">Module name (checkpoint key prefix).</param>
+    /// <param name="tables">The input fields to embed.</param>
+    /// <param name="options">Sizes.</param>
+    /// <param name="useUserFields">Whether the user tower embeds categorical user fields (ComiRec does not).</param>
+    protected TwoTowerEncoder(string name, FeatureTables tables, EncoderOptions options, bool useUserFields = true)
         : base(name)
     {
         ArgumentNullException.ThrowIfNull(tables);
         ArgumentNullException.ThrowIfNull(options);
         Options = options;
         Items = new ItemFieldEmbedding(tables, options.Dimension);
-        UserFieldEmbeddings = nn.ModuleList(tables.UserFieldCardinalities.Select(c =>
+        UserFieldEmbeddings = nn.ModuleList((useUserFields ? tables.UserFieldCardinalities : []).Select(c =>
         {
             var e = nn.Embedding(c, options.Dimension, padding_idx: 0);
             ModelInit.XavierEmbedding(e);

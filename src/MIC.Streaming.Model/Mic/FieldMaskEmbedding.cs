@@ -52,13 +52,13 @@ public sealed class FieldMaskEmbedding(int maskedFields, double dropoutRate, dou
     public static Tensor FieldKeepMask(long n, long f, int k, Device device)
     {
         var masked = Math.Min(k, (int)f - 1);
-        var keep = torch.ones(n, f, device: device);
+        var keep = torch.ones(n, f, dtype: ScalarType.Float32, device: device);
         if (masked <= 0)
         {
             return keep;
         }
 
-        var positions = torch.rand(n, f, device: device).topk(masked, dim: 1).indexes; // [N, k]
-        return keep.scatter(1, positions, torch.zeros(n, masked, device: device));
+        var positions = torch.rand(n, f, dtype: ScalarType.Float32, device: device).topk(masked, dim: 1).indexes; // [N, k]
+        return keep.scatter(1, positions, torch.zeros(n, masked, dtype: ScalarType.Float32, device: device));
     }
 }

@@ -1,0 +1,131 @@
+using MIC.Streaming.Model.Mic;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MIC.Streaming.Model.Tests;
+
+[Collection("torch")]
+public class MicPartsTests
+{
+    [Fact]
+    public void FieldKeepMask_MasksExactlyKFieldsPerRow()
+    {
+        using var scope = NewDisposeScope();
+        torch.manual_seed(3);
+
+        var keep = FieldMaskEmbedding.FieldKeepMask(200, 5, 2, torch.CPU);
+
+        var perRow = keep.sum(1).data<float>().ToArray();
+        Assert.All(perRow, s => Assert.Equal(3f, s));
+        // Every field gets masked sometimes (positions are random).
+        Assert.All(keep.sum(dim: 0).data<float>().ToArray(), s => Assert.InRange(s, 1f, 199f));
+    }
+
+    [Fact]
+    public void FieldKeepMask_NeverMasksEveryField()
+    {
+        using var scope = NewDisposeScope();
+
+        var keep = FieldMaskEmbedding.FieldKeepMask(10, 2, 5, torch.CPU);
+
+        Assert.All(keep.sum(1).data<float>().ToArray(), s => Assert.Equal(1f, s));
+    }
+
+    [Fact]
+    public void DropHistory_KeepsAtLeastOneRealItem()
+    {
+        using var scope = NewDisposeScope();
+        torch.manual_seed(5);
+        var mask = torch.tensor(new float[] { 0, 0, 1, 1, 0, 0, 0, 1 }, [2, 4]);
+        var layer = new FieldMaskEmbedding(1, 0.2, 0.9);
+
+        for (var i = 0; i < 50; i++)
+        {
+            var dropped = layer.DropHistory(mask);
+            Assert.All(dropped.sum(1).data<float>().ToArray(), s => Assert.True(s >= 1));
+            Assert.Equal(0f, (dropped * (1 - mask)).sum().item<float>()); // padding never becomes real
+        }
+    }
+
+    [Fact]
+    public void InfoNce_TinyBatch_MatchesHandComputedValue()
+    {
+        using var scope = NewDisposeScope();
+        // a = (e1, e2), b = (e1, e2), τ = 1. For anchor a1: candidates b1 (cos 1, positive), b2 (0), a2 (0).
+        // loss = −log(e / (e + 1 + 1)); every anchor is symmetric, so that is the mean.
+        var a = torch.tensor(new float[] { 1, 0, 0, 1 }, [2, 2]);
+
+        var loss = CrossChannelLoss.InfoNce(a, a.clone(), 1.0).item<float>();
+
+        var expected = -Math.Log(Math.E / (Math.E + 2));
+        Assert.Equal(expected, loss, 5);
+    }
+
+    [Fact]
+    public void InfoNce_NonUnitInputsAndTemperature_MatchesReferenceFormula()
+    {
+        using var scope = NewDisposeScope();
+        torch.manual_seed(9);
+        var a = torch.randn(5, 3);
+        var b = torch.randn(5, 3);
+
+        var loss = CrossChannelLoss.InfoNce(a, b, 0.1).item<float>();
+
+        // Reference: explicit [2N, 2N] NT-Xent.
+        var z = nn.functional.normalize(torch.cat([a, b], 0), dim: 1);
+        var sim = torch.mm(z, z.t()) / 0.1;
+        sim = sim.masked_fill(torch.eye(10, dtype: ScalarType.Bool), float.NegativeInfinity);
+        var targets = torch.tensor(new long[] { 5, 6, 7, 8, 9, 0, 1, 2, 3, 4 });
+        var reference = nn.functional.cross_entropy(sim, targets).item<float>();
+        Assert.Equal(reference, loss, 4);
+    }
+
+    [Fact]
+    public void InfoNce_GroupMask_RemovesSameGroupNegatives()
+    {
+        using var scope = NewDisposeScope();
+        var a = torch.tensor(new float[] { 1, 0, 1, 0 }, [2, 2]);
+        var b = torch.tensor(new float[] { 1, 0, 1, 0 }, [2, 2]);
+
+        var masked = CrossChannelLoss.InfoNce(a, b, 1.0, torch.tensor(new long[] { 7, 7 })).item<float>();
+
+        Assert.Equal(0f, masked, 5); // every other candidate is the same group: only the positive remains
+    }
+
+    [Fact]
+    public void SupportSet_ReturnsTrueNearestNeighbours()
+    {
+        using var scope = NewDisposeScope();
+        // Rows 0,1 point almost the same way; rows 2,3 too; row 4 is alone.
+        var reps = torch.tensor(new float[] { 1, 0, 0, 0.98f, 0.2f, 0, 0, 1, 0, 0.1f, 0.99f, 0, 0, 0, 1 }, [5, 3]);
+        using var support = new SupportSet(neighbours: 1, clusters: 0, seed: 1);
+
+        support.Refresh(reps);
+        var nbrs = support.NeighboursOf(torch.arange(5)).reshape(-1).data<long>().ToArray();
+
+        Assert.Equal([1L, 0L, 3L, 2L], nbrs[..4]);
+        var positives = support.SamplePositives(torch.tensor(new long[] { 0, 2 }));
+        var expected = nn.functional.normalize(reps.index_select(0, torch.tensor(new long[] { 1, 3 })), dim: 1);
+        Assert.True(torch.allclose(positives, expected, 1e-5, 1e-6));
+    }
+
+    [Fact]
+    public void SupportSet_KMeans_SeparatesPlantedClusters()
+    {
+        using var scope = NewDisposeScope();
+        torch.manual_seed(2);
+        var centres = torch.tensor(new float[] { 1, 0, 0, 0, 1, 0, 0, 0, 1 }, [3, 3]);
+        var labels = torch.arange(3).repeat_interleave(20);
+        var points = nn.functional.normalize(centres.index_select(0, labels) + (0.05 * torch.randn(60, 3)), dim: 1);
+        using var support = new SupportSet(neighbours: 3, clusters: 3, seed: 4);
+
+        var found = support.KMeans(points, 3, 10).data<long>().ToArray();
+
+        for (var c = 0; c < 3; c++)
+        {
+            Assert.Single(found.Skip(c * 20).Take(20).Distinct());
+        }
+
+        Assert.Equal(3, found.Distinct().Count());
+    }
+}
