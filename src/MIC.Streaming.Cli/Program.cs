@@ -9,6 +9,8 @@ app.Configure(config =>
         .WithDescription("Run the main job on built-in synthetic data (no downloads): evaluate the baselines and print the table.");
     config.AddCommand<TrainCommand>("train")
         .WithDescription("Train an encoder (dssm, youtubednn, comirec-sa, comirec-dr) vanilla or +MIC; evaluate U2I / U2U2I / U2I2I / merged; write a checkpoint.");
+    config.AddCommand<ExperimentCommand>("experiment")
+        .WithDescription("Grid of encoder × variant × channel × seeds → summary.md / .csv (mean ± sd) and every run.");
     config.AddBranch("data", data =>
     {
         data.SetDescription("Import, inspect and generate datasets.");
@@ -24,6 +26,7 @@ app.Configure(config =>
     config.AddBranch("eval", evaluate =>
     {
         evaluate.SetDescription("Evaluate recommenders.");
+        evaluate.AddCommand<EvalModelCommand>("model").WithDescription("Evaluate a checkpoint's channels (U2I, U2U2I, U2I2I, merged) beside MostPop and ItemCF.");
         evaluate.AddCommand<EvalBaselineCommand>("baseline").WithDescription("Evaluate MostPop / ItemCF / UserCF under the ComiRec or leave-last-out protocol.");
     });
 });

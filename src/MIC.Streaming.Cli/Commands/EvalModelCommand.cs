@@ -1,0 +1,60 @@
+using System.ComponentModel;
+using MIC.Streaming.Core.Evaluation;
+using MIC.Streaming.Core.Splits;
+using MIC.Streaming.Model;
+using MIC.Streaming.Model.Training;
+using MIC.Streaming.Retrieval.Channels;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace MIC.Streaming.Cli.Commands;
+
+public sealed class EvalModelSettings : CommandSettings
+{
+    [CommandOption("--checkpoint <DIR>")]
+    [Description("Checkpoint directory written by `mic train --checkpoint`.")]
+    public string Checkpoint { get; init; } = string.Empty;
+
+    [CommandOption("--valid")]
+    [Description("Evaluate on the validation users instead of the test users.")]
+    public bool OnValid { get; init; }
+
+    [CommandOption("--exclude-history")]
+    [Description("Remove the user's visible history items from every ranked list before scoring.")]
+    public bool ExcludeHistory { get; init; }
+
+    [CommandOption("--out <DIR>")]
+    [Description("Folder for results.json and results.csv.")]
+    [DefaultValue("results")]
+    public string Out { get; init; } = "results";
+
+    public override ValidationResult Validate() =>
+        Directory.Exists(Checkpoint) ? ValidationResult.Success() : ValidationResult.Error($"--checkpoint '{Checkpoint}' is not a directory.");
+}
+
+/// <summary><c>mic eval model</c>: a checkpoint's U2I / U2U2I / U2I2I / merged metrics on its own split, beside MostPop and ItemCF.</summary>
+public sealed class EvalModelCommand : Command<EvalModelSettings>
+{
+    public override int Execute(CommandContext context, EvalModelSettings settings, CancellationToken cancellationToken)
+    {
+        var (model, tables, dataset, manifest) = MIC.Streaming.Model.Training.Checkpoint.Load(settings.Checkpoint);
+        using (model)
+        {
+            var maxLen = manifest.Options.EncoderOptions.MaxLen;
+            var split = manifest.Protocol == "leave-last-out"
+                ? LeaveLastOutSplitter.Split(dataset, maxLen)
+                : ComiRecSplitter.Split(dataset, manifest.SplitSeed, maxLen);
+            var embeddings = new ModelEmbeddings(model, tables, maxLen);
+            var results = ChannelEvaluation.EvaluateSplit(embeddings, split, ModelRuns.Name(manifest.Options), ChannelEvaluation.Reported, new ChannelOptions(), onTest: !settings.OnValid, excludeHistory: settings.ExcludeHistory);
+            foreach (var name in new[] { "mostpop", "itemcf" })
+            {
+                results.Add(Evaluator.Evaluate(MIC.Streaming.Core.Baselines.Recommenders.Create(name), split, onTest: !settings.OnValid, excludeHistory: settings.ExcludeHistory, cancellationToken: cancellationToken));
+            }
+
+            AnsiConsole.Write(CliData.ResultsTable(results, Evaluator.DefaultCutoffs));
+            CliData.Save(settings.Out, results);
+        }
+
+        return 0;
+    }
+}

@@ -1,0 +1,119 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using MIC.Streaming.Core.Baselines;
+using MIC.Streaming.Core.Evaluation;
+using MIC.Streaming.Model.Mic;
+using MIC.Streaming.Model.Training;
+using MIC.Streaming.Retrieval.Channels;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace MIC.Streaming.Cli.Commands;
+
+public sealed class ExperimentSettings : TrainSettings
+{
+    [CommandOption("--encoders <LIST>")]
+    [Description("Comma-separated encoders of the grid.")]
+    [DefaultValue("dssm,youtubednn,comirec-sa,comirec-dr")]
+    public string Encoders { get; init; } = "dssm,youtubednn,comirec-sa,comirec-dr";
+
+    [CommandOption("--variants <LIST>")]
+    [Description("Comma-separated variants of the grid (base, ui, uu, ii, full).")]
+    [DefaultValue("base,full")]
+    public string Variants { get; init; } = "base,full";
+
+    [CommandOption("--seeds <LIST>")]
+    [Description("Comma-separated training seeds (the user split keeps --seed, so baselines are shared).")]
+    [DefaultValue("2020,2021,2022")]
+    public string Seeds { get; init; } = "2020,2021,2022";
+
+    [CommandOption("--channels <LIST>")]
+    [Description("Comma-separated inference channels to score: U2I, U2U2I, U2I2I, Merged.")]
+    [DefaultValue("U2I")]
+    public string Channels { get; init; } = "U2I";
+}
+
+/// <summary>
+/// <c>mic experiment</c>: the grid encoder × variant × channel × seed on one dataset split; writes
+/// every run (runs.csv / runs.json) and a mean ± sd summary (summary.md / summary.csv), with
+/// MostPop and ItemCF on the same split.
+/// </summary>
+public sealed class ExperimentCommand : Command<ExperimentSettings>
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+    private static readonly string[] BaselineNames = ["mostpop", "itemcf"];
+
+    public override int Execute(CommandContext context, ExperimentSettings settings, CancellationToken cancellationToken)
+    {
+        MIC.Streaming.Model.TorchRuntime.Initialize(new MIC.Streaming.Model.TorchOptions { Threads = settings.Threads });
+        var dataset = CliData.Load(settings);
+        var split = CliData.Split(dataset, settings);
+        var channels = ChannelEvaluation.Reported.Where(c => settings.Channels.Split(',').Contains(c.Name, StringComparer.OrdinalIgnoreCase)).ToList();
+        var runs = new List<(string Model, string Channel, int Seed, EvaluationResult Result, TrainResult Train)>();
+        foreach (var encoder in settings.Encoders.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            foreach (var variant in settings.Variants.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                foreach (var seed in settings.Seeds.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)))
+                {
+                    var options = settings.ToOptions() with { Encoder = encoder, Seed = seed, Mic = settings.ToOptions().Mic with { Variant = Enum.Parse<MicVariant>(variant, ignoreCase: true) } };
+                    var (train, embeddings, trainer) = ModelRuns.Train(dataset, split, options, cancellationToken);
+                    using (trainer)
+                    {
+                        var name = ModelRuns.Name(options);
+                        foreach (var r in ChannelEvaluation.EvaluateSplit(embeddings, split, name, channels, new ChannelOptions(), onTest: !settings.OnValid, excludeHistory: settings.ExcludeHistory))
+                        {
+                            runs.Add((name, r.Model[(name.Length + 2)..^1], seed, r, train));
+                            AnsiConsole.MarkupLine(Markup.Escape($"{r.Model} seed {seed}: R@20 {r.Metrics["Recall@20"]:F4} R@50 {r.Metrics["Recall@50"]:F4} ({train.Epochs} epochs, {train.ExamplesPerSecond:F0} ex/s)"));
+                        }
+                    }
+                }
+            }
+        }
+
+        var baselines = BaselineNames.Select(n => Evaluator.Evaluate(Recommenders.Create(n), split, onTest: !settings.OnValid, excludeHistory: settings.ExcludeHistory, cancellationToken: cancellationToken)).ToList();
+        Write(settings.Out, dataset.Name, runs, baselines);
+        return 0;
+    }
+
+    private static void Write(string dir, string dataset, List<(string Model, string Channel, int Seed, EvaluationResult Result, TrainResult Train)> runs, List<EvaluationResult> baselines)
+    {
+        Directory.CreateDirectory(dir);
+        string[] metrics = ["Recall@20", "NDCG@20", "HitRate@20", "Recall@50", "NDCG@50", "HitRate@50"];
+        var csv = new StringBuilder("model,channel,seed,epochs,examples_per_second," + string.Join(',', metrics) + "\n");
+        foreach (var r in runs)
+        {
+            csv.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{r.Model},{r.Channel},{r.Seed},{r.Train.Epochs},{r.Train.ExamplesPerSecond:F0},{string.Join(',', metrics.Select(m => r.Result.Metrics[m].ToString("F6", CultureInfo.InvariantCulture)))}"));
+        }
+
+        File.WriteAllText(Path.Combine(dir, "runs.csv"), csv.ToString());
+        File.WriteAllText(Path.Combine(dir, "runs.json"), JsonSerializer.Serialize(runs.Select(r => new { r.Model, r.Channel, r.Seed, r.Result.Metrics, r.Train }), Json));
+
+        var md = new StringBuilder($"Dataset {dataset}; mean ± sd over seeds.\n\n| model | channel | seeds | {string.Join(" | ", metrics)} |\n|---|---|---|{string.Concat(metrics.Select(_ => "---|"))}\n");
+        var summaryCsv = new StringBuilder("model,channel,seeds," + string.Join(',', metrics.SelectMany(m => new[] { m + "_mean", m + "_sd" })) + "\n");
+        foreach (var g in runs.GroupBy(r => (r.Model, r.Channel)))
+        {
+            var cells = metrics.Select(m =>
+            {
+                var values = g.Select(r => r.Result.Metrics[m]).ToArray();
+                var mean = values.Average();
+                var sd = values.Length > 1 ? Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Length - 1)) : 0;
+                return (mean, sd);
+            }).ToArray();
+            md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {g.Key.Model} | {g.Key.Channel} | {g.Count()} | {string.Join(" | ", cells.Select(c => $"{c.mean:F4} ± {c.sd:F4}"))} |"));
+            summaryCsv.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{g.Key.Model},{g.Key.Channel},{g.Count()},{string.Join(',', cells.Select(c => $"{c.mean:F6},{c.sd:F6}"))}"));
+        }
+
+        foreach (var b in baselines)
+        {
+            md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {b.Model} | – | – | {string.Join(" | ", metrics.Select(m => b.Metrics[m].ToString("F4", CultureInfo.InvariantCulture)))} |"));
+        }
+
+        File.WriteAllText(Path.Combine(dir, "summary.md"), md.ToString());
+        File.WriteAllText(Path.Combine(dir, "summary.csv"), summaryCsv.ToString());
+        AnsiConsole.WriteLine(md.ToString());
+        AnsiConsole.MarkupLine($"[grey]Wrote {Markup.Escape(dir)}/summary.md, summary.csv, runs.csv, runs.json[/]");
+    }
+}
