@@ -21,6 +21,7 @@ app.Configure(config =>
     config.AddBranch("bench", bench =>
     {
         bench.SetDescription("Benchmarks that print measured ratios (record results in docs/BENCHMARKS.md).");
+        bench.AddCommand<BenchTrainCommand>("train").WithDescription("Training examples/s and peak RSS per encoder × variant, user-tower and per-channel query latency.");
         bench.AddCommand<BenchDatasetCommand>("dataset").WithDescription("Memory per interaction of the compact in-memory dataset.");
     });
     config.AddBranch("eval", evaluate =>

@@ -1,0 +1,126 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using MIC.Streaming.Core.Splits;
+using MIC.Streaming.Model;
+using MIC.Streaming.Model.Mic;
+using MIC.Streaming.Model.Training;
+using MIC.Streaming.Retrieval.Channels;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace MIC.Streaming.Cli.Commands;
+
+public sealed class BenchTrainSettings : TrainSettings
+{
+    [CommandOption("--encoders <LIST>")]
+    [Description("Comma-separated encoders to measure.")]
+    [DefaultValue("dssm,youtubednn,comirec-sa,comirec-dr")]
+    public string Encoders { get; init; } = "dssm,youtubednn,comirec-sa,comirec-dr";
+
+    [CommandOption("--variants <LIST>")]
+    [Description("Comma-separated variants to measure.")]
+    [DefaultValue("base,full")]
+    public string Variants { get; init; } = "base,full";
+
+    [CommandOption("--steps <N>")]
+    [Description("Timed steps per configuration (after 3 warm-up steps).")]
+    [DefaultValue(20)]
+    public int Steps { get; init; } = 20;
+
+    [CommandOption("--queries <N>")]
+    [Description("Single-user queries timed for the user tower and each channel.")]
+    [DefaultValue(500)]
+    public int Queries { get; init; } = 500;
+}
+
+/// <summary>
+/// <c>mic bench train</c>: training examples/s per encoder × variant (batch, dim, threads as given),
+/// the process's peak RSS after each, the user-tower latency for one user (history --max-len), and
+/// per-channel single-query latency with exact search. All measured in one run.
+/// </summary>
+public sealed class BenchTrainCommand : Command<BenchTrainSettings>
+{
+    public override int Execute(CommandContext context, BenchTrainSettings settings, CancellationToken cancellationToken)
+    {
+        TorchRuntime.Initialize(new TorchOptions { Threads = settings.Threads });
+        var dataset = CliData.Load(settings);
+        var split = CliData.Split(dataset, settings);
+        var tables = new FeatureTables(dataset);
+        var examples = new TrainingExamples(split.Train);
+        var table = new Table().AddColumns("encoder", "variant", "examples/s", "ms/step", "peak RSS MiB", "user tower p50 ms", "U2I p50/p99 ms", "U2U2I p50/p99 ms", "U2I2I p50/p99 ms");
+        var rng = new Random(1);
+        foreach (var encoder in settings.Encoders.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            foreach (var variant in settings.Variants.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                var options = settings.ToOptions() with { Encoder = encoder, Mic = settings.ToOptions().Mic with { Variant = Enum.Parse<MicVariant>(variant, true) } };
+                using var trainer = new MicTrainer(tables, options);
+                trainer.RefreshSupportSets(split.Train);
+                int[] Batch() => [.. Enumerable.Range(0, options.BatchSize).Select(_ => rng.Next(examples.Count))];
+                for (var i = 0; i < 3; i++)
+                {
+                    trainer.TrainStep(examples, Batch(), report: false);
+                }
+
+                var watch = Stopwatch.StartNew();
+                for (var i = 0; i < settings.Steps; i++)
+                {
+                    trainer.TrainStep(examples, Batch(), report: false);
+                }
+
+                var seconds = watch.Elapsed.TotalSeconds;
+                var rss = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
+                var (tower, u2i, u2u2i, u2i2i) = Latencies(trainer.Embeddings, split, settings.Queries, settings.MaxLen);
+                table.AddRow(
+                    encoder,
+                    variant,
+                    (settings.Steps * options.BatchSize / seconds).ToString("F0", CultureInfo.InvariantCulture),
+                    (seconds * 1000 / settings.Steps).ToString("F1", CultureInfo.InvariantCulture),
+                    rss.ToString("F0", CultureInfo.InvariantCulture),
+                    tower.ToString("F2", CultureInfo.InvariantCulture),
+                    u2i,
+                    u2u2i,
+                    u2i2i);
+                AnsiConsole.MarkupLine($"[grey]{encoder} {variant} done[/]");
+            }
+        }
+
+        AnsiConsole.Write(table);
+        return 0;
+    }
+
+    private static (double Tower, string U2I, string U2U2I, string U2I2I) Latencies(ModelEmbeddings embeddings, DatasetSplit split, int queries, int maxLen)
+    {
+        using var spaces = embeddings.BuildExactSpaces(split.Train);
+        var cases = split.Test.Count > 0 ? split.Test : split.Valid;
+        var towerTimes = new List<double>();
+        var times = new[] { new List<double>(), new List<double>(), new List<double>() };
+        var options = new ChannelOptions();
+        for (var q = 0; q < queries; q++)
+        {
+            var c = cases[q % cases.Count];
+            var sw = Stopwatch.StartNew();
+            var query = embeddings.Encode([c.History.AsMemory()], [c.User])[0] with { UserIndex = null };
+            towerTimes.Add(sw.Elapsed.TotalMilliseconds);
+            sw.Restart();
+            U2IChannel.Retrieve(spaces, query, 50);
+            times[0].Add(sw.Elapsed.TotalMilliseconds);
+            sw.Restart();
+            U2U2IChannel.Retrieve(spaces, query, 50, options);
+            times[1].Add(sw.Elapsed.TotalMilliseconds);
+            sw.Restart();
+            U2I2IChannel.Retrieve(spaces, query, 50, options);
+            times[2].Add(sw.Elapsed.TotalMilliseconds);
+        }
+
+        string P(List<double> t) => string.Create(CultureInfo.InvariantCulture, $"{Percentile(t, 0.5):F2}/{Percentile(t, 0.99):F2}");
+        return (Percentile(towerTimes, 0.5), P(times[0]), P(times[1]), P(times[2]));
+    }
+
+    private static double Percentile(List<double> values, double p)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
+    }
+}
