@@ -16,8 +16,12 @@ public sealed class RetrievalSpaces : IDisposable
         IVectorIndex itemOwnIndex,
         EmbeddingMatrix itemOwn,
         IVectorIndex userOwnIndex,
+        EmbeddingMatrix userOwn,
+        long[] userIds,
         SequenceTable userHistories)
     {
+        UserOwn = userOwn;
+        UserIds = userIds;
         ItemRelevanceIndex = itemRelevanceIndex;
         ItemRelevance = itemRelevance;
         ItemOwnIndex = itemOwnIndex;
@@ -36,6 +40,11 @@ public sealed class RetrievalSpaces : IDisposable
 
     public IVectorIndex UserOwnIndex { get; }
 
+    /// <summary>The indexed users' unit vectors (row i belongs to dense user <see cref="UserIds"/>[i]).</summary>
+    public EmbeddingMatrix UserOwn { get; }
+
+    public long[] UserIds { get; }
+
     public SequenceTable UserHistories { get; }
 
     /// <summary>
@@ -51,7 +60,7 @@ public sealed class RetrievalSpaces : IDisposable
         var rel = itemRelevance.Normalised();
         var own = itemOwn.Normalised();
         var (users, ids) = UsersWithHistory(userOwn.Normalised(), userHistories);
-        return new RetrievalSpaces(new ExactIndex(rel), rel, new ExactIndex(own), own, new ExactIndex(users, ids), userHistories);
+        return new RetrievalSpaces(new ExactIndex(rel), rel, new ExactIndex(own), own, new ExactIndex(users, ids), users, ids, userHistories);
     }
 
     /// <summary>The rows of users that have a history, with their dense user ids.</summary>

@@ -1,0 +1,105 @@
+using MIC.Streaming.Retrieval.Channels;
+
+namespace MIC.Streaming.Retrieval.Index;
+
+/// <summary>
+/// One immutable version of the retrieval spaces (item shared-space index for U2I, item own-space
+/// index for U2I2I, user own-space index for U2U2I). Reference-counted: the catalog holds one
+/// reference while the snapshot is current and every in-flight query holds one through a lease;
+/// the native memory is freed when the last reference goes.
+/// </summary>
+public sealed class IndexSnapshot
+{
+    private int _references = 1; // the catalog's
+
+    internal IndexSnapshot(long version, RetrievalSpaces spaces, object? payload)
+    {
+        Version = version;
+        Spaces = spaces;
+        Payload = payload;
+    }
+
+    public long Version { get; }
+
+    public RetrievalSpaces Spaces { get; }
+
+    /// <summary>What else belongs to this version (e.g. the user tower that matches these indexes).</summary>
+    public object? Payload { get; }
+
+    public bool IsReleased => Volatile.Read(ref _references) == 0;
+
+    internal bool TryAddReference()
+    {
+        while (true)
+        {
+            var current = Volatile.Read(ref _references);
+            if (current == 0)
+            {
+                return false; // already released: the caller must re-read the catalog
+            }
+
+            if (Interlocked.CompareExchange(ref _references, current + 1, current) == current)
+            {
+                return true;
+            }
+        }
+    }
+
+    internal void Release()
+    {
+        if (Interlocked.Decrement(ref _references) == 0)
+        {
+            Spaces.Dispose();
+            (Payload as IDisposable)?.Dispose();
+        }
+    }
+}
+
+/// <summary>A query's hold on one snapshot; dispose it when the query is done.</summary>
+public readonly struct SnapshotLease : IDisposable
+{
+    internal SnapshotLease(IndexSnapshot snapshot) => Snapshot = snapshot;
+
+    public IndexSnapshot Snapshot { get; }
+
+    public void Dispose() => Snapshot?.Release();
+}
+
+/// <summary>
+/// The current index version, swapped atomically. A new version is built aside and published; the
+/// previous one is released by the catalog and freed once its last lease ends, so a query never sees
+/// two versions and never touches freed native memory.
+/// </summary>
+public sealed class IndexCatalog : IDisposable
+{
+    private IndexSnapshot? _current;
+
+    public long CurrentVersion => Volatile.Read(ref _current)?.Version ?? 0;
+
+    public bool HasSnapshot => Volatile.Read(ref _current) is not null;
+
+    /// <summary>Publishes a new version; returns the version number.</summary>
+    public long Publish(RetrievalSpaces spaces, long version, object? payload = null)
+    {
+        ArgumentNullException.ThrowIfNull(spaces);
+        var next = new IndexSnapshot(version, spaces, payload);
+        var previous = Interlocked.Exchange(ref _current, next);
+        previous?.Release();
+        return version;
+    }
+
+    /// <summary>Takes a lease on the current snapshot (throws when nothing was published yet).</summary>
+    public SnapshotLease Acquire()
+    {
+        while (true)
+        {
+            var snapshot = Volatile.Read(ref _current) ?? throw new InvalidOperationException("No index snapshot has been published yet.");
+            if (snapshot.TryAddReference())
+            {
+                return new SnapshotLease(snapshot);
+            }
+        }
+    }
+
+    public void Dispose() => Interlocked.Exchange(ref _current, null)?.Release();
+}
