@@ -133,6 +133,28 @@ public sealed unsafe class FaissIndex : IVectorIndex
         return n;
     }
 
+    /// <summary>One native call for several queries (single-threaded like <see cref="Search"/>).</summary>
+    public void SearchMany(ReadOnlySpan<float> queries, int k, Span<SearchHit> hits, Span<int> counts)
+    {
+        var q = queries.Length / Dimension;
+        var scores = new float[q * k];
+        var ids = new long[q * k];
+        SearchBatch(queries, k, scores, ids, SingleQueryThreads);
+        for (var i = 0; i < q; i++)
+        {
+            var n = 0;
+            for (var j = 0; j < k; j++)
+            {
+                if (ids[(i * k) + j] >= 0)
+                {
+                    hits[(i * k) + n++] = new SearchHit(ids[(i * k) + j], scores[(i * k) + j]);
+                }
+            }
+
+            counts[i] = n;
+        }
+    }
+
     /// <summary>Batched search: queries [q, D] → scores and ids [q, k] (id −1 where fewer than k exist).</summary>
     public void SearchBatch(ReadOnlySpan<float> queries, int k, Span<float> scores, Span<long> ids, int threads = 0)
     {

@@ -107,6 +107,11 @@ public class TrainSettings : ProtocolSettings
     [DefaultValue(0)]
     public int ValidUsers { get; init; }
 
+    [CommandOption("--index <KIND>")]
+    [Description("Indexes behind the channels at evaluation: exact (managed SIMD), auto (exact below 20k vectors, else Faiss IVF tuned to recall@50 ≥ 0.95), or ivf (Faiss IVF at any size).")]
+    [DefaultValue("exact")]
+    public string Index { get; init; } = "exact";
+
     [CommandOption("--checkpoint <DIR>")]
     [Description("Where to write the checkpoint (weights + manifest + dataset).")]
     public string? CheckpointDir { get; init; }
@@ -127,6 +132,11 @@ public class TrainSettings : ProtocolSettings
         if (!Enum.TryParse<MicVariant>(Variant, ignoreCase: true, out _))
         {
             return ValidationResult.Error("--variant must be base, ui, uu, ii or full.");
+        }
+
+        if (Index is not ("exact" or "auto" or "ivf"))
+        {
+            return ValidationResult.Error("--index must be exact, auto or ivf.");
         }
 
         return Batch < 2 || Dim < 2 || Epochs < 1 ? ValidationResult.Error("--batch and --dim must be ≥ 2, --epochs ≥ 1.") : ValidationResult.Success();
@@ -171,7 +181,7 @@ public sealed class TrainCommand : Command<TrainSettings>
         {
             AnsiConsole.MarkupLine($"Trained {result.Epochs} epoch(s), {result.Steps} steps in {result.Seconds:F0}s ({result.ExamplesPerSecond:F0} examples/s); best valid Recall@50 {result.BestValidRecall50:F4} at epoch {result.BestEpoch}.");
             var name = ModelRuns.Name(options);
-            var results = ChannelEvaluation.EvaluateSplit(embeddings, split, name, ChannelEvaluation.Reported, new ChannelOptions(), onTest: !settings.OnValid, excludeHistory: settings.ExcludeHistory);
+            var results = ChannelEvaluation.EvaluateSplit(embeddings, split, name, ChannelEvaluation.Reported, new ChannelOptions(), onTest: !settings.OnValid, excludeHistory: settings.ExcludeHistory, buildSpaces: ModelRuns.SpacesFor(settings.Index));
             results.AddRange(EvalBaselineCommand.Run(settings, dataset, ["mostpop", "itemcf"], cancellationToken));
             AnsiConsole.Write(CliData.ResultsTable(results, Evaluator.DefaultCutoffs));
             CliData.Save(settings.Out, results);
@@ -199,6 +209,18 @@ public sealed class TrainCommand : Command<TrainSettings>
 /// <summary>Training with a live progress bar, shared by train / experiment / demo.</summary>
 internal static class ModelRuns
 {
+    /// <summary>The index builder for --index (null = exact, the channels' default).</summary>
+    public static Func<MIC.Streaming.Retrieval.Index.EmbeddingMatrix, MIC.Streaming.Retrieval.Index.EmbeddingMatrix, MIC.Streaming.Retrieval.Index.EmbeddingMatrix, MIC.Streaming.Core.Data.SequenceTable, RetrievalSpaces>? SpacesFor(string index) => index switch
+    {
+        "exact" => null,
+        _ => (rel, own, users, histories) =>
+        {
+            var (spaces, reports) = MIC.Streaming.Faiss.SpacesBuilder.Build(rel, own, users, histories, new MIC.Streaming.Faiss.IndexBuildOptions { ExactBelow = index == "ivf" ? 0 : 20_000 });
+            AnsiConsole.MarkupLine(Markup.Escape("Indexes: " + string.Join("; ", reports.Select(r => $"{r.Key} {r.Value.Spec} nprobe {r.Value.Nprobe?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"} recall@50 {r.Value.RecallAtK:F3}"))));
+            return spaces;
+        },
+    };
+
     public static string Name(TrainOptions o) => o.Mic.Variant == MicVariant.Base ? o.Encoder : $"{o.Encoder}+MIC({o.Mic.Variant.ToString().ToUpperInvariant()})";
 
     public static (TrainResult Result, ModelEmbeddings Embeddings, MicTrainer Trainer) Train(MIC.Streaming.Core.Data.InteractionDataset dataset, MIC.Streaming.Core.Splits.DatasetSplit split, TrainOptions options, CancellationToken cancellationToken)

@@ -2,6 +2,7 @@ using MIC.Streaming.Core.Evaluation;
 using MIC.Streaming.Core.Metrics;
 using MIC.Streaming.Core.Splits;
 using MIC.Streaming.Retrieval.Channels;
+using MIC.Streaming.Retrieval.Index;
 
 namespace MIC.Streaming.Model.Training;
 
@@ -18,13 +19,25 @@ public static class ChannelEvaluation
     ];
 
     /// <summary>Evaluates the model's channels on the split's test (or validation) users.</summary>
-    public static List<EvaluationResult> EvaluateSplit(ModelEmbeddings embeddings, DatasetSplit split, string modelName, IEnumerable<(string Name, ChannelSet Channels)> channels, ChannelOptions options, bool onTest = true, bool excludeHistory = false)
+    /// <param name="buildSpaces">Builds the indexes from (item relevance, item own, user own, histories); exact when null.</param>
+    public static List<EvaluationResult> EvaluateSplit(ModelEmbeddings embeddings, DatasetSplit split, string modelName, IEnumerable<(string Name, ChannelSet Channels)> channels, ChannelOptions options, bool onTest = true, bool excludeHistory = false, Func<EmbeddingMatrix, EmbeddingMatrix, EmbeddingMatrix, Core.Data.SequenceTable, RetrievalSpaces>? buildSpaces = null)
     {
         ArgumentNullException.ThrowIfNull(embeddings);
         ArgumentNullException.ThrowIfNull(split);
         ArgumentNullException.ThrowIfNull(channels);
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        using var spaces = embeddings.BuildExactSpaces(split.Train);
+        RetrievalSpaces spaces;
+        if (buildSpaces is null)
+        {
+            spaces = embeddings.BuildExactSpaces(split.Train);
+        }
+        else
+        {
+            var (own, rel) = embeddings.Items();
+            spaces = buildSpaces(rel, own, embeddings.Users(split.Train), split.Train);
+        }
+
+        using var _ = spaces;
         var build = watch.Elapsed.TotalSeconds;
         var results = new List<EvaluationResult>();
         foreach (var (name, set) in channels)

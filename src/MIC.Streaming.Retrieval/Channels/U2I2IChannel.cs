@@ -14,23 +14,34 @@ public static class U2I2IChannel
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(options);
         var votes = new Dictionary<int, float>();
-        var hits = new Index.SearchHit[options.SimilarItemsPerHistoryItem + 1];
         var history = query.History;
-        var recent = history.Skip(Math.Max(0, history.Length - options.RecentHistoryItems)).Distinct();
-        foreach (var h in recent)
+        var recent = history.Skip(Math.Max(0, history.Length - options.RecentHistoryItems)).Distinct()
+            .Where(h => (uint)h < (uint)spaces.ItemOwn.Rows) // items the model has no vector for are skipped
+            .ToArray();
+        if (recent.Length > 0)
         {
-            if ((uint)h >= (uint)spaces.ItemOwn.Rows)
+            // All history items in one batched search.
+            var d = spaces.ItemOwn.Dimension;
+            var perItem = options.SimilarItemsPerHistoryItem + 1;
+            var queries = new float[recent.Length * d];
+            for (var i = 0; i < recent.Length; i++)
             {
-                continue; // an item the model has no vector for
+                spaces.ItemOwn.Row(recent[i]).CopyTo(queries.AsSpan(i * d, d));
             }
 
-            var n = spaces.ItemOwnIndex.Search(spaces.ItemOwn.Row(h), hits.Length, hits);
-            for (var i = 0; i < n; i++)
+            var hits = new Index.SearchHit[recent.Length * perItem];
+            var counts = new int[recent.Length];
+            spaces.ItemOwnIndex.SearchMany(queries, perItem, hits, counts);
+            for (var q = 0; q < recent.Length; q++)
             {
-                var item = (int)hits[i].Id;
-                if (item != h && hits[i].Score > 0)
+                for (var i = 0; i < counts[q]; i++)
                 {
-                    votes[item] = votes.GetValueOrDefault(item) + hits[i].Score;
+                    var hit = hits[(q * perItem) + i];
+                    var item = (int)hit.Id;
+                    if (item != recent[q] && hit.Score > 0)
+                    {
+                        votes[item] = votes.GetValueOrDefault(item) + hit.Score;
+                    }
                 }
             }
         }

@@ -17,4 +17,17 @@ public interface IVectorIndex : IDisposable
 
     /// <summary>Top-k by descending inner product; returns the number of hits written (≤ k).</summary>
     int Search(ReadOnlySpan<float> query, int k, Span<SearchHit> hits);
+
+    /// <summary>
+    /// Several queries ([q, D] row-major) at once: hits[i·k..] and counts[i] per query. Backends
+    /// override it with one native call (Faiss); the default searches one by one.
+    /// </summary>
+    void SearchMany(ReadOnlySpan<float> queries, int k, Span<SearchHit> hits, Span<int> counts)
+    {
+        var q = queries.Length / Dimension;
+        for (var i = 0; i < q; i++)
+        {
+            counts[i] = Search(queries.Slice(i * Dimension, Dimension), k, hits.Slice(i * k, k));
+        }
+    }
 }
