@@ -5,8 +5,8 @@ namespace MIC.Streaming.Faiss.Tests;
 /// <summary>The contract every IVectorIndex honours, run against the managed exact index and Faiss.</summary>
 public class VectorIndexContractTests
 {
-    private static readonly EmbeddingMatrix Data = TestVectors.Clustered(2000, 16, 20, seed: 1);
-    private static readonly long[] Ids = TestVectors.Ids(2000, offset: 1_000_000);
+    internal static readonly EmbeddingMatrix Data = TestVectors.Clustered(2000, 16, 20, seed: 1);
+    internal static readonly long[] Ids = TestVectors.Ids(2000, offset: 1_000_000);
     private static readonly EmbeddingMatrix Queries = TestVectors.Clustered(50, 16, 20, seed: 2);
 
     public static TheoryData<string> Kinds => new(["exact", "faiss-flat", "faiss-ivf-full-probe", "sharded-faiss-flat"]);
@@ -20,7 +20,7 @@ public class VectorIndexContractTests
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
-    private static FaissIndex Faiss(string spec, EmbeddingMatrix data, long[] ids, int nprobe = 0)
+    internal static FaissIndex Faiss(string spec, EmbeddingMatrix data, long[] ids, int nprobe = 0)
     {
         var f = FaissIndex.Create(data.Dimension, spec);
         if (!f.IsTrained)
@@ -142,19 +142,6 @@ public class VectorIndexContractTests
     }
 
     [Fact]
-    public void Faiss_Dispose_FreesNativeIndex()
-    {
-        var before = FaissIndex.LiveNativeIndexes;
-        var index = Faiss("Flat", Data, Ids);
-        Assert.Equal(before + 1, FaissIndex.LiveNativeIndexes);
-
-        index.Dispose();
-        index.Dispose(); // idempotent
-
-        Assert.Equal(before, FaissIndex.LiveNativeIndexes);
-    }
-
-    [Fact]
     public void Faiss_BadFactoryString_FailsWithFaissText()
     {
         var e = Assert.Throws<FaissException>(() => FaissIndex.Create(16, "NoSuchIndex42"));
@@ -180,5 +167,28 @@ public class VectorIndexContractTests
         using var index = Create("faiss-flat");
 
         Assert.Throws<ArgumentException>(() => index.Search(new float[3], 5, new SearchHit[5]));
+    }
+}
+
+/// <summary>Counts live native indexes process-wide, so it must not run beside other Faiss tests.</summary>
+[CollectionDefinition("native-count", DisableParallelization = true)]
+public class NativeCountGroup
+{
+}
+
+[Collection("native-count")]
+public class FaissDisposalTests
+{
+    [Fact]
+    public void Faiss_Dispose_FreesNativeIndex()
+    {
+        var before = FaissIndex.LiveNativeIndexes;
+        var index = VectorIndexContractTests.Faiss("Flat", VectorIndexContractTests.Data, VectorIndexContractTests.Ids);
+        Assert.Equal(before + 1, FaissIndex.LiveNativeIndexes);
+
+        index.Dispose();
+        index.Dispose(); // idempotent
+
+        Assert.Equal(before, FaissIndex.LiveNativeIndexes);
     }
 }
