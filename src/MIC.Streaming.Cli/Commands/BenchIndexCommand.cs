@@ -37,6 +37,10 @@ public sealed class BenchIndexSettings : CommandSettings
     [DefaultValue("clustered,random")]
     public string DataKinds { get; init; } = "clustered,random";
 
+    [CommandOption("--checkpoint <DIR>")]
+    [Description("Also measure on a trained model: its item relevance vectors, queried by its test users' vectors.")]
+    public string? Checkpoint { get; init; }
+
     [CommandOption("--queries <N>")]
     [Description("Queries for recall and single-query q/s (exact single-query is timed on at most 50).")]
     [DefaultValue(200)]
@@ -68,12 +72,29 @@ public sealed class BenchIndexCommand : Command<BenchIndexSettings>
     public override int Execute(CommandContext context, BenchIndexSettings settings, CancellationToken cancellationToken)
     {
         var table = new Table().AddColumns("data", "n", "index", "build s", "single q/s", "batched q/s", "recall@50", "single q/s vs exact");
+        var sets = new List<(string Label, Func<(EmbeddingMatrix Data, EmbeddingMatrix Queries)> Make)>();
+        if (settings.Checkpoint is not null)
+        {
+            sets.Add(($"model:{Path.GetFileName(settings.Checkpoint.TrimEnd('/'))}", () => ModelVectors(settings.Checkpoint, settings.Queries)));
+        }
+
         foreach (var dataKind in settings.DataKinds.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
-            foreach (var n in settings.Sizes.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)))
+            foreach (var size in settings.Sizes.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)))
             {
-                var (data, label) = Vectors(dataKind, n, settings.Dim, seed: 11);
-                var queries = Vectors(dataKind == "random" ? "random" : "clustered-queries", settings.Queries, data.Dimension, seed: 12, source: data).Item1;
+                sets.Add((dataKind, () =>
+                {
+                    var d = Vectors(dataKind, size, settings.Dim, seed: 11).Item1;
+                    return (d, Vectors(dataKind == "random" ? "random" : "clustered-queries", settings.Queries, d.Dimension, seed: 12, source: d).Item1);
+                }));
+            }
+        }
+
+        foreach (var (label, make) in sets)
+        {
+            {
+                var (data, queries) = make();
+                var n = data.Rows;
                 var ids = Enumerable.Range(0, data.Rows).Select(i => (long)i).ToArray();
                 using var exact = new ExactIndex(data, ids);
                 double exactSingle = 0;
@@ -287,6 +308,23 @@ public sealed class BenchIndexCommand : Command<BenchIndexSettings>
         public void Dispose()
         {
             // The inner index belongs to the snapshot that built it.
+        }
+    }
+
+    /// <summary>A checkpoint's item relevance vectors and its test users' relevance vectors (first interest).</summary>
+    private static (EmbeddingMatrix Data, EmbeddingMatrix Queries) ModelVectors(string checkpoint, int queries)
+    {
+        var (model, tables, dataset, manifest) = MIC.Streaming.Model.Training.Checkpoint.Load(checkpoint);
+        using (model)
+        {
+            var maxLen = manifest.Options.EncoderOptions.MaxLen;
+            var split = MIC.Streaming.Core.Splits.ComiRecSplitter.Split(dataset, manifest.SplitSeed, maxLen);
+            var embeddings = new MIC.Streaming.Model.ModelEmbeddings(model, tables, maxLen);
+            var (_, rel) = embeddings.Items();
+            var cases = split.Test.Take(queries).ToArray();
+            var encoded = embeddings.Encode(cases.Select(c => (ReadOnlyMemory<int>)c.History).ToArray(), cases.Select(c => c.User).ToArray());
+            var q = new EmbeddingMatrix(encoded.SelectMany(e => e.RelevanceInterests[0]).ToArray(), rel.Dimension);
+            return (rel.Normalised(), q.Normalised());
         }
     }
 
