@@ -11,18 +11,8 @@ using Spectre.Console.Cli;
 
 namespace MIC.Streaming.Cli.Commands;
 
-public sealed class BenchTrainSettings : TrainSettings
+public sealed class BenchTrainSettings : GridSettings
 {
-    [CommandOption("--encoders <LIST>")]
-    [Description("Comma-separated encoders to measure.")]
-    [DefaultValue("dssm,youtubednn,comirec-sa,comirec-dr")]
-    public string Encoders { get; init; } = "dssm,youtubednn,comirec-sa,comirec-dr";
-
-    [CommandOption("--variants <LIST>")]
-    [Description("Comma-separated variants to measure.")]
-    [DefaultValue("base,full")]
-    public string Variants { get; init; } = "base,full";
-
     [CommandOption("--steps <N>")]
     [Description("Timed steps per configuration (after 3 warm-up steps).")]
     [DefaultValue(20)]
@@ -50,40 +40,36 @@ public sealed class BenchTrainCommand : Command<BenchTrainSettings>
         var examples = new TrainingExamples(split.Train);
         var table = new Table().AddColumns("encoder", "variant", "examples/s", "ms/step", "peak RSS MiB", "user tower p50 ms", "U2I p50/p99 ms", "U2U2I p50/p99 ms", "U2I2I p50/p99 ms");
         var rng = new Random(1);
-        foreach (var encoder in settings.Encoders.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        foreach (var (encoder, variant, options) in settings.Grid())
         {
-            foreach (var variant in settings.Variants.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            using var trainer = new MicTrainer(tables, options);
+            trainer.RefreshSupportSets(split.Train);
+            int[] Batch() => [.. Enumerable.Range(0, options.BatchSize).Select(_ => rng.Next(examples.Count))];
+            for (var i = 0; i < 3; i++)
             {
-                var options = settings.ToOptions() with { Encoder = encoder, Mic = settings.ToOptions().Mic with { Variant = Enum.Parse<MicVariant>(variant, true) } };
-                using var trainer = new MicTrainer(tables, options);
-                trainer.RefreshSupportSets(split.Train);
-                int[] Batch() => [.. Enumerable.Range(0, options.BatchSize).Select(_ => rng.Next(examples.Count))];
-                for (var i = 0; i < 3; i++)
-                {
-                    trainer.TrainStep(examples, Batch(), report: false);
-                }
-
-                var watch = Stopwatch.StartNew();
-                for (var i = 0; i < settings.Steps; i++)
-                {
-                    trainer.TrainStep(examples, Batch(), report: false);
-                }
-
-                var seconds = watch.Elapsed.TotalSeconds;
-                var rss = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
-                var (tower, u2i, u2u2i, u2i2i) = Latencies(trainer.Embeddings, split, settings.Queries, settings.MaxLen);
-                table.AddRow(
-                    encoder,
-                    variant,
-                    (settings.Steps * options.BatchSize / seconds).ToString("F0", CultureInfo.InvariantCulture),
-                    (seconds * 1000 / settings.Steps).ToString("F1", CultureInfo.InvariantCulture),
-                    rss.ToString("F0", CultureInfo.InvariantCulture),
-                    tower.ToString("F2", CultureInfo.InvariantCulture),
-                    u2i,
-                    u2u2i,
-                    u2i2i);
-                AnsiConsole.MarkupLine($"[grey]{encoder} {variant} done[/]");
+                trainer.TrainStep(examples, Batch(), report: false);
             }
+
+            var watch = Stopwatch.StartNew();
+            for (var i = 0; i < settings.Steps; i++)
+            {
+                trainer.TrainStep(examples, Batch(), report: false);
+            }
+
+            var seconds = watch.Elapsed.TotalSeconds;
+            var rss = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
+            var (tower, u2i, u2u2i, u2i2i) = Latencies(trainer.Embeddings, split, settings.Queries, settings.MaxLen);
+            table.AddRow(
+                encoder,
+                variant,
+                (settings.Steps * options.BatchSize / seconds).ToString("F0", CultureInfo.InvariantCulture),
+                (seconds * 1000 / settings.Steps).ToString("F1", CultureInfo.InvariantCulture),
+                rss.ToString("F0", CultureInfo.InvariantCulture),
+                tower.ToString("F2", CultureInfo.InvariantCulture),
+                u2i,
+                u2u2i,
+                u2i2i);
+            AnsiConsole.MarkupLine($"[grey]{encoder} {variant} done[/]");
         }
 
         AnsiConsole.Write(table);

@@ -12,7 +12,8 @@ using Spectre.Console.Cli;
 
 namespace MIC.Streaming.Cli.Commands;
 
-public sealed class ExperimentSettings : TrainSettings
+/// <summary>Training settings plus the encoder × variant grid (experiment, bench train).</summary>
+public class GridSettings : TrainSettings
 {
     [CommandOption("--encoders <LIST>")]
     [Description("Comma-separated encoders of the grid.")]
@@ -24,6 +25,21 @@ public sealed class ExperimentSettings : TrainSettings
     [DefaultValue("base,full")]
     public string Variants { get; init; } = "base,full";
 
+    public IEnumerable<(string Encoder, string Variant, TrainOptions Options)> Grid()
+    {
+        var baseOptions = ToOptions();
+        foreach (var encoder in Encoders.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            foreach (var variant in Variants.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                yield return (encoder, variant, baseOptions with { Encoder = encoder, Mic = baseOptions.Mic with { Variant = Enum.Parse<MicVariant>(variant, ignoreCase: true) } });
+            }
+        }
+    }
+}
+
+public sealed class ExperimentSettings : GridSettings
+{
     [CommandOption("--seeds <LIST>")]
     [Description("Comma-separated training seeds (the user split keeps --seed, so baselines are shared).")]
     [DefaultValue("2020,2021,2022")]
@@ -52,22 +68,19 @@ public sealed class ExperimentCommand : Command<ExperimentSettings>
         var split = CliData.Split(dataset, settings);
         var channels = ChannelEvaluation.Reported.Where(c => settings.Channels.Split(',').Contains(c.Name, StringComparer.OrdinalIgnoreCase)).ToList();
         var runs = new List<(string Model, string Channel, int Seed, EvaluationResult Result, TrainResult Train)>();
-        foreach (var encoder in settings.Encoders.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var (_, _, gridOptions) in settings.Grid())
         {
-            foreach (var variant in settings.Variants.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            foreach (var seed in settings.Seeds.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)))
             {
-                foreach (var seed in settings.Seeds.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)))
+                var options = gridOptions with { Seed = seed };
+                var (train, embeddings, trainer) = ModelRuns.Train(dataset, split, options, cancellationToken);
+                using (trainer)
                 {
-                    var options = settings.ToOptions() with { Encoder = encoder, Seed = seed, Mic = settings.ToOptions().Mic with { Variant = Enum.Parse<MicVariant>(variant, ignoreCase: true) } };
-                    var (train, embeddings, trainer) = ModelRuns.Train(dataset, split, options, cancellationToken);
-                    using (trainer)
+                    var name = ModelRuns.Name(options);
+                    foreach (var r in ChannelEvaluation.EvaluateSplit(embeddings, split, name, channels, new ChannelOptions(), onTest: !settings.OnValid, excludeHistory: settings.ExcludeHistory))
                     {
-                        var name = ModelRuns.Name(options);
-                        foreach (var r in ChannelEvaluation.EvaluateSplit(embeddings, split, name, channels, new ChannelOptions(), onTest: !settings.OnValid, excludeHistory: settings.ExcludeHistory))
-                        {
-                            runs.Add((name, r.Model[(name.Length + 2)..^1], seed, r, train));
-                            AnsiConsole.MarkupLine(Markup.Escape($"{r.Model} seed {seed}: R@20 {r.Metrics["Recall@20"]:F4} R@50 {r.Metrics["Recall@50"]:F4} ({train.Epochs} epochs, {train.ExamplesPerSecond:F0} ex/s)"));
-                        }
+                        runs.Add((name, r.Model[(name.Length + 2)..^1], seed, r, train));
+                        AnsiConsole.MarkupLine(Markup.Escape($"{r.Model} seed {seed}: R@20 {r.Metrics["Recall@20"]:F4} R@50 {r.Metrics["Recall@50"]:F4} ({train.Epochs} epochs, {train.ExamplesPerSecond:F0} ex/s)"));
                     }
                 }
             }

@@ -36,13 +36,7 @@ public sealed class ComiRecDR : TwoTowerEncoder
 
     public override Tensor EncodeUser(UserBatch batch, FieldMaskEmbedding? perturb = null)
     {
-        ArgumentNullException.ThrowIfNull(batch);
-        var mask = perturb?.DropHistory(batch.HistoryMask) ?? batch.HistoryMask;      // [B, L]
-        var h = EmbeddedHistoryOf(batch);                                           // [B, L, D]
-        if (perturb is not null)
-        {
-            h = nn.functional.dropout(h, perturb.DropoutRate, training: true);
-        }
+        var (h, mask) = SequenceInput(batch, perturb);                                  // [B, L, D], [B, L]
 
         var (b, l, d, k) = (h.shape[0], h.shape[1], (long)Dimension, (long)Interests);
         var hat = mapping.forward(h).view(b, l, k, d).permute(0, 2, 1, 3);             // [B, K, L, D]
@@ -65,16 +59,8 @@ public sealed class ComiRecDR : TwoTowerEncoder
         return capsules;                                                               // [B, K, D]
     }
 
-    public override Tensor EncodeItem(Tensor itemTokens, FieldMaskEmbedding? perturb = null, Tensor? fields = null)
-    {
-        fields ??= Items.forward(itemTokens);
-        if (perturb is not null)
-        {
-            fields = perturb.Perturb(fields);
-        }
-
-        return fields.sum(1);
-    }
+    public override Tensor EncodeItem(Tensor itemTokens, FieldMaskEmbedding? perturb = null, Tensor? fields = null) =>
+        ItemFields(itemTokens, perturb, fields).sum(1);                                  // [N, D]
 
     private static Tensor Squash(Tensor z)
     {

@@ -38,13 +38,7 @@ public sealed class ComiRecSA : TwoTowerEncoder
 
     public override Tensor EncodeUser(UserBatch batch, FieldMaskEmbedding? perturb = null)
     {
-        ArgumentNullException.ThrowIfNull(batch);
-        var mask = perturb?.DropHistory(batch.HistoryMask) ?? batch.HistoryMask;      // [B, L]
-        var h = EmbeddedHistoryOf(batch);                                           // [B, L, D]
-        if (perturb is not null)
-        {
-            h = nn.functional.dropout(h, perturb.DropoutRate, training: true);
-        }
+        var (h, mask) = SequenceInput(batch, perturb);                                  // [B, L, D], [B, L]
 
         var len = h.shape[1];
         var withPos = h + positions.narrow(0, positions.shape[0] - len, len);          // right-aligned positions
@@ -54,14 +48,6 @@ public sealed class ComiRecSA : TwoTowerEncoder
         return torch.bmm(attention, h);                                                // [B, K, D]
     }
 
-    public override Tensor EncodeItem(Tensor itemTokens, FieldMaskEmbedding? perturb = null, Tensor? fields = null)
-    {
-        fields ??= Items.forward(itemTokens);
-        if (perturb is not null)
-        {
-            fields = perturb.Perturb(fields);
-        }
-
-        return fields.sum(1);
-    }
+    public override Tensor EncodeItem(Tensor itemTokens, FieldMaskEmbedding? perturb = null, Tensor? fields = null) =>
+        ItemFields(itemTokens, perturb, fields).sum(1);                                  // [N, D]
 }

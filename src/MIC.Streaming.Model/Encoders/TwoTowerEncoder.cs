@@ -93,6 +93,38 @@ public abstract class TwoTowerEncoder : nn.Module
     protected Tensor MeanPoolHistory(Tensor history, Tensor mask) =>
         Items.Pool(history, mask / mask.sum(1, keepdim: true).clamp_min(1));
 
+    /// <summary>
+    /// The user's fields as [B, 1 + Fu, D]: the mean-pooled history (one field) and the categorical
+    /// user fields; in a perturbed view the history loses items and the fields are masked.
+    /// </summary>
+    protected Tensor PooledUserFields(UserBatch batch, FieldMaskEmbedding? perturb)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var mask = perturb?.DropHistory(batch.HistoryMask) ?? batch.HistoryMask;       // [B, L]
+        var history = MeanPoolHistory(batch.History, mask);                            // [B, D]
+        var fields = cat([history.unsqueeze(1), EmbedUserFields(batch.UserFields)], 1); // [B, 1+Fu, D]
+        return perturb is null ? fields : perturb.Perturb(fields);
+    }
+
+    /// <summary>
+    /// The history as a sequence: embedded items [B, L, D] and mask [B, L]; in a perturbed view items
+    /// are dropped from the mask and dropout is applied to the embeddings.
+    /// </summary>
+    protected (Tensor Embedded, Tensor Mask) SequenceInput(UserBatch batch, FieldMaskEmbedding? perturb)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var mask = perturb?.DropHistory(batch.HistoryMask) ?? batch.HistoryMask;
+        var h = EmbeddedHistoryOf(batch);
+        return (perturb is null ? h : nn.functional.dropout(h, perturb.DropoutRate, training: true), mask);
+    }
+
+    /// <summary>Item fields [N, F, D] (given or embedded), perturbed in a perturbed view.</summary>
+    protected Tensor ItemFields(Tensor itemTokens, FieldMaskEmbedding? perturb, Tensor? fields)
+    {
+        fields ??= Items.forward(itemTokens);
+        return perturb is null ? fields : perturb.Perturb(fields);
+    }
+
     /// <summary>Masked mean of history embeddings [B, L, D] with mask [B, L] → [B, D].</summary>
     protected static Tensor MeanPool(Tensor embedded, Tensor mask)
     {

@@ -22,28 +22,9 @@ public sealed class YoutubeDnn : TwoTowerEncoder
         RegisterComponents();
     }
 
-    public override Tensor EncodeUser(UserBatch batch, FieldMaskEmbedding? perturb = null)
-    {
-        ArgumentNullException.ThrowIfNull(batch);
-        var mask = perturb?.DropHistory(batch.HistoryMask) ?? batch.HistoryMask;
-        var history = MeanPoolHistory(batch.History, mask);                     // [B, D]
-        var fields = cat([history.unsqueeze(1), EmbedUserFields(batch.UserFields)], 1); // [B, 1+Fu, D]
-        if (perturb is not null)
-        {
-            fields = perturb.Perturb(fields);
-        }
+    public override Tensor EncodeUser(UserBatch batch, FieldMaskEmbedding? perturb = null) =>
+        user_mlp.forward(PooledUserFields(batch, perturb).flatten(1)).unsqueeze(1);     // [B, 1, D]
 
-        return user_mlp.forward(fields.flatten(1)).unsqueeze(1);                       // [B, 1, D]
-    }
-
-    public override Tensor EncodeItem(Tensor itemTokens, FieldMaskEmbedding? perturb = null, Tensor? fields = null)
-    {
-        fields ??= Items.forward(itemTokens);                                        // [N, F, D]
-        if (perturb is not null)
-        {
-            fields = perturb.Perturb(fields);
-        }
-
-        return fields.sum(1);                                                          // [N, D]
-    }
+    public override Tensor EncodeItem(Tensor itemTokens, FieldMaskEmbedding? perturb = null, Tensor? fields = null) =>
+        ItemFields(itemTokens, perturb, fields).sum(1);                                  // [N, D]
 }

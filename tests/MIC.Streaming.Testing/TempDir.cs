@@ -1,4 +1,4 @@
-namespace MIC.Streaming.Faiss.Tests;
+namespace MIC.Streaming.Testing;
 
 /// <summary>A temporary folder removed at dispose; tests write their tiny input files here.</summary>
 public sealed class TempDir : IDisposable
