@@ -1,0 +1,324 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace MIC.Streaming.Core.Events;
+
+/// <summary>
+/// Parses and writes <see cref="ClickEvent"/> JSON. Bad input is a value, not an exception:
+/// <see cref="TryParse"/> returns false with a short machine-readable reason
+/// (<c>reason_code: detail</c>) that the ingestion path puts on the dead-letter record.
+/// </summary>
+public static class ClickEventJson
+{
+    public static bool TryParse(ReadOnlySpan<byte> utf8, out ClickEvent? evt, out string reason)
+    {
+        evt = null;
+        if (utf8.Length == 0)
+        {
+            reason = "empty_payload";
+            return false;
+        }
+
+        if (utf8.Length > ClickEvent.MaxPayloadBytes)
+        {
+            reason = $"too_large: {utf8.Length} bytes > {ClickEvent.MaxPayloadBytes}";
+            return false;
+        }
+
+        try
+        {
+            return Parse(utf8, out evt, out reason);
+        }
+        catch (JsonException e)
+        {
+            reason = $"bad_json: {Short(e.Message)}";
+            return false;
+        }
+        catch (InvalidOperationException e)
+        {
+            reason = $"bad_json: {Short(e.Message)}";
+            return false;
+        }
+    }
+
+    public static byte[] Serialize(ClickEvent evt)
+    {
+        ArgumentNullException.ThrowIfNull(evt);
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream))
+        {
+            w.WriteStartObject();
+            w.WriteString("eventId", evt.EventId);
+            w.WriteString("userId", evt.UserId);
+            w.WriteString("itemId", evt.ItemId);
+            w.WriteNumber("timestamp", evt.Timestamp);
+            w.WriteString("behaviour", evt.Behaviour);
+            if (evt.Category is not null)
+            {
+                w.WriteString("category", evt.Category);
+            }
+
+            if (evt.Fields is { Count: > 0 })
+            {
+                w.WriteStartObject("fields");
+                foreach (var (k, v) in evt.Fields)
+                {
+                    w.WriteString(k, v);
+                }
+
+                w.WriteEndObject();
+            }
+
+            w.WriteEndObject();
+        }
+
+        return stream.ToArray();
+    }
+
+    private static bool Parse(ReadOnlySpan<byte> utf8, out ClickEvent? evt, out string reason)
+    {
+        evt = null;
+        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = 8 });
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            reason = "bad_json: not a JSON object";
+            return false;
+        }
+
+        string? eventId = null, userId = null, itemId = null, behaviour = null, category = null;
+        long? timestamp = null;
+        Dictionary<string, string>? fields = null;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            var name = reader.GetString();
+            reader.Read();
+            switch (name)
+            {
+                case "eventId":
+                    if (!TryString(ref reader, "eventId", ClickEvent.MaxEventIdLength, out eventId, out reason))
+                    {
+                        return false;
+                    }
+
+                    break;
+                case "userId":
+                    if (!TryId(ref reader, "userId", out userId, out reason))
+                    {
+                        return false;
+                    }
+
+                    break;
+                case "itemId":
+                    if (!TryId(ref reader, "itemId", out itemId, out reason))
+                    {
+                        return false;
+                    }
+
+                    break;
+                case "timestamp":
+                    if (!TryTimestamp(ref reader, out timestamp, out reason))
+                    {
+                        return false;
+                    }
+
+                    break;
+                case "behaviour":
+                    if (!TryString(ref reader, "behaviour", 32, out behaviour, out reason))
+                    {
+                        return false;
+                    }
+
+                    break;
+                case "category":
+                    if (reader.TokenType != JsonTokenType.Null && !TryString(ref reader, "category", ClickEvent.MaxIdLength, out category, out reason))
+                    {
+                        return false;
+                    }
+
+                    break;
+                case "fields":
+                    if (!TryFields(ref reader, out fields, out reason))
+                    {
+                        return false;
+                    }
+
+                    break;
+                default:
+                    reader.Skip(); // unknown properties are ignored
+                    break;
+            }
+        }
+
+        if (reader.TokenType != JsonTokenType.EndObject)
+        {
+            reason = "bad_json: unterminated object";
+            return false;
+        }
+
+        foreach (var (value, field) in new[] { (eventId, "eventId"), (userId, "userId"), (itemId, "itemId") })
+        {
+            if (value is null)
+            {
+                reason = $"missing_field: {field}";
+                return false;
+            }
+        }
+
+        if (timestamp is null)
+        {
+            reason = "missing_field: timestamp";
+            return false;
+        }
+
+        evt = new ClickEvent(eventId!, userId!, itemId!, timestamp.Value, behaviour ?? ClickEvent.DefaultBehaviour, category, fields);
+        reason = string.Empty;
+        return true;
+    }
+
+    private static bool TryString(ref Utf8JsonReader reader, string field, int maxLength, out string? value, out string reason)
+    {
+        value = null;
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            reason = $"wrong_type: {field} must be a string, got {reader.TokenType}";
+            return false;
+        }
+
+        value = reader.GetString();
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            reason = $"empty_field: {field}";
+            return false;
+        }
+
+        if (value.Length > maxLength)
+        {
+            reason = $"too_long: {field} has {value.Length} chars > {maxLength}";
+            return false;
+        }
+
+        reason = string.Empty;
+        return true;
+    }
+
+    private static bool TryId(ref Utf8JsonReader reader, string field, out string? value, out string reason)
+    {
+        if (reader.TokenType == JsonTokenType.Number)
+        {
+            value = null;
+            if (!reader.TryGetInt64(out var n))
+            {
+                reason = reader.TryGetDouble(out var d) && Math.Abs(d) >= long.MaxValue
+                    ? $"id_overflow: {field}"
+                    : $"wrong_type: {field} must be an integer or a string";
+                return false;
+            }
+
+            if (n < 0)
+            {
+                reason = $"negative_id: {field}";
+                return false;
+            }
+
+            value = n.ToString(CultureInfo.InvariantCulture);
+            reason = string.Empty;
+            return true;
+        }
+
+        return TryString(ref reader, field, ClickEvent.MaxIdLength, out value, out reason);
+    }
+
+    private static bool TryTimestamp(ref Utf8JsonReader reader, out long? value, out string reason)
+    {
+        value = null;
+        if (reader.TokenType == JsonTokenType.Number)
+        {
+            if (!reader.TryGetInt64(out var seconds))
+            {
+                reason = "wrong_type: timestamp must be integer Unix seconds";
+                return false;
+            }
+
+            if (seconds < 0)
+            {
+                reason = "bad_timestamp: negative";
+                return false;
+            }
+
+            value = seconds;
+            reason = string.Empty;
+            return true;
+        }
+
+        if (reader.TokenType == JsonTokenType.String
+            && DateTimeOffset.TryParse(reader.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var when))
+        {
+            value = when.ToUnixTimeSeconds();
+            reason = string.Empty;
+            return value >= 0 || Fail("bad_timestamp: before 1970", out reason);
+        }
+
+        reason = $"wrong_type: timestamp must be Unix seconds or ISO-8601, got {reader.TokenType}";
+        return false;
+    }
+
+    private static bool TryFields(ref Utf8JsonReader reader, out Dictionary<string, string>? fields, out string reason)
+    {
+        fields = null;
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            reason = string.Empty;
+            return true;
+        }
+
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reason = "wrong_type: fields must be an object of strings";
+            return false;
+        }
+
+        fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            var key = reader.GetString() ?? string.Empty;
+            reader.Read();
+            if (key.Length is 0 or > 64)
+            {
+                reason = "bad_field_name: 1–64 chars";
+                return false;
+            }
+
+            if (!TryString(ref reader, $"fields.{key}", ClickEvent.MaxIdLength, out var value, out reason))
+            {
+                return false;
+            }
+
+            if (fields.Count == ClickEvent.MaxFields)
+            {
+                reason = $"too_many_fields: > {ClickEvent.MaxFields}";
+                return false;
+            }
+
+            fields[key] = value!;
+        }
+
+        reason = string.Empty;
+        return true;
+    }
+
+    private static bool Fail(string why, out string reason)
+    {
+        reason = why;
+        return false;
+    }
+
+    private static string Short(string message)
+    {
+        var line = message.Split('\n')[0];
+        return line.Length <= 120 ? line : string.Concat(line.AsSpan(0, 117), "...");
+    }
+
+    /// <summary>UTF-8 bytes of a string (for tests and producers).</summary>
+    public static byte[] Utf8(string json) => Encoding.UTF8.GetBytes(json);
+}
