@@ -68,6 +68,7 @@ public sealed class ExperimentCommand : Command<ExperimentSettings>
         var split = CliData.Split(dataset, settings);
         var channels = ChannelEvaluation.Reported.Where(c => settings.Channels.Split(',').Contains(c.Name, StringComparer.OrdinalIgnoreCase)).ToList();
         var runs = new List<(string Model, string Channel, int Seed, EvaluationResult Result, TrainResult Train)>();
+        var baselines = BaselineNames.Select(n => Evaluator.Evaluate(Recommenders.Create(n), split, onTest: !settings.OnValid, excludeHistory: settings.ExcludeHistory, cancellationToken: cancellationToken)).ToList();
         foreach (var (_, _, gridOptions) in settings.Grid())
         {
             foreach (var seed in settings.Seeds.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)))
@@ -86,12 +87,11 @@ public sealed class ExperimentCommand : Command<ExperimentSettings>
             }
         }
 
-        var baselines = BaselineNames.Select(n => Evaluator.Evaluate(Recommenders.Create(n), split, onTest: !settings.OnValid, excludeHistory: settings.ExcludeHistory, cancellationToken: cancellationToken)).ToList();
-        Write(settings.Out, dataset.Name, runs, baselines);
+        Write(settings.Out, dataset.Name, runs, baselines, quiet: false);
         return 0;
     }
 
-    private static void Write(string dir, string dataset, List<(string Model, string Channel, int Seed, EvaluationResult Result, TrainResult Train)> runs, List<EvaluationResult> baselines)
+    private static void Write(string dir, string dataset, List<(string Model, string Channel, int Seed, EvaluationResult Result, TrainResult Train)> runs, List<EvaluationResult> baselines, bool quiet)
     {
         Directory.CreateDirectory(dir);
         string[] metrics = ["Recall@20", "NDCG@20", "HitRate@20", "Recall@50", "NDCG@50", "HitRate@50"];
@@ -126,6 +126,11 @@ public sealed class ExperimentCommand : Command<ExperimentSettings>
 
         File.WriteAllText(Path.Combine(dir, "summary.md"), md.ToString());
         File.WriteAllText(Path.Combine(dir, "summary.csv"), summaryCsv.ToString());
+        if (quiet)
+        {
+            return;
+        }
+
         AnsiConsole.WriteLine(md.ToString());
         AnsiConsole.MarkupLine($"[grey]Wrote {Markup.Escape(dir)}/summary.md, summary.csv, runs.csv, runs.json[/]");
     }
