@@ -1,6 +1,12 @@
 using MIC.Streaming.Cli.Commands;
 using Spectre.Console.Cli;
 
+if (Console.IsOutputRedirected)
+{
+    // Logs and CI: wide enough that result tables keep one row per model.
+    Spectre.Console.AnsiConsole.Profile.Width = 200;
+}
+
 var app = new CommandApp();
 app.Configure(config =>
 {
