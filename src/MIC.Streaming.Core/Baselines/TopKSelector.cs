@@ -24,6 +24,9 @@ public sealed class TopKSelector
 
     public void Clear() => _count = 0;
 
+    /// <summary>The lowest kept score (the bar a new pair must clear once K pairs are kept).</summary>
+    public float MinScore => _count == 0 ? float.NegativeInfinity : _scores[0];
+
     /// <summary>True when (a, ia) ranks below (b, ib): lower score, or equal score and larger id.</summary>
     private static bool Worse(float a, int ia, float b, int ib) => a < b || (a == b && ia > ib);
 

@@ -44,9 +44,20 @@ public sealed class ExactIndex : IVectorIndex
         }
 
         var top = new TopKSelector(k);
+        var d = Dimension;
+        var threshold = float.NegativeInfinity; // the k-th best score once k rows are kept
+        var vectors = _vectors.AsSpan();
         for (var r = 0; r < _ids.Length; r++)
         {
-            top.Add(r, TensorPrimitives.Dot(query, _vectors.AsSpan(r * Dimension, Dimension)));
+            var score = Dot(query, vectors.Slice(r * d, d));
+            if (score >= threshold)
+            {
+                top.Add(r, score);
+                if (top.Count == k)
+                {
+                    threshold = top.MinScore;
+                }
+            }
         }
 
         Span<int> rows = k <= 1024 ? stackalloc int[k] : new int[k];
@@ -58,6 +69,34 @@ public sealed class ExactIndex : IVectorIndex
         }
 
         return n;
+    }
+
+    /// <summary>Dot product with 256-bit vectors and two accumulators (dimensions are usually 64–256).</summary>
+    private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        if (!System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated || a.Length < 16)
+        {
+            return TensorPrimitives.Dot(a, b);
+        }
+
+        ref var pa = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(a);
+        ref var pb = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(b);
+        var acc0 = System.Runtime.Intrinsics.Vector256<float>.Zero;
+        var acc1 = System.Runtime.Intrinsics.Vector256<float>.Zero;
+        var i = 0;
+        for (; i <= a.Length - 16; i += 16)
+        {
+            acc0 += System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref pa, (nuint)i) * System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref pb, (nuint)i);
+            acc1 += System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref pa, (nuint)(i + 8)) * System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref pb, (nuint)(i + 8));
+        }
+
+        var sum = System.Runtime.Intrinsics.Vector256.Sum(acc0 + acc1);
+        for (; i < a.Length; i++)
+        {
+            sum += a[i] * b[i];
+        }
+
+        return sum;
     }
 
     public void Dispose()
