@@ -54,7 +54,8 @@ public static class IndexPlanner
 
     /// <summary>
     /// Builds an index over unit vectors with ids. <paramref name="tuningQueries"/> are typical queries
-    /// (e.g. user vectors for an item index); when null, a sample of the collection's own rows is used.
+    /// (e.g. user vectors for an item index), sampled down to <see cref="IndexBuildOptions.TuningQueries"/>;
+    /// when null, a sample of the collection's own rows is used.
     /// </summary>
     public static (IVectorIndex Index, IndexBuildReport Report) Build(EmbeddingMatrix vectors, long[] ids, IndexBuildOptions options, EmbeddingMatrix? tuningQueries = null)
     {
@@ -100,11 +101,11 @@ public static class IndexPlanner
         double? recall = null;
         if (shardSpec.StartsWith("IVF", StringComparison.Ordinal))
         {
-            (nprobe, recall) = TuneNprobe(index, faissShards, vectors, ids, options, tuningQueries ?? Sample(vectors, options.TuningQueries, options.Seed), NlistOf(shardSpec));
+            (nprobe, recall) = TuneNprobe(index, faissShards, vectors, ids, options, Sample(tuningQueries ?? vectors, options.TuningQueries, options.Seed), NlistOf(shardSpec));
         }
         else
         {
-            recall = Recall(index, vectors, ids, tuningQueries ?? Sample(vectors, options.TuningQueries, options.Seed), options.RecallK);
+            recall = Recall(index, vectors, ids, Sample(tuningQueries ?? vectors, options.TuningQueries, options.Seed), options.RecallK);
         }
 
         return (index, new IndexBuildReport(shardSpec, options.Shards, nprobe, recall, build, watch.Elapsed.TotalSeconds));
