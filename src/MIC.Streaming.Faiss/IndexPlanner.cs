@@ -21,11 +21,14 @@ public sealed record IndexBuildOptions
 
     public int Shards { get; init; } = 1;
 
+    /// <summary>Item → item neighbours precomputed per version for U2I2I (0 = search at query time).</summary>
+    public int ItemNeighbours { get; init; } = 50;
+
     public int Seed { get; init; } = 7;
 
     public void Validate()
     {
-        if (ExactBelow < 0 || TargetRecall is <= 0 or > 1 || RecallK < 1 || TuningQueries < 1 || Shards < 1)
+        if (ExactBelow < 0 || TargetRecall is <= 0 or > 1 || RecallK < 1 || TuningQueries < 1 || Shards < 1 || ItemNeighbours < 0)
         {
             throw new ArgumentException("Index options: ExactBelow ≥ 0, 0 < TargetRecall ≤ 1, RecallK ≥ 1, TuningQueries ≥ 1, Shards ≥ 1.");
         }

@@ -35,10 +35,11 @@ public static class SpacesBuilder
             built.Add(ownIndex);
             var (userIndex, r3) = IndexPlanner.Build(users, userIds, options);
             built.Add(userIndex);
+            var neighbours = options.ItemNeighbours > 0 ? ItemNeighbourTable.Build(ownIndex, own, options.ItemNeighbours) : null;
             reports["item_relevance"] = r1;
             reports["item_own"] = r2;
             reports["user_own"] = r3;
-            return (new RetrievalSpaces(relIndex, rel, ownIndex, own, userIndex, users, userIds, histories), reports);
+            return (new RetrievalSpaces(relIndex, rel, ownIndex, own, userIndex, users, userIds, histories) { ItemNeighbours = neighbours }, reports);
         }
         catch
         {
@@ -78,6 +79,12 @@ public static class SnapshotStore
             WriteArray(Path.Combine(temp, "history_offsets.i32"), spaces.UserHistories.Offsets);
             WriteArray(Path.Combine(temp, "history_items.i32"), spaces.UserHistories.Items);
             WriteArray(Path.Combine(temp, "history_times.i64"), spaces.UserHistories.Timestamps);
+            if (spaces.ItemNeighbours is { } table)
+            {
+                WriteArray(Path.Combine(temp, "item_neighbours.i32"), table.Ids);
+                WriteArray(Path.Combine(temp, "item_neighbour_sims.f32"), table.Similarities);
+            }
+
             var indexes = new Dictionary<string, IndexEntry>
             {
                 ["item_relevance"] = SaveIndex(temp, "item_relevance", spaces.ItemRelevanceIndex),
@@ -148,7 +155,11 @@ public static class SnapshotStore
             loaded.Add(ownIndex);
             var userIndex = LoadIndex(directory, manifest.Indexes["user_own"], users, userIds);
             loaded.Add(userIndex);
-            return (new RetrievalSpaces(relIndex, rel, ownIndex, own, userIndex, users, userIds, histories), manifest.Version);
+            var neighbourIds = Path.Combine(directory, "item_neighbours.i32");
+            var table = File.Exists(neighbourIds) && rel.Rows > 0
+                ? new ItemNeighbourTable(ReadArray<int>(neighbourIds), ReadArray<float>(Path.Combine(directory, "item_neighbour_sims.f32")), ReadArray<int>(neighbourIds).Length / rel.Rows)
+                : null;
+            return (new RetrievalSpaces(relIndex, rel, ownIndex, own, userIndex, users, userIds, histories) { ItemNeighbours = table }, manifest.Version);
         }
         catch
         {

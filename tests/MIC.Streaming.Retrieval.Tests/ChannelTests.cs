@@ -92,6 +92,23 @@ public class ChannelTests
     }
 
     [Fact]
+    public void U2I2I_PrecomputedNeighbourTable_SameAnswerAsIndexSearch()
+    {
+        using var spaces = Spaces();
+        var table = ItemNeighbourTable.Build(spaces.ItemOwnIndex, spaces.ItemOwn, width: 4);
+        using var withTable = new RetrievalSpaces(spaces.ItemRelevanceIndex, spaces.ItemRelevance, spaces.ItemOwnIndex, spaces.ItemOwn, spaces.UserOwnIndex, spaces.UserOwn, spaces.UserIds, spaces.UserHistories) { ItemNeighbours = table };
+        var options = new ChannelOptions { SimilarItemsPerHistoryItem = 4 };
+
+        Assert.Equal([1, 4, 2, 3], table.Ids[..4]); // item 0's neighbours, itself excluded
+        foreach (var history in new[] { new[] { 0 }, new[] { 2, 4 }, new[] { 1, 3, 0 } })
+        {
+            var searched = U2I2IChannel.Retrieve(Spaces(), Query(0.6f, 0.8f, history), 5, options);
+            var looked = U2I2IChannel.Retrieve(withTable, Query(0.6f, 0.8f, history), 5, options);
+            Assert.Equal(searched, looked);
+        }
+    }
+
+    [Fact]
     public void Merger_DeduplicatesAndUnionsProvenance_WeightsApply()
     {
         Candidate[] a = [new(1, 2f, ChannelSet.U2I), new(2, 1f, ChannelSet.U2I)];

@@ -48,6 +48,12 @@ public sealed class RetrievalSpaces : IDisposable
     public SequenceTable UserHistories { get; }
 
     /// <summary>
+    /// Optional precomputed item → item neighbours in the item space (built with the version): U2I2I
+    /// then needs no index search at query time. Null means U2I2I searches <see cref="ItemOwnIndex"/>.
+    /// </summary>
+    public ItemNeighbourTable? ItemNeighbours { get; init; }
+
+    /// <summary>
     /// Builds exact indexes: item matrices are normalised; users with an empty history are left out
     /// of the user index (they have nothing to recommend through U2U2I).
     /// </summary>
