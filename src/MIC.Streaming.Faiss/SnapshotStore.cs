@@ -155,10 +155,14 @@ public static class SnapshotStore
             loaded.Add(ownIndex);
             var userIndex = LoadIndex(directory, manifest.Indexes["user_own"], users, userIds);
             loaded.Add(userIndex);
-            var neighbourIds = Path.Combine(directory, "item_neighbours.i32");
-            var table = File.Exists(neighbourIds) && rel.Rows > 0
-                ? new ItemNeighbourTable(ReadArray<int>(neighbourIds), ReadArray<float>(Path.Combine(directory, "item_neighbour_sims.f32")), ReadArray<int>(neighbourIds).Length / rel.Rows)
-                : null;
+            ItemNeighbourTable? table = null;
+            var neighbourPath = Path.Combine(directory, "item_neighbours.i32");
+            if (File.Exists(neighbourPath) && rel.Rows > 0)
+            {
+                var neighbourIds = ReadArray<int>(neighbourPath);
+                table = new ItemNeighbourTable(neighbourIds, ReadArray<float>(Path.Combine(directory, "item_neighbour_sims.f32")), neighbourIds.Length / rel.Rows);
+            }
+
             return (new RetrievalSpaces(relIndex, rel, ownIndex, own, userIndex, users, userIds, histories) { ItemNeighbours = table }, manifest.Version);
         }
         catch
