@@ -4,6 +4,7 @@ using MIC.Streaming.Core.Splits;
 using MIC.Streaming.Model.Encoders;
 using MIC.Streaming.Model.Mic;
 using MIC.Streaming.Retrieval.Channels;
+using MIC.Streaming.Retrieval.Index;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -229,7 +230,10 @@ public sealed class MicTrainer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(split);
         var embeddings = Embeddings;
-        using var spaces = embeddings.BuildExactSpaces(split.Train);
+        // U2I reads only the item relevance index: skip encoding every train user for the U2U index.
+        var (own, rel) = embeddings.Items();
+        var noUsers = new EmbeddingMatrix([], rel.Dimension);
+        using var spaces = RetrievalSpaces.BuildExact(rel, own, noUsers, new SequenceTable([0], [], []));
         var metrics = ChannelEvaluation.Evaluate(embeddings, spaces, cases, ChannelSet.U2I, new ChannelOptions(), [50]);
         return metrics.Means()["Recall@50"];
     }
