@@ -1,0 +1,62 @@
+namespace MIC.Streaming.Grains;
+
+/// <summary>
+/// A user's rolling sequence (key = external user id). Single writer: the Kafka consumer owning
+/// the user's partition. Write rule (see README "Exactly-once effect"): <see cref="ApplyAsync"/>
+/// changes memory only; <see cref="FlushAsync"/> persists, and the consumer commits an offset only
+/// after every grain that applied a record at or below it has flushed successfully.
+/// </summary>
+[Alias("mic.IUserGrain")]
+public interface IUserGrain : IGrainWithStringKey
+{
+    [Alias("Apply")]
+    Task<ApplyResult> ApplyAsync(UserEventBatch batch);
+
+    /// <summary>Persists if dirty; checks that the state holds everything up to <paramref name="expected"/>.</summary>
+    [Alias("Flush")]
+    Task<FlushResult> FlushAsync(PartitionOffset[] expected);
+
+    [Alias("Get")]
+    Task<UserView> GetAsync();
+
+    /// <summary>The last <paramref name="max"/> item ids, oldest first, and the newest event id.</summary>
+    [Alias("GetRecentItems")]
+    Task<RecentItems> GetRecentItemsAsync(int max);
+}
+
+/// <summary>An item's counters and recent interactors (key = external item id); same write rule as users.</summary>
+[Alias("mic.IItemGrain")]
+public interface IItemGrain : IGrainWithStringKey
+{
+    [Alias("Apply")]
+    Task<ApplyResult> ApplyAsync(ItemEventBatch batch);
+
+    [Alias("Flush")]
+    Task<FlushResult> FlushAsync(PartitionOffset[] expected);
+
+    [Alias("Get")]
+    Task<ItemView> GetAsync();
+}
+
+/// <summary>Serves multi-channel candidates (stateless worker, key 0).</summary>
+[Alias("mic.IRetrievalGrain")]
+public interface IRetrievalGrain : IGrainWithIntegerKey
+{
+    [Alias("GetCandidates")]
+    Task<CandidateResponse> GetCandidatesAsync(CandidateRequest request);
+}
+
+/// <summary>The model + index version every silo serves (key "default").</summary>
+[Alias("mic.IModelRegistryGrain")]
+public interface IModelRegistryGrain : IGrainWithStringKey
+{
+    [Alias("GetCurrent")]
+    Task<ModelVersionInfo?> GetCurrentAsync();
+
+    /// <summary>Registers a new version; its number must be above the current one.</summary>
+    [Alias("Publish")]
+    Task<ModelVersionInfo> PublishAsync(ModelVersionInfo version);
+
+    [Alias("GetHistory")]
+    Task<ModelVersionInfo[]> GetHistoryAsync();
+}

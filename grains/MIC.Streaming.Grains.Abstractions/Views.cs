@@ -1,0 +1,73 @@
+namespace MIC.Streaming.Grains;
+
+/// <summary>A user's live state as the API shows it: newest interaction last.</summary>
+[GenerateSerializer, Immutable, Alias("mic.user-view.v1")]
+public sealed record UserView(
+    [property: Id(0)] string UserId,
+    [property: Id(1)] Interaction[] Recent,
+    [property: Id(2)] IReadOnlyDictionary<string, string> Fields,
+    [property: Id(3)] long TotalEvents,
+    [property: Id(4)] PartitionOffset[] LastApplied);
+
+/// <summary>An item's counters and most recent interactors (newest last).</summary>
+[GenerateSerializer, Immutable, Alias("mic.item-view.v1")]
+public sealed record ItemView(
+    [property: Id(0)] string ItemId,
+    [property: Id(1)] string? Category,
+    [property: Id(2)] long Interactions,
+    [property: Id(3)] string[] RecentUsers,
+    [property: Id(4)] long LastTimestamp);
+
+/// <summary>The retrieval channels (flags) a caller may ask for; <see cref="Popular"/> is the cold-start answer.</summary>
+[Flags]
+public enum RetrievalChannels
+{
+    None = 0,
+    U2I = 1,
+    U2U2I = 2,
+    U2I2I = 4,
+    Popular = 8,
+    All = U2I | U2U2I | U2I2I,
+}
+
+[GenerateSerializer, Immutable, Alias("mic.candidate-request.v1")]
+public sealed record CandidateRequest(
+    [property: Id(0)] string UserId,
+    [property: Id(1)] int K,
+    [property: Id(2)] RetrievalChannels Channels);
+
+/// <summary>One served item: merged score and the channels that proposed it.</summary>
+[GenerateSerializer, Immutable, Alias("mic.served-candidate.v1")]
+public sealed record ServedCandidate(
+    [property: Id(0)] string ItemId,
+    [property: Id(1)] float Score,
+    [property: Id(2)] RetrievalChannels Channels);
+
+/// <summary>
+/// Candidates for one user. <see cref="HistoryLength"/> and <see cref="NewestEventId"/>
+/// describe the live sequence the answer was computed from; <see cref="ColdStart"/> says the user
+/// had no usable history and got the popularity list instead.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("mic.candidate-response.v1")]
+public sealed record CandidateResponse(
+    [property: Id(0)] string UserId,
+    [property: Id(1)] long ModelVersion,
+    [property: Id(2)] bool ColdStart,
+    [property: Id(3)] int HistoryLength,
+    [property: Id(4)] ServedCandidate[] Items,
+    [property: Id(5)] string? NewestEventId);
+
+/// <summary>A published model version: checkpoint + index snapshot in the model store.</summary>
+[GenerateSerializer, Immutable, Alias("mic.model-version.v1")]
+public sealed record ModelVersionInfo(
+    [property: Id(0)] long Version,
+    [property: Id(1)] string Path,
+    [property: Id(2)] DateTimeOffset PublishedUtc,
+    [property: Id(3)] string Description);
+
+/// <summary>The input of the user tower: the last item ids (oldest first) and the newest event id.</summary>
+[GenerateSerializer, Immutable, Alias("mic.recent-items.v1")]
+public sealed record RecentItems(
+    [property: Id(0)] string[] Items,
+    [property: Id(1)] string? NewestEventId,
+    [property: Id(2)] IReadOnlyDictionary<string, string>? Fields);

@@ -1,0 +1,97 @@
+using Microsoft.Extensions.Options;
+
+namespace MIC.Streaming.Grains;
+
+[GenerateSerializer, Alias("mic.item-state.v1")]
+public sealed class ItemState
+{
+    [Id(0)] public string? Category { get; set; }
+
+    [Id(1)] public long Interactions { get; set; }
+
+    /// <summary>Distinct recent interactors, newest last.</summary>
+    [Id(2)] public List<string> RecentUsers { get; set; } = [];
+
+    [Id(3)] public Dictionary<int, long> LastOffsets { get; set; } = [];
+
+    [Id(4)] public long LastTimestamp { get; set; }
+}
+
+/// <summary>
+/// An item's counters and recent interactors, for cold start (popularity) and U2U2I over live
+/// users. Same write policy as <see cref="UserGrain"/>: apply in memory, persist on flush.
+/// </summary>
+public sealed class ItemGrain(
+    [PersistentState("item", StorageNames.Items)] IPersistentState<ItemState> state,
+    IOptions<SequenceOptions> options) : Grain, IItemGrain
+{
+    private readonly int _maxInteractors = options.Value.MaxItemInteractors;
+    private bool _dirty;
+
+    public Task<ApplyResult> ApplyAsync(ItemEventBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var s = state.State;
+        var last = s.LastOffsets.TryGetValue(batch.Partition, out var l) ? l : -1;
+        int applied = 0, skipped = 0;
+        for (var i = 0; i < batch.Offsets.Length; i++)
+        {
+            if (batch.Offsets[i] <= last)
+            {
+                skipped++;
+                continue;
+            }
+
+            var user = batch.UserIds[i];
+            s.RecentUsers.Remove(user);
+            s.RecentUsers.Add(user);
+            s.Interactions++;
+            s.LastTimestamp = Math.Max(s.LastTimestamp, batch.Timestamps[i]);
+            last = batch.Offsets[i];
+            applied++;
+        }
+
+        if (applied > 0)
+        {
+            if (s.RecentUsers.Count > _maxInteractors)
+            {
+                s.RecentUsers.RemoveRange(0, s.RecentUsers.Count - _maxInteractors);
+            }
+
+            s.Category = batch.Category ?? s.Category;
+            s.LastOffsets[batch.Partition] = last;
+            _dirty = true;
+        }
+
+        return Task.FromResult(new ApplyResult(applied, skipped));
+    }
+
+    public async Task<FlushResult> FlushAsync(PartitionOffset[] expected)
+    {
+        ArgumentNullException.ThrowIfNull(expected);
+        var wrote = false;
+        if (_dirty)
+        {
+            await state.WriteStateAsync();
+            _dirty = false;
+            wrote = true;
+        }
+
+        return new FlushResult(GrainOffsets.Covers(state.State.LastOffsets, expected), wrote);
+    }
+
+    public Task<ItemView> GetAsync()
+    {
+        var s = state.State;
+        return Task.FromResult(new ItemView(this.GetPrimaryKeyString(), s.Category, s.Interactions, [.. s.RecentUsers], s.LastTimestamp));
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_dirty)
+        {
+            await state.WriteStateAsync(cancellationToken);
+            _dirty = false;
+        }
+    }
+}

@@ -1,0 +1,119 @@
+using System.Globalization;
+using MIC.Streaming.Core.Data;
+using MIC.Streaming.Faiss;
+using MIC.Streaming.Model;
+using MIC.Streaming.Model.Training;
+using MIC.Streaming.Retrieval.Channels;
+
+namespace MIC.Streaming.Grains.Serving;
+
+/// <summary>
+/// The model store: one directory per published version, <c>{root}/v00000042/</c> holding the
+/// checkpoint (<c>checkpoint/</c>: weights, manifest, dataset) and the index snapshot
+/// (<c>index/</c>, checksummed). A version is written into a temporary sibling and renamed into
+/// place, so a reader sees a complete version or none. The directory can be a mounted volume
+/// shared by every silo.
+/// </summary>
+public static class ModelStore
+{
+    public const string CheckpointDirectory = "checkpoint";
+    public const string IndexDirectory = "index";
+    private const string Prefix = "v";
+
+    public static string VersionPath(string root, long version) =>
+        Path.Combine(root, Prefix + version.ToString("D8", CultureInfo.InvariantCulture));
+
+    /// <summary>Version numbers present in the store, ascending (temporary directories ignored).</summary>
+    public static long[] Versions(string root)
+    {
+        if (!Directory.Exists(root))
+        {
+            return [];
+        }
+
+        return [.. Directory.EnumerateDirectories(root)
+            .Select(Path.GetFileName)
+            .Where(n => n is { Length: 9 } && n.StartsWith(Prefix, StringComparison.Ordinal))
+            .Select(n => long.TryParse(n.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : -1)
+            .Where(v => v > 0)
+            .Order()];
+    }
+
+    /// <summary>
+    /// Writes a version: checkpoint + index snapshot of <paramref name="spaces"/>. Returns the
+    /// registry entry to publish.
+    /// </summary>
+    public static ModelVersionInfo Write(
+        string root, long version, MicModel model, InteractionDataset dataset, CheckpointManifest manifest, RetrievalSpaces spaces, string description, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        Directory.CreateDirectory(root);
+        var final = VersionPath(root, version);
+        if (Directory.Exists(final))
+        {
+            throw new IOException($"Model version {version} already exists at {final}.");
+        }
+
+        var temp = Path.Combine(root, $".tmp-{version}-{Guid.NewGuid():N}");
+        try
+        {
+            Checkpoint.Save(Path.Combine(temp, CheckpointDirectory), model, dataset, manifest);
+            SnapshotStore.Save(Path.Combine(temp, IndexDirectory), spaces, version);
+            Directory.Move(temp, final);
+        }
+        catch
+        {
+            if (Directory.Exists(temp))
+            {
+                Directory.Delete(temp, recursive: true);
+            }
+
+            throw;
+        }
+
+        return new ModelVersionInfo(version, final, time.GetUtcNow(), description);
+    }
+
+    /// <summary>Loads a version for serving (model in eval mode, indexes checked against their checksums).</summary>
+    public static ServingVersion Load(ModelVersionInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        var (model, tables, dataset, manifest) = Checkpoint.Load(Path.Combine(info.Path, CheckpointDirectory));
+        try
+        {
+            var (spaces, version) = SnapshotStore.Load(Path.Combine(info.Path, IndexDirectory));
+            if (version != info.Version)
+            {
+                spaces.Dispose();
+                throw new InvalidDataException($"{info.Path}: the index snapshot is version {version}, the registry says {info.Version}.");
+            }
+
+            var embeddings = new ModelEmbeddings(model, tables, manifest.Options.EncoderOptions.MaxLen);
+            return new ServingVersion(info, model, embeddings, dataset, spaces, manifest.Options.EncoderOptions.MaxLen);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Deletes versions older than the newest <paramref name="keep"/> (never <paramref name="inUse"/>).</summary>
+    public static int Prune(string root, int keep, long inUse)
+    {
+        var versions = Versions(root);
+        var removed = 0;
+        foreach (var v in versions.Take(Math.Max(0, versions.Length - keep)))
+        {
+            if (v == inUse)
+            {
+                continue;
+            }
+
+            Directory.Delete(VersionPath(root, v), recursive: true);
+            removed++;
+        }
+
+        return removed;
+    }
+}

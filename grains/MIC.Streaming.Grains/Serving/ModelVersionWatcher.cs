@@ -1,0 +1,94 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace MIC.Streaming.Grains.Serving;
+
+/// <summary>Section "Serving": how a silo follows the model registry.</summary>
+public sealed class ServingOptions
+{
+    public const string SectionName = "Serving";
+
+    /// <summary>How often each silo asks the registry for a newer version.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    public IEnumerable<string> Validate()
+    {
+        if (PollInterval < TimeSpan.FromMilliseconds(50) || PollInterval > TimeSpan.FromMinutes(10))
+        {
+            yield return $"{SectionName}:{nameof(PollInterval)} must be between 00:00:00.05 and 00:10:00 (got {PollInterval}).";
+        }
+    }
+}
+
+/// <summary>
+/// Keeps this silo's <see cref="ServingModel"/> on the registry's current version: polls the
+/// registry grain, loads a newer version from the model store aside, then swaps it in. A version
+/// that fails to load (corrupt, partial) is logged and skipped; the previous one keeps serving.
+/// </summary>
+public sealed partial class ModelVersionWatcher(
+    IGrainFactory grains, ServingModel serving, IOptions<ServingOptions> options, ILogger<ModelVersionWatcher> logger) : BackgroundService
+{
+    private long _failedVersion = -1;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interval = options.Value.PollInterval;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await RefreshAsync();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogRegistryUnavailable(logger, ex.Message);
+            }
+
+            try
+            {
+                await Task.Delay(interval, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Loads the registry's current version if it is newer than the served one.</summary>
+    public async Task<bool> RefreshAsync()
+    {
+        var current = await grains.GetGrain<IModelRegistryGrain>(ModelRegistryGrain.DefaultKey).GetCurrentAsync();
+        if (current is null || current.Version <= serving.CurrentVersion || current.Version == _failedVersion)
+        {
+            return false;
+        }
+
+        ServingVersion loaded;
+        try
+        {
+            // CPU-bound (weights + index files): off the caller's thread.
+            loaded = await Task.Run(() => ModelStore.Load(current));
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException or FileNotFoundException)
+        {
+            _failedVersion = current.Version;
+            LogVersionRejected(logger, current.Version, current.Path, ex.Message);
+            return false;
+        }
+
+        serving.Publish(loaded);
+        LogVersionServing(logger, current.Version, current.Path);
+        return true;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Serving model version {Version} from {Path}")]
+    private static partial void LogVersionServing(ILogger logger, long version, string path);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Model version {Version} at {Path} was rejected; the previous version keeps serving: {Reason}")]
+    private static partial void LogVersionRejected(ILogger logger, long version, string path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model registry not reachable: {Reason}")]
+    private static partial void LogRegistryUnavailable(ILogger logger, string reason);
+}

@@ -1,0 +1,34 @@
+using System.Diagnostics.Metrics;
+
+namespace MIC.Streaming.Grains.Serving;
+
+/// <summary>Serving metrics (meter MIC.Streaming.Serving).</summary>
+public sealed class ServingInstruments
+{
+    public const string MeterName = "MIC.Streaming.Serving";
+    private readonly Histogram<double> _latency;
+    private readonly Counter<long> _queries;
+    private readonly Counter<long> _coldStarts;
+
+    public ServingInstruments(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        var meter = meterFactory.Create(MeterName);
+        _latency = meter.CreateHistogram<double>("mic.serving.retrieve.duration", "ms", "User tower + channels + merge, per query.");
+        _queries = meter.CreateCounter<long>("mic.serving.queries", description: "Candidate queries answered.");
+        _coldStarts = meter.CreateCounter<long>("mic.serving.cold_starts", description: "Queries answered from popularity (no usable history).");
+        meter.CreateObservableGauge("mic.serving.model_version", () => ModelVersion, description: "Model version this silo serves.");
+    }
+
+    public long ModelVersion { get; set; }
+
+    public void RecordQuery(TimeSpan elapsed, bool coldStart)
+    {
+        _latency.Record(elapsed.TotalMilliseconds);
+        _queries.Add(1);
+        if (coldStart)
+        {
+            _coldStarts.Add(1);
+        }
+    }
+}

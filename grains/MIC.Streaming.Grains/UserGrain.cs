@@ -1,0 +1,149 @@
+using Microsoft.Extensions.Options;
+
+namespace MIC.Streaming.Grains;
+
+/// <summary>Persisted state of a user grain.</summary>
+[GenerateSerializer, Alias("mic.user-state.v1")]
+public sealed class UserState
+{
+    /// <summary>Newest last, at most <see cref="SequenceOptions.MaxUserSequence"/>.</summary>
+    [Id(0)] public List<Interaction> Recent { get; set; } = [];
+
+    /// <summary>Last applied Kafka offset per partition: records at or below are replays and are skipped.</summary>
+    [Id(1)] public Dictionary<int, long> LastOffsets { get; set; } = [];
+
+    [Id(2)] public Dictionary<string, string> Fields { get; set; } = [];
+
+    [Id(3)] public long TotalEvents { get; set; }
+}
+
+/// <summary>
+/// A user's rolling sequence. Write policy, chosen together with the consumer's commit rule:
+/// <list type="number">
+/// <item><see cref="ApplyAsync"/> updates memory and marks the grain dirty (no storage write per event);</item>
+/// <item><see cref="FlushAsync"/> writes the state if dirty, then confirms it holds every offset the
+/// consumer sent; the consumer commits an offset only after all grains it touched flushed;</item>
+/// <item>if this activation dies before a flush, the records are not committed, Kafka redelivers
+/// them, the new activation (loaded from storage) applies exactly the ones it lacks, and the
+/// consumer's flush check sees the gap and rewinds, so nothing committed is ever lost and
+/// nothing is applied twice (offset skip).</item>
+/// </list>
+/// </summary>
+public sealed class UserGrain(
+    [PersistentState("user", StorageNames.Users)] IPersistentState<UserState> state,
+    IOptions<SequenceOptions> options) : Grain, IUserGrain
+{
+    private readonly int _maxSequence = options.Value.MaxUserSequence;
+    private bool _dirty;
+
+    public Task<ApplyResult> ApplyAsync(UserEventBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var s = state.State;
+        var last = s.LastOffsets.TryGetValue(batch.Partition, out var l) ? l : -1;
+        int applied = 0, skipped = 0;
+        for (var i = 0; i < batch.Events.Length; i++)
+        {
+            if (batch.Offsets[i] <= last)
+            {
+                skipped++;
+                continue;
+            }
+
+            s.Recent.Add(batch.Events[i]);
+            last = batch.Offsets[i];
+            applied++;
+        }
+
+        if (applied > 0)
+        {
+            if (s.Recent.Count > _maxSequence)
+            {
+                s.Recent.RemoveRange(0, s.Recent.Count - _maxSequence);
+            }
+
+            s.LastOffsets[batch.Partition] = last;
+            s.TotalEvents += applied;
+            if (batch.Fields is { Count: > 0 })
+            {
+                foreach (var (key, value) in batch.Fields)
+                {
+                    s.Fields[key] = value;
+                }
+            }
+
+            _dirty = true;
+        }
+
+        return Task.FromResult(new ApplyResult(applied, skipped));
+    }
+
+    public async Task<FlushResult> FlushAsync(PartitionOffset[] expected)
+    {
+        ArgumentNullException.ThrowIfNull(expected);
+        var wrote = false;
+        if (_dirty)
+        {
+            await state.WriteStateAsync();
+            _dirty = false;
+            wrote = true;
+        }
+
+        return new FlushResult(GrainOffsets.Covers(state.State.LastOffsets, expected), wrote);
+    }
+
+    public Task<UserView> GetAsync()
+    {
+        var s = state.State;
+        return Task.FromResult(new UserView(
+            this.GetPrimaryKeyString(),
+            [.. s.Recent],
+            new Dictionary<string, string>(s.Fields),
+            s.TotalEvents,
+            GrainOffsets.ToArray(s.LastOffsets)));
+    }
+
+    public Task<RecentItems> GetRecentItemsAsync(int max)
+    {
+        var recent = state.State.Recent;
+        var n = Math.Clamp(max, 0, recent.Count);
+        var items = new string[n];
+        for (var i = 0; i < n; i++)
+        {
+            items[i] = recent[recent.Count - n + i].ItemId;
+        }
+
+        var fields = state.State.Fields.Count > 0 ? new Dictionary<string, string>(state.State.Fields) : null;
+        return Task.FromResult(new RecentItems(items, recent.Count > 0 ? recent[^1].EventId : null, fields));
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // Orderly deactivation (idle, shutdown, rebalancing): keep what was applied. A crash skips
+        // this, which the commit rule above covers.
+        if (_dirty)
+        {
+            await state.WriteStateAsync(cancellationToken);
+            _dirty = false;
+        }
+    }
+}
+
+internal static class GrainOffsets
+{
+    public static bool Covers(Dictionary<int, long> applied, PartitionOffset[] expected)
+    {
+        foreach (var e in expected)
+        {
+            if (!applied.TryGetValue(e.Partition, out var last) || last < e.Offset)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public static PartitionOffset[] ToArray(Dictionary<int, long> offsets) =>
+        [.. offsets.OrderBy(p => p.Key).Select(p => new PartitionOffset(p.Key, p.Value))];
+}
