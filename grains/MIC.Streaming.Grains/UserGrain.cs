@@ -46,13 +46,25 @@ public sealed class UserGrain(
         {
             if (batch.Offsets[i] <= last)
             {
-                skipped++;
+                skipped++; // a replay of a record this grain already applied
+                continue;
+            }
+
+            last = batch.Offsets[i];
+            if (ContainsEvent(s.Recent, batch.Events[i].EventId))
+            {
+                skipped++; // the producer's retry: same event id at a new offset
                 continue;
             }
 
             s.Recent.Add(batch.Events[i]);
-            last = batch.Offsets[i];
             applied++;
+        }
+
+        if (last != (s.LastOffsets.TryGetValue(batch.Partition, out var before) ? before : -1))
+        {
+            s.LastOffsets[batch.Partition] = last;
+            _dirty = true;
         }
 
         if (applied > 0)
@@ -62,7 +74,6 @@ public sealed class UserGrain(
                 s.Recent.RemoveRange(0, s.Recent.Count - _maxSequence);
             }
 
-            s.LastOffsets[batch.Partition] = last;
             s.TotalEvents += applied;
             if (batch.Fields is { Count: > 0 })
             {
@@ -90,6 +101,20 @@ public sealed class UserGrain(
         }
 
         return new FlushResult(GrainOffsets.Covers(state.State.LastOffsets, expected), wrote);
+    }
+
+    /// <summary>Event-id dedupe over the kept window (newest first: retries arrive close together).</summary>
+    private static bool ContainsEvent(List<Interaction> recent, string eventId)
+    {
+        for (var i = recent.Count - 1; i >= 0; i--)
+        {
+            if (string.Equals(recent[i].EventId, eventId, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     public Task<UserView> GetAsync()

@@ -1,0 +1,403 @@
+using System.Diagnostics;
+using Confluent.Kafka;
+using MIC.Streaming.Core.Events;
+using MIC.Streaming.Grains;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace MIC.Streaming.Ingestion;
+
+/// <summary>
+/// The hosted click consumer every serving silo runs (one shared group, CooperativeSticky).
+/// <para>Per batch: parse each record (malformed → dead-letter topic with its bytes, position and
+/// reason; never stops the loop), group events per user and per item, apply through one grain
+/// call each, await every ack.</para>
+/// <para>Commit rule (with the user grain's write policy): every
+/// <see cref="KafkaOptions.CommitInterval"/>, flush each grain touched since the last commit and
+/// wait for the dead letters' delivery, then commit the next offset of every processed record.
+/// So a committed offset is always persisted in grain storage. A failed or slow grain call, or a
+/// flush that reports lost records (its silo died), rewinds this consumer to its last committed
+/// offsets; grains skip what they already applied, so the replay applies each record exactly once.</para>
+/// </summary>
+public sealed class ClickIngestionService(
+    IGrainFactory grains,
+    IOptions<KafkaOptions> options,
+    IngestionInstruments instruments,
+    ILogger<ClickIngestionService> logger,
+    TimeProvider time) : BackgroundService
+{
+    private readonly KafkaOptions _options = options.Value;
+    private readonly Dictionary<TopicPartition, long> _processed = [];   // next offset to commit
+    private readonly Dictionary<TopicPartition, long> _rewindTo = [];    // last committed (or first seen)
+    private readonly Dictionary<string, Dictionary<int, long>> _dirtyUsers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<int, long>> _dirtyItems = new(StringComparer.Ordinal);
+    private readonly List<Task<DeliveryResult<byte[]?, byte[]?>>> _deadLetterDeliveries = [];
+    private IProducer<byte[]?, byte[]?>? _deadLetterProducer;
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        _options.ConsumerEnabled ? Task.Run(() => RunAsync(stoppingToken), stoppingToken) : Task.CompletedTask;
+
+    private async Task RunAsync(CancellationToken stoppingToken)
+    {
+        using var consumer = BuildConsumer();
+        using var deadLetters = new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig
+        {
+            BootstrapServers = _options.BootstrapServers,
+            Acks = Acks.All,
+            LingerMs = 5,
+        }).Build();
+        _deadLetterProducer = deadLetters;
+        consumer.Subscribe(_options.Topic);
+        IngestionLog.Started(logger, _options.Topic, _options.GroupId);
+        var lastCommit = time.GetTimestamp();
+        var backoff = TimeSpan.FromMilliseconds(100);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    var batch = ReadBatch(consumer, stoppingToken);
+                    if (batch.Count > 0)
+                    {
+                        await ApplyAsync(batch);
+                    }
+
+                    if (time.GetElapsedTime(lastCommit) >= _options.CommitInterval || _dirtyUsers.Count + _dirtyItems.Count >= _options.MaxDirtyGrains)
+                    {
+                        await FlushAndCommitAsync(consumer);
+                        lastCommit = time.GetTimestamp();
+                        UpdateLag(consumer);
+                    }
+
+                    backoff = TimeSpan.FromMilliseconds(100);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (ConsumeException ex) when (!ex.Error.IsFatal)
+                {
+                    IngestionLog.KafkaError(logger, ex.Error.Code, ex.Error.Reason);
+                }
+                catch (KafkaException ex) when (ex.Error.IsFatal)
+                {
+                    IngestionLog.KafkaFatal(logger, ex.Error.Code, ex.Error.Reason);
+                    throw;
+                }
+                catch (Exception ex) when (ex is TimeoutException or OrleansException or KafkaException or LostRecordsException or InvalidOperationException)
+                {
+                    Rewind(consumer, ex.Message);
+                    await Task.Delay(backoff, stoppingToken).ConfigureAwait(false);
+                    backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 5000));
+                }
+            }
+
+            // Orderly stop: persist and commit what was applied, then leave the group.
+            try
+            {
+                await FlushAndCommitAsync(consumer);
+            }
+            catch (Exception ex) when (ex is TimeoutException or OrleansException or KafkaException or LostRecordsException)
+            {
+                IngestionLog.Rewinding(logger, 0, "final commit failed; the next owner replays: " + ex.Message);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            consumer.Close();
+            IngestionLog.Stopped(logger, instruments.TotalRecords);
+        }
+    }
+
+    private IConsumer<byte[]?, byte[]?> BuildConsumer() =>
+        new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
+        {
+            BootstrapServers = _options.BootstrapServers,
+            GroupId = _options.GroupId,
+            EnableAutoCommit = false,
+            EnableAutoOffsetStore = false,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
+            SessionTimeoutMs = _options.SessionTimeoutMs,
+            HeartbeatIntervalMs = Math.Max(100, _options.SessionTimeoutMs / 3),
+            MaxPollIntervalMs = Math.Max(_options.SessionTimeoutMs + 1000, 60_000),
+            FetchWaitMaxMs = 10,
+        })
+        .SetPartitionsAssignedHandler((_, partitions) =>
+        {
+            if (logger.IsEnabled(LogLevel.Information))
+            {
+                var text = string.Join(",", partitions.Select(p => p.Partition.Value));
+                IngestionLog.Assigned(logger, text);
+            }
+        })
+        .SetPartitionsRevokedHandler((_, partitions) => Forget(partitions.Select(p => p.TopicPartition), revoked: true))
+        .SetPartitionsLostHandler((_, partitions) => Forget(partitions.Select(p => p.TopicPartition), revoked: false))
+        .SetErrorHandler((_, e) =>
+        {
+            if (e.IsFatal)
+            {
+                IngestionLog.KafkaFatal(logger, e.Code, e.Reason);
+            }
+        })
+        .Build();
+
+    /// <summary>
+    /// A partition moving away is not committed by us: its new owner replays from the last commit
+    /// and the grains (still holding what we applied, or their stored state) skip the replays.
+    /// </summary>
+    private void Forget(IEnumerable<TopicPartition> partitions, bool revoked)
+    {
+        var list = partitions.ToList();
+        foreach (var tp in list)
+        {
+            _processed.Remove(tp);
+            _rewindTo.Remove(tp);
+        }
+
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            var text = (revoked ? "" : "lost ") + string.Join(",", list.Select(p => p.Partition.Value));
+            IngestionLog.Revoked(logger, text);
+        }
+    }
+
+    private List<ConsumeResult<byte[]?, byte[]?>> ReadBatch(IConsumer<byte[]?, byte[]?> consumer, CancellationToken stoppingToken)
+    {
+        var batch = new List<ConsumeResult<byte[]?, byte[]?>>();
+        var first = consumer.Consume(TimeSpan.FromMilliseconds(100));
+        if (first is null || first.IsPartitionEOF)
+        {
+            return batch;
+        }
+
+        batch.Add(first);
+        var started = Stopwatch.GetTimestamp();
+        while (batch.Count < _options.MaxBatch && !stoppingToken.IsCancellationRequested)
+        {
+            var remaining = _options.BatchWindow - Stopwatch.GetElapsedTime(started);
+            var next = consumer.Consume(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+            if (next is null)
+            {
+                break;
+            }
+
+            if (!next.IsPartitionEOF)
+            {
+                batch.Add(next);
+            }
+        }
+
+        return batch;
+    }
+
+    private async Task ApplyAsync(List<ConsumeResult<byte[]?, byte[]?>> batch)
+    {
+        instruments.Consumed(batch.Count);
+        var users = new Dictionary<(string User, int Partition), EventGroup>();
+        var items = new Dictionary<(string Item, int Partition), EventGroup>();
+        var timestamps = new List<long>(batch.Count);
+        foreach (var record in batch)
+        {
+            var tp = record.TopicPartition;
+            _rewindTo.TryAdd(tp, record.Offset.Value);
+            _processed[tp] = record.Offset.Value + 1;
+            if (!ClickEventJson.TryParse(record.Message.Value, out var evt, out var reason))
+            {
+                DeadLetter(record, reason);
+                continue;
+            }
+
+            var partition = record.Partition.Value;
+            var offset = record.Offset.Value;
+            var interaction = new Interaction(evt!.EventId, evt.ItemId, evt.Timestamp, evt.Behaviour, evt.Category);
+            if (!users.TryGetValue((evt.UserId, partition), out var userGroup))
+            {
+                users[(evt.UserId, partition)] = userGroup = new EventGroup();
+            }
+
+            userGroup.Add(offset, interaction, evt.UserId, evt.Fields);
+            if (_options.UpdateItems)
+            {
+                if (!items.TryGetValue((evt.ItemId, partition), out var itemGroup))
+                {
+                    items[(evt.ItemId, partition)] = itemGroup = new EventGroup();
+                }
+
+                itemGroup.Add(offset, interaction, evt.UserId, null);
+            }
+
+            timestamps.Add(record.Message.Timestamp.UnixTimestampMs);
+        }
+
+        var calls = new List<Task<ApplyResult>>(users.Count + items.Count);
+        foreach (var ((user, partition), g) in users)
+        {
+            calls.Add(grains.GetGrain<IUserGrain>(user).ApplyAsync(new UserEventBatch(partition, [.. g.Offsets], [.. g.Events], g.Fields)));
+        }
+
+        var userCalls = calls.Count;
+        foreach (var ((item, partition), g) in items)
+        {
+            calls.Add(grains.GetGrain<IItemGrain>(item).ApplyAsync(new ItemEventBatch(partition, [.. g.Offsets], [.. g.Users], [.. g.Events.Select(e => e.Timestamp)], g.Events[^1].Category)));
+        }
+
+        var results = await Task.WhenAll(calls).WaitAsync(_options.GrainCallTimeout);
+        int applied = 0, skipped = 0;
+        for (var i = 0; i < userCalls; i++)
+        {
+            applied += results[i].Applied;
+            skipped += results[i].Skipped;
+        }
+
+        foreach (var ((user, partition), g) in users)
+        {
+            Expect(_dirtyUsers, user, partition, g.Offsets[^1]);
+        }
+
+        foreach (var ((item, partition), g) in items)
+        {
+            Expect(_dirtyItems, item, partition, g.Offsets[^1]);
+        }
+
+        instruments.Applied(applied, skipped);
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var ts in timestamps)
+        {
+            instruments.Fresh(Math.Max(0, now - ts));
+        }
+    }
+
+    private static void Expect(Dictionary<string, Dictionary<int, long>> dirty, string key, int partition, long offset)
+    {
+        if (!dirty.TryGetValue(key, out var expected))
+        {
+            dirty[key] = expected = [];
+        }
+
+        expected[partition] = Math.Max(offset, expected.TryGetValue(partition, out var o) ? o : -1);
+    }
+
+    private void DeadLetter(ConsumeResult<byte[]?, byte[]?> record, string reason)
+    {
+        _deadLetterDeliveries.Add(_deadLetterProducer!.ProduceAsync(_options.DeadLetterTopic, DeadLetters.Create(record, reason)));
+        instruments.DeadLettered(reason);
+        IngestionLog.DeadLettered(logger, record.Topic, record.Partition.Value, record.Offset.Value, reason);
+    }
+
+    private async Task FlushAndCommitAsync(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        if (_processed.Count == 0 && _dirtyUsers.Count == 0 && _dirtyItems.Count == 0)
+        {
+            return;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var flushes = new List<Task<FlushResult>>(_dirtyUsers.Count + _dirtyItems.Count);
+        foreach (var (user, expected) in _dirtyUsers)
+        {
+            flushes.Add(grains.GetGrain<IUserGrain>(user).FlushAsync(ToArray(expected)));
+        }
+
+        foreach (var (item, expected) in _dirtyItems)
+        {
+            flushes.Add(grains.GetGrain<IItemGrain>(item).FlushAsync(ToArray(expected)));
+        }
+
+        var results = await Task.WhenAll(flushes).WaitAsync(_options.GrainCallTimeout);
+        var lost = results.Count(r => !r.Persisted);
+        if (lost > 0)
+        {
+            throw new LostRecordsException($"{lost} grain(s) no longer hold records they acknowledged (their silo stopped before a flush)");
+        }
+
+        await Task.WhenAll(_deadLetterDeliveries).WaitAsync(_options.GrainCallTimeout);
+        _deadLetterDeliveries.Clear();
+
+        var assigned = consumer.Assignment.ToHashSet();
+        var offsets = _processed.Where(p => assigned.Contains(p.Key)).Select(p => new TopicPartitionOffset(p.Key, p.Value)).ToList();
+        if (offsets.Count > 0)
+        {
+            consumer.Commit(offsets);
+            foreach (var o in offsets)
+            {
+                _rewindTo[o.TopicPartition] = o.Offset.Value;
+            }
+        }
+
+        _processed.Clear();
+        _dirtyUsers.Clear();
+        _dirtyItems.Clear();
+        instruments.Committed(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    private void Rewind(IConsumer<byte[]?, byte[]?> consumer, string reason)
+    {
+        instruments.Rewound();
+        var assigned = consumer.Assignment.ToHashSet();
+        var seeks = 0;
+        foreach (var (tp, offset) in _rewindTo)
+        {
+            if (assigned.Contains(tp))
+            {
+                consumer.Seek(new TopicPartitionOffset(tp, offset));
+                seeks++;
+            }
+        }
+
+        IngestionLog.Rewinding(logger, seeks, reason);
+        _processed.Clear();
+        _dirtyUsers.Clear();
+        _dirtyItems.Clear();
+        _deadLetterDeliveries.Clear();
+    }
+
+    private void UpdateLag(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        long lag = 0;
+        foreach (var tp in consumer.Assignment)
+        {
+            var w = consumer.GetWatermarkOffsets(tp);
+            var position = consumer.Position(tp);
+            if (w.High.Value >= 0 && position.Value >= 0)
+            {
+                lag += Math.Max(0, w.High.Value - position.Value);
+            }
+        }
+
+        instruments.SetLag(lag);
+    }
+
+    private static PartitionOffset[] ToArray(Dictionary<int, long> expected) =>
+        [.. expected.Select(p => new PartitionOffset(p.Key, p.Value))];
+
+    private sealed class EventGroup
+    {
+        public List<long> Offsets { get; } = [];
+
+        public List<Interaction> Events { get; } = [];
+
+        public List<string> Users { get; } = [];
+
+        public IReadOnlyDictionary<string, string>? Fields { get; private set; }
+
+        public void Add(long offset, Interaction interaction, string user, IReadOnlyDictionary<string, string>? fields)
+        {
+            Offsets.Add(offset);
+            Events.Add(interaction);
+            Users.Add(user);
+            if (fields is { Count: > 0 })
+            {
+                Fields = fields;
+            }
+        }
+    }
+}
+
+/// <summary>A flush found a grain missing records it had acknowledged: the consumer rewinds.</summary>
+public sealed class LostRecordsException(string message) : Exception(message);

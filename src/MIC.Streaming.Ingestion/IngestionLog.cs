@@ -1,0 +1,30 @@
+using Microsoft.Extensions.Logging;
+
+namespace MIC.Streaming.Ingestion;
+
+internal static partial class IngestionLog
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "Click consumer started: topic {Topic}, group {Group}")]
+    public static partial void Started(ILogger logger, string topic, string group);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Partitions assigned: {Partitions}")]
+    public static partial void Assigned(ILogger logger, string partitions);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Partitions revoked: {Partitions}")]
+    public static partial void Revoked(ILogger logger, string partitions);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rewinding to the last committed offsets ({Partitions} partitions) after: {Reason}")]
+    public static partial void Rewinding(ILogger logger, int partitions, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dead-lettered {Topic}[{Partition}]@{Offset}: {Reason}")]
+    public static partial void DeadLettered(ILogger logger, string topic, int partition, long offset, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka error {Code}: {Reason}")]
+    public static partial void KafkaError(ILogger logger, Confluent.Kafka.ErrorCode code, string reason);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Fatal Kafka error {Code}: {Reason}; the consumer stops")]
+    public static partial void KafkaFatal(ILogger logger, Confluent.Kafka.ErrorCode code, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Click consumer stopped after {Records} records")]
+    public static partial void Stopped(ILogger logger, long records);
+}

@@ -1,0 +1,105 @@
+namespace MIC.Streaming.Ingestion;
+
+/// <summary>Section "Kafka": where clicks come from and how they are consumed.</summary>
+public sealed class KafkaOptions
+{
+    public const string SectionName = "Kafka";
+
+    /// <summary>Comma-separated host:port list. Required.</summary>
+    public string BootstrapServers { get; set; } = "";
+
+    public string Topic { get; set; } = "mic.clicks";
+
+    /// <summary>Malformed records go here with their original bytes, position and reason.</summary>
+    public string DeadLetterTopic { get; set; } = "mic.clicks.dlq";
+
+    /// <summary>One group shared by every serving silo (the trainer uses its own).</summary>
+    public string GroupId { get; set; } = "mic-ingest";
+
+    /// <summary>Whether this silo runs the hosted consumer.</summary>
+    public bool ConsumerEnabled { get; set; } = true;
+
+    /// <summary>Most records applied per batch.</summary>
+    public int MaxBatch { get; set; } = 5000;
+
+    /// <summary>How long a batch waits to fill before it is applied.</summary>
+    public TimeSpan BatchWindow { get; set; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>Dirty grains are flushed and offsets committed at least this often.</summary>
+    public TimeSpan CommitInterval { get; set; } = TimeSpan.FromMilliseconds(1000);
+
+    /// <summary>… or as soon as this many grains are dirty.</summary>
+    public int MaxDirtyGrains { get; set; } = 50_000;
+
+    /// <summary>A grain call slower than this fails the batch (rewind + retry) instead of stalling.</summary>
+    public TimeSpan GrainCallTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Kafka session timeout: how fast a dead consumer's partitions move to the others.</summary>
+    public int SessionTimeoutMs { get; set; } = 6000;
+
+    /// <summary>Whether item grains are updated too (counters, recent interactors).</summary>
+    public bool UpdateItems { get; set; } = true;
+
+    public IEnumerable<string> Validate()
+    {
+        if (string.IsNullOrWhiteSpace(BootstrapServers))
+        {
+            yield return $"{SectionName}:{nameof(BootstrapServers)} is required (host:port[,host:port…]).";
+        }
+        else if (BootstrapServers.Split(',').Any(s => !LooksLikeHostPort(s.Trim())))
+        {
+            yield return $"{SectionName}:{nameof(BootstrapServers)} must be host:port[,host:port…] (got '{BootstrapServers}').";
+        }
+
+        if (string.IsNullOrWhiteSpace(Topic))
+        {
+            yield return $"{SectionName}:{nameof(Topic)} is required.";
+        }
+
+        if (string.IsNullOrWhiteSpace(DeadLetterTopic) || DeadLetterTopic == Topic)
+        {
+            yield return $"{SectionName}:{nameof(DeadLetterTopic)} is required and must differ from {nameof(Topic)}.";
+        }
+
+        if (string.IsNullOrWhiteSpace(GroupId))
+        {
+            yield return $"{SectionName}:{nameof(GroupId)} is required.";
+        }
+
+        if (MaxBatch is < 1 or > 100_000)
+        {
+            yield return $"{SectionName}:{nameof(MaxBatch)} must be in 1..100000 (got {MaxBatch}).";
+        }
+
+        if (BatchWindow < TimeSpan.Zero || BatchWindow > TimeSpan.FromSeconds(10))
+        {
+            yield return $"{SectionName}:{nameof(BatchWindow)} must be between 0 and 00:00:10 (got {BatchWindow}).";
+        }
+
+        if (CommitInterval < TimeSpan.FromMilliseconds(10) || CommitInterval > TimeSpan.FromMinutes(5))
+        {
+            yield return $"{SectionName}:{nameof(CommitInterval)} must be between 00:00:00.01 and 00:05:00 (got {CommitInterval}).";
+        }
+
+        if (MaxDirtyGrains < 1)
+        {
+            yield return $"{SectionName}:{nameof(MaxDirtyGrains)} must be ≥ 1 (got {MaxDirtyGrains}).";
+        }
+
+        if (GrainCallTimeout < TimeSpan.FromMilliseconds(100) || GrainCallTimeout > TimeSpan.FromMinutes(2))
+        {
+            yield return $"{SectionName}:{nameof(GrainCallTimeout)} must be between 00:00:00.1 and 00:02:00 (got {GrainCallTimeout}).";
+        }
+
+        if (SessionTimeoutMs is < 1000 or > 300_000)
+        {
+            yield return $"{SectionName}:{nameof(SessionTimeoutMs)} must be in 1000..300000 (got {SessionTimeoutMs}).";
+        }
+    }
+
+    private static bool LooksLikeHostPort(string s)
+    {
+        var colon = s.LastIndexOf(':');
+        return colon > 0 && int.TryParse(s.AsSpan(colon + 1), out var port) && port is > 0 and < 65536;
+    }
+}
