@@ -1,0 +1,198 @@
+using MIC.Streaming.Core.Events;
+using MIC.Streaming.Grains;
+using MIC.Streaming.Grains.Serving;
+using MIC.Streaming.Ingestion;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+
+namespace MIC.Streaming.Hosting;
+
+/// <summary>JSON shape of one served item.</summary>
+public sealed record CandidateDto(string ItemId, float Score, string[] Channels);
+
+/// <summary>JSON shape of a candidates answer.</summary>
+public sealed record CandidatesDto(string UserId, long ModelVersion, bool ColdStart, int HistoryLength, string? NewestEventId, CandidateDto[] Items);
+
+/// <summary>Accepted event: where it landed in Kafka.</summary>
+public sealed record EventAcceptedDto(string EventId, int Partition, long Offset);
+
+/// <summary>
+/// The HTTP API co-hosted in each silo. Every bad input is a 4xx ProblemDetails; k above the
+/// configured maximum is clamped, not rejected.
+/// </summary>
+public static class CandidatesApi
+{
+    private static readonly (string Name, RetrievalChannels Channel)[] ChannelNames =
+        [("u2i", RetrievalChannels.U2I), ("u2u2i", RetrievalChannels.U2U2I), ("u2i2i", RetrievalChannels.U2I2I), ("popular", RetrievalChannels.Popular)];
+
+    public static WebApplication MapMicApi(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapOpenApi();
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        var v1 = app.MapGroup("/v1");
+        v1.MapGet("/users/{userId}/candidates", GetCandidates).WithName("GetCandidates")
+            .WithSummary("Multi-channel candidates for a user, from the live sequence and the current model version.");
+        v1.MapGet("/users/{userId}", GetUser).WithName("GetUser").WithSummary("The user's recent sequence and fields.");
+        v1.MapGet("/items/{itemId}", GetItem).WithName("GetItem").WithSummary("An item's counters and recent interactors.");
+        v1.MapPost("/events", PostEvent).WithName("PostEvent")
+            .WithSummary("Publishes one click event (same JSON and validation as the Kafka topic).")
+            .Accepts<ClickEventBody>("application/json");
+        v1.MapGet("/model", GetModel).WithName("GetModel").WithSummary("The model version this silo serves and the registry's history.");
+        return app;
+    }
+
+    internal static async Task<Results<Ok<CandidatesDto>, ProblemHttpResult>> GetCandidates(
+        string userId, string? k, string? channels, IGrainFactory grains, ServingModel serving, IOptions<ApiOptions> api)
+    {
+        if (!ValidId(userId, out var idProblem))
+        {
+            return idProblem;
+        }
+
+        var limits = api.Value;
+        var count = limits.DefaultK;
+        if (k is not null && (!int.TryParse(k, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out count) || count < 1))
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Invalid k", $"k must be a positive integer (got '{Truncate(k)}'); values above {limits.MaxK} are clamped.");
+        }
+
+        count = Math.Min(count, limits.MaxK);
+        if (!TryParseChannels(channels, out var set, out var channelError))
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Invalid channels", channelError);
+        }
+
+        if (!serving.IsReady)
+        {
+            return Problem(StatusCodes.Status503ServiceUnavailable, "No model yet", "This silo has not loaded a model version yet; retry shortly.");
+        }
+
+        var response = await grains.GetGrain<IRetrievalGrain>(0).GetCandidatesAsync(new CandidateRequest(userId, count, set));
+        return TypedResults.Ok(new CandidatesDto(
+            response.UserId, response.ModelVersion, response.ColdStart, response.HistoryLength, response.NewestEventId,
+            [.. response.Items.Select(i => new CandidateDto(i.ItemId, i.Score, ChannelList(i.Channels)))]));
+    }
+
+    internal static async Task<Results<Ok<UserView>, ProblemHttpResult>> GetUser(string userId, IGrainFactory grains)
+    {
+        if (!ValidId(userId, out var problem))
+        {
+            return problem;
+        }
+
+        return TypedResults.Ok(await grains.GetGrain<IUserGrain>(userId).GetAsync());
+    }
+
+    internal static async Task<Results<Ok<ItemView>, ProblemHttpResult>> GetItem(string itemId, IGrainFactory grains)
+    {
+        if (!ValidId(itemId, out var problem))
+        {
+            return problem;
+        }
+
+        return TypedResults.Ok(await grains.GetGrain<IItemGrain>(itemId).GetAsync());
+    }
+
+    internal static async Task<Results<Accepted<EventAcceptedDto>, ProblemHttpResult>> PostEvent(HttpRequest request, ClickPublisher publisher, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > ClickEvent.MaxPayloadBytes)
+        {
+            return Problem(StatusCodes.Status413PayloadTooLarge, "Event too large", $"An event is at most {ClickEvent.MaxPayloadBytes} bytes.");
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[8192];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > ClickEvent.MaxPayloadBytes)
+            {
+                return Problem(StatusCodes.Status413PayloadTooLarge, "Event too large", $"An event is at most {ClickEvent.MaxPayloadBytes} bytes.");
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        if (!ClickEventJson.TryParse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), out var evt, out var reason))
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Invalid event", $"The event was rejected: {reason}.", reason);
+        }
+
+        var (partition, offset) = await publisher.PublishAsync(evt!, cancellationToken);
+        return TypedResults.Accepted($"/v1/users/{Uri.EscapeDataString(evt!.UserId)}", new EventAcceptedDto(evt.EventId, partition, offset));
+    }
+
+    internal static async Task<Ok<ModelStatusDto>> GetModel(IGrainFactory grains, ServingModel serving)
+    {
+        var history = await grains.GetGrain<IModelRegistryGrain>(ModelRegistryGrain.DefaultKey).GetHistoryAsync();
+        return TypedResults.Ok(new ModelStatusDto(serving.IsReady ? serving.CurrentVersion : null, history));
+    }
+
+    internal static bool TryParseChannels(string? text, out RetrievalChannels set, out string error)
+    {
+        set = RetrievalChannels.All;
+        error = "";
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return true;
+        }
+
+        set = RetrievalChannels.None;
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var match = Array.Find(ChannelNames, c => c.Name.Equals(part, StringComparison.OrdinalIgnoreCase));
+            if (match.Name is null)
+            {
+                error = $"Unknown channel '{Truncate(part)}'; use a comma list of u2i, u2u2i, u2i2i, popular.";
+                return false;
+            }
+
+            set |= match.Channel;
+        }
+
+        if (set == RetrievalChannels.None)
+        {
+            error = "channels is empty; use a comma list of u2i, u2u2i, u2i2i, popular.";
+            return false;
+        }
+
+        return true;
+    }
+
+    private static string[] ChannelList(RetrievalChannels channels) =>
+        [.. ChannelNames.Where(c => channels.HasFlag(c.Channel)).Select(c => c.Name)];
+
+    private static bool ValidId(string id, out ProblemHttpResult problem)
+    {
+        problem = null!;
+        if (string.IsNullOrWhiteSpace(id) || id.Length > ClickEvent.MaxIdLength || id.Any(char.IsControl))
+        {
+            problem = Problem(StatusCodes.Status400BadRequest, "Invalid id", $"Ids are 1–{ClickEvent.MaxIdLength} printable characters.");
+            return false;
+        }
+
+        return true;
+    }
+
+    private static ProblemHttpResult Problem(int status, string title, string detail, string? reason = null)
+    {
+        var extensions = reason is null ? null : new Dictionary<string, object?> { ["reason"] = reason };
+        return TypedResults.Problem(detail, statusCode: status, title: title, extensions: extensions);
+    }
+
+    private static string Truncate(string s) => s.Length <= 40 ? s : s[..40] + "…";
+}
+
+/// <summary>GET /v1/model.</summary>
+public sealed record ModelStatusDto(long? ServingVersion, ModelVersionInfo[] Registry);
+
+/// <summary>OpenAPI description of the event body (the parser reads the raw bytes).</summary>
+public sealed record ClickEventBody(string EventId, string UserId, string ItemId, long Timestamp, string? Behaviour, string? Category, Dictionary<string, string>? Fields);

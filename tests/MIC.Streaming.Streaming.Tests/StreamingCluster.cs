@@ -1,0 +1,59 @@
+using MIC.Streaming.Hosting;
+using MIC.Streaming.Ingestion;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+
+namespace MIC.Streaming.Streaming.Tests;
+
+/// <summary>Builds an in-process Orleans test cluster whose silos are composed exactly like production silos.</summary>
+internal static class StreamingCluster
+{
+    public static async Task<InProcessTestCluster> StartAsync(int silos, string serviceId, RedisServer? redis, IDictionary<string, string?> settings)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var siloOptions = new SiloOptions
+        {
+            Storage = redis is null ? "Memory" : "Redis",
+            Redis = redis?.ConnectionString,
+            ServiceId = serviceId,
+            ResponseTimeout = TimeSpan.FromSeconds(5),
+            ModelStore = settings.TryGetValue("Silo:ModelStore", out var store) && store is not null ? store : "model-store",
+        };
+        var builder = new InProcessTestClusterBuilder((short)silos);
+        builder.Options.ServiceId = serviceId;
+        builder.ConfigureSilo((_, silo) => MicSilo.ConfigureSilo(silo, configuration, siloOptions));
+        builder.ConfigureClient(client => client.Configure<Orleans.Configuration.ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10)));
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return cluster;
+    }
+
+    public static IEnumerable<IngestionInstruments> Ingestion(InProcessTestCluster cluster) =>
+        cluster.GetActiveSilos().Select(s => cluster.GetSiloServiceProvider(s.SiloAddress).GetRequiredService<IngestionInstruments>());
+
+    public static Dictionary<string, string?> KafkaSettings(MockKafkaCluster kafka, string topic, string group) => new()
+    {
+        ["Kafka:BootstrapServers"] = kafka.BootstrapServers,
+        ["Kafka:Topic"] = topic,
+        ["Kafka:DeadLetterTopic"] = topic + ".dlq",
+        ["Kafka:GroupId"] = group,
+        ["Kafka:CommitInterval"] = "00:00:00.500",
+        ["Kafka:GrainCallTimeout"] = "00:00:03",
+        ["Kafka:SessionTimeoutMs"] = "6000",
+    };
+
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Timed out after {timeout} waiting for: {what}");
+            }
+
+            await Task.Delay(200);
+        }
+    }
+}
