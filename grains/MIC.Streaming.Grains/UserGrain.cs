@@ -41,6 +41,13 @@ public sealed class UserGrain(
         ArgumentNullException.ThrowIfNull(batch);
         var s = state.State;
         var last = s.LastOffsets.TryGetValue(batch.Partition, out var l) ? l : -1;
+        if (last < batch.PreviousOffset)
+        {
+            // This activation was rebuilt from storage after acknowledged records were lost with
+            // their silo: applying would leave a hole. The consumer rewinds and replays instead.
+            return Task.FromResult(new ApplyResult(0, 0, Lost: true));
+        }
+
         int applied = 0, skipped = 0;
         for (var i = 0; i < batch.Events.Length; i++)
         {

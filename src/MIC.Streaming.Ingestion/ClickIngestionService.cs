@@ -136,7 +136,22 @@ public sealed class ClickIngestionService(
                 IngestionLog.Assigned(logger, text);
             }
         })
-        .SetPartitionsRevokedHandler((_, partitions) => Forget(partitions.Select(p => p.TopicPartition), revoked: true))
+        .SetPartitionsRevokedHandler((c, partitions) =>
+        {
+            // Hand over cleanly: persist and commit before the partitions move, so the next owner
+            // does not replay (and dead-letter again) what we finished. Confluent calls this
+            // synchronously inside Consume on this loop's own thread, so blocking here is safe.
+            try
+            {
+                FlushAndCommitAsync(c).GetAwaiter().GetResult();
+            }
+            catch (Exception ex) when (ex is TimeoutException or OrleansException or KafkaException or LostRecordsException)
+            {
+                IngestionLog.Rewinding(logger, 0, "commit on revoke failed; the next owner replays: " + ex.Message);
+            }
+
+            Forget(partitions.Select(p => p.TopicPartition), revoked: true);
+        })
         .SetPartitionsLostHandler((_, partitions) => Forget(partitions.Select(p => p.TopicPartition), revoked: false))
         .SetErrorHandler((_, e) =>
         {
@@ -238,16 +253,22 @@ public sealed class ClickIngestionService(
         var calls = new List<Task<ApplyResult>>(users.Count + items.Count);
         foreach (var ((user, partition), g) in users)
         {
-            calls.Add(grains.GetGrain<IUserGrain>(user).ApplyAsync(new UserEventBatch(partition, [.. g.Offsets], [.. g.Events], g.Fields)));
+            calls.Add(grains.GetGrain<IUserGrain>(user).ApplyAsync(new UserEventBatch(partition, [.. g.Offsets], [.. g.Events], g.Fields, Previous(_dirtyUsers, user, partition))));
         }
 
         var userCalls = calls.Count;
         foreach (var ((item, partition), g) in items)
         {
-            calls.Add(grains.GetGrain<IItemGrain>(item).ApplyAsync(new ItemEventBatch(partition, [.. g.Offsets], [.. g.Users], [.. g.Events.Select(e => e.Timestamp)], g.Events[^1].Category)));
+            calls.Add(grains.GetGrain<IItemGrain>(item).ApplyAsync(new ItemEventBatch(partition, [.. g.Offsets], [.. g.Users], [.. g.Events.Select(e => e.Timestamp)], g.Events[^1].Category, Previous(_dirtyItems, item, partition))));
         }
 
         var results = await Task.WhenAll(calls).WaitAsync(_options.GrainCallTimeout);
+        var lost = results.Count(r => r.Lost);
+        if (lost > 0)
+        {
+            throw new LostRecordsException($"{lost} grain(s) lack records acknowledged earlier (their silo stopped before a flush)");
+        }
+
         int applied = 0, skipped = 0;
         for (var i = 0; i < userCalls; i++)
         {
@@ -273,6 +294,9 @@ public sealed class ClickIngestionService(
         }
     }
 
+    private static long Previous(Dictionary<string, Dictionary<int, long>> dirty, string key, int partition) =>
+        dirty.TryGetValue(key, out var sent) && sent.TryGetValue(partition, out var offset) ? offset : -1;
+
     private static void Expect(Dictionary<string, Dictionary<int, long>> dirty, string key, int partition, long offset)
     {
         if (!dirty.TryGetValue(key, out var expected))
@@ -286,7 +310,8 @@ public sealed class ClickIngestionService(
     private void DeadLetter(ConsumeResult<byte[]?, byte[]?> record, string reason)
     {
         _deadLetterDeliveries.Add(_deadLetterProducer!.ProduceAsync(_options.DeadLetterTopic, DeadLetters.Create(record, reason)));
-        instruments.DeadLettered(reason);
+        var colon = reason.IndexOf(':', StringComparison.Ordinal);
+        instruments.DeadLettered(colon < 0 ? reason : reason[..colon]); // the code only: bounded tag cardinality
         IngestionLog.DeadLettered(logger, record.Topic, record.Partition.Value, record.Offset.Value, reason);
     }
 
@@ -319,11 +344,24 @@ public sealed class ClickIngestionService(
         await Task.WhenAll(_deadLetterDeliveries).WaitAsync(_options.GrainCallTimeout);
         _deadLetterDeliveries.Clear();
 
+        // Everything applied is persisted now: forget the grains, then commit. A commit refused by
+        // a rebalance loses nothing (the next owner replays and grains skip); it is retried next time.
+        _dirtyUsers.Clear();
+        _dirtyItems.Clear();
         var assigned = consumer.Assignment.ToHashSet();
         var offsets = _processed.Where(p => assigned.Contains(p.Key)).Select(p => new TopicPartitionOffset(p.Key, p.Value)).ToList();
         if (offsets.Count > 0)
         {
-            consumer.Commit(offsets);
+            try
+            {
+                consumer.Commit(offsets);
+            }
+            catch (KafkaException ex) when (!ex.Error.IsFatal)
+            {
+                IngestionLog.CommitDeferred(logger, ex.Error.Code, ex.Error.Reason);
+                return;
+            }
+
             foreach (var o in offsets)
             {
                 _rewindTo[o.TopicPartition] = o.Offset.Value;
@@ -331,8 +369,6 @@ public sealed class ClickIngestionService(
         }
 
         _processed.Clear();
-        _dirtyUsers.Clear();
-        _dirtyItems.Clear();
         instruments.Committed(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 

@@ -22,6 +22,9 @@ internal static partial class IngestionLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka error {Code}: {Reason}")]
     public static partial void KafkaError(ILogger logger, Confluent.Kafka.ErrorCode code, string reason);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Commit deferred ({Code}: {Reason}); grains are flushed, retrying at the next interval")]
+    public static partial void CommitDeferred(ILogger logger, Confluent.Kafka.ErrorCode code, string reason);
+
     [LoggerMessage(Level = LogLevel.Critical, Message = "Fatal Kafka error {Code}: {Reason}; the consumer stops")]
     public static partial void KafkaFatal(ILogger logger, Confluent.Kafka.ErrorCode code, string reason);
 
