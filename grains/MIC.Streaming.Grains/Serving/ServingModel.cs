@@ -41,8 +41,9 @@ public sealed class ServingModel(ChannelOptions channelOptions, ServingInstrumen
         var started = Stopwatch.GetTimestamp();
         using var lease = _catalog.Acquire();
         var version = (ServingVersion)lease.Snapshot.Payload!;
-        var history = KnownItems(version, recent.Items);
-        var seen = new HashSet<int>(history);
+        var known = KnownItems(version, recent.Items);
+        var history = known.Length > version.MaxHistory ? known[^version.MaxHistory..] : known;
+        var seen = new HashSet<int>(known); // everything in the live window is excluded, not only the tower's input
         var set = ToChannelSet(channels);
         List<ServedCandidate> items;
         bool coldStart;
@@ -80,18 +81,19 @@ public sealed class ServingModel(ChannelOptions channelOptions, ServingInstrumen
 
     public void Dispose() => _catalog.Dispose();
 
+    /// <summary>Rows of the live items this version knows (new items are skipped until a model learns them).</summary>
     private static int[] KnownItems(ServingVersion version, string[] items)
     {
-        var known = new List<int>(Math.Min(items.Length, version.MaxHistory));
-        for (var i = Math.Max(0, items.Length - (4 * version.MaxHistory)); i < items.Length; i++)
+        var known = new List<int>(items.Length);
+        foreach (var item in items)
         {
-            if (version.Items.TryGetIndex(items[i], out var row))
+            if (version.Items.TryGetIndex(item, out var row))
             {
                 known.Add(row);
             }
         }
 
-        return known.Count > version.MaxHistory ? [.. known[^version.MaxHistory..]] : [.. known];
+        return [.. known];
     }
 
     /// <summary>Cold start and short answers: fill with the most popular unseen items.</summary>

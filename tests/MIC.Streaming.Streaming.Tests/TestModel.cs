@@ -1,0 +1,37 @@
+using MIC.Streaming.Core.Data;
+using MIC.Streaming.Core.Splits;
+using MIC.Streaming.Core.Synthetic;
+using MIC.Streaming.Faiss;
+using MIC.Streaming.Grains;
+using MIC.Streaming.Grains.Serving;
+using MIC.Streaming.Model.Encoders;
+using MIC.Streaming.Model.Mic;
+using MIC.Streaming.Model.Training;
+
+namespace MIC.Streaming.Streaming.Tests;
+
+/// <summary>A small DSSM+MIC trained on planted synthetic data and published to a model store.</summary>
+internal static class TestModel
+{
+    public static InteractionDataset Dataset { get; } =
+        new SyntheticDataGenerator(new SyntheticOptions { Users = 400, Items = 150, Categories = 6, Seed = 11 }).BuildDataset();
+
+    public static async Task<ModelVersionInfo> TrainAndPublishAsync(IGrainFactory grains, string store, int steps = 40)
+    {
+        var split = ComiRecSplitter.Split(Dataset, seed: 1, maxLen: 10);
+        var options = new TrainOptions
+        {
+            Encoder = "dssm",
+            EncoderOptions = new EncoderOptions { Dimension = 16, Hidden = 32, MaxLen = 10 },
+            Mic = new MicOptions { Variant = MicVariant.Full, SupportRefreshSteps = 10, SupportNeighbours = 3 },
+            BatchSize = 64,
+            MaxEpochs = 1,
+            MaxSteps = steps,
+            Seed = 5,
+        };
+        using var trainer = new MicTrainer(new FeatureTables(Dataset), options);
+        trainer.Train(split);
+        var manifest = new CheckpointManifest { Options = options, Dataset = Dataset.Name, Protocol = split.Protocol, Step = trainer.Step, CreatedUtc = DateTimeOffset.UtcNow };
+        return await ModelPublisher.PublishAsync(grains, store, trainer.Model, Dataset, split.Train, manifest, new IndexBuildOptions { ItemNeighbours = 20 }, "test model", TimeProvider.System);
+    }
+}
