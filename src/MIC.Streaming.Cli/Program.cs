@@ -12,7 +12,11 @@ app.Configure(config =>
 {
     config.SetApplicationName("mic");
     config.AddCommand<DemoCommand>("demo")
-        .WithDescription("Run the main job on built-in synthetic data (no downloads): evaluate the baselines and print the table.");
+        .WithDescription("The live system in one process: train DSSM+MIC, start mock Kafka + a silo + the HTTP API, replay held-out clicks, show ingestion, latency and online Recall@50.");
+    config.AddCommand<OfflineDemoCommand>("offline-demo")
+        .WithDescription("Offline only: evaluate the baselines and a short DSSM+MIC on a dataset and print the table.");
+    config.AddCommand<ProduceCommand>("produce")
+        .WithDescription("Replay a dataset as click events (JSON, keyed by user) into any Kafka cluster at a given rate.");
     config.AddCommand<TrainCommand>("train")
         .WithDescription("Train an encoder (dssm, youtubednn, comirec-sa, comirec-dr) vanilla or +MIC; evaluate U2I / U2U2I / U2I2I / merged; write a checkpoint.");
     config.AddCommand<ExperimentCommand>("experiment")

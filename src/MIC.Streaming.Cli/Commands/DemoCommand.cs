@@ -1,9 +1,16 @@
 using System.ComponentModel;
-using MIC.Streaming.Core.Baselines;
-using MIC.Streaming.Core.Evaluation;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using MIC.Streaming.Cli.Streaming;
+using MIC.Streaming.Core.Events;
+using MIC.Streaming.Faiss;
+using MIC.Streaming.Grains.Serving;
+using MIC.Streaming.Hosting;
+using MIC.Streaming.Ingestion;
 using MIC.Streaming.Model;
 using MIC.Streaming.Model.Training;
-using MIC.Streaming.Retrieval.Channels;
+using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -11,44 +18,314 @@ namespace MIC.Streaming.Cli.Commands;
 
 public sealed class DemoSettings : TrainSettings
 {
-    [CommandOption("--skip-model")]
-    [Description("Only evaluate the baselines (no MIC training).")]
-    public bool SkipModel { get; init; }
+    [CommandOption("--rate <EVENTS_PER_SECOND>")]
+    [Description("Replay rate of the held-out users' clicks into Kafka.")]
+    [DefaultValue(300d)]
+    public double Rate { get; init; } = 300;
+
+    [CommandOption("--duration <SECONDS>")]
+    [Description("Stop after this many seconds of streaming (0 = until Ctrl-C).")]
+    [DefaultValue(60)]
+    public int Duration { get; init; } = 60;
+
+    [CommandOption("--port <PORT>")]
+    [Description("HTTP port of the API (127.0.0.1).")]
+    [DefaultValue(5080)]
+    public int Port { get; init; } = 5080;
+
+    [CommandOption("--redis <HOST:PORT>")]
+    [Description("Keep grain state in this Redis instead of memory.")]
+    public string? Redis { get; init; }
+
+    [CommandOption("--eval-share <FRACTION>")]
+    [Description("Share of replayed clicks for which the candidates served just before are checked (online Recall@50).")]
+    [DefaultValue(0.5)]
+    public double EvalShare { get; init; } = 0.5;
 
     [CommandOption("--demo-epochs <N>")]
-    [Description("Epochs of the demo's DSSM+MIC training (kept short so the demo finishes in about a minute).")]
-    [DefaultValue(3)]
-    public int DemoEpochs { get; init; } = 3;
+    [Description("Epochs of the initial DSSM+MIC training (kept short so the demo starts quickly).")]
+    [DefaultValue(2)]
+    public int DemoEpochs { get; init; } = 2;
+
+    [CommandOption("--partitions <N>")]
+    [Description("Partitions of the click topic.")]
+    [DefaultValue(8)]
+    public int Partitions { get; init; } = 8;
+
+    [CommandOption("--model-store <DIR>")]
+    [Description("Model store directory (default: a temporary directory removed at exit).")]
+    public string? ModelStore { get; init; }
+
+    public override ValidationResult Validate()
+    {
+        var baseResult = base.Validate();
+        if (!baseResult.Successful)
+        {
+            return baseResult;
+        }
+
+        return Rate <= 0 ? ValidationResult.Error("--rate must be > 0.")
+            : Duration < 0 ? ValidationResult.Error("--duration must be ≥ 0.")
+            : Port is < 1 or > 65535 ? ValidationResult.Error("--port must be a TCP port.")
+            : EvalShare is < 0 or > 1 ? ValidationResult.Error("--eval-share must be in [0, 1].")
+            : DemoEpochs < 1 ? ValidationResult.Error("--demo-epochs must be ≥ 1.")
+            : Partitions < 1 ? ValidationResult.Error("--partitions must be ≥ 1.")
+            : ValidationResult.Success();
+    }
 }
 
 /// <summary>
-/// <c>mic demo</c>: the main job on a fresh machine. Generates the planted synthetic data (or loads
-/// --data), splits it with the ComiRec protocol, evaluates the baselines, trains a short DSSM+MIC and
-/// prints every channel beside them. (The streaming demo — Kafka, Orleans, live refresh — replaces
-/// this once the streaming core lands.)
+/// The one-process live system: trains DSSM+MIC on the training users, publishes it (indexes +
+/// registry), then replays the held-out users' clicks through Kafka into the grains while
+/// checking, before each sampled click, whether the candidates served over HTTP at that moment
+/// contained it (online Recall@50, by channel).
 /// </summary>
-public sealed class DemoCommand : Command<DemoSettings>
+public sealed class DemoCommand : AsyncCommand<DemoSettings>
 {
-    public override int Execute(CommandContext context, DemoSettings settings, CancellationToken cancellationToken)
+    private const int K = 50;
+
+    public override async Task<int> ExecuteAsync(CommandContext context, DemoSettings settings, CancellationToken cancellationToken)
     {
-        AnsiConsole.Write(new Rule("[bold]MIC.Streaming demo[/]"));
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cts.Cancel();
+        };
+        AnsiConsole.Write(new Rule("[bold]MIC.Streaming live demo[/]"));
+        TorchRuntime.Initialize(new TorchOptions { Threads = settings.Threads });
         var dataset = CliData.Load(settings);
         CliData.PrintStats(dataset);
-        var results = EvalBaselineCommand.Run(settings, dataset, Recommenders.Names, cancellationToken);
-        if (!settings.SkipModel)
+        var split = CliData.Split(dataset, settings);
+        var options = settings.ToOptions() with { MaxEpochs = settings.DemoEpochs };
+        var (result, _, trainer) = ModelRuns.Train(dataset, split, options, cts.Token);
+        var ownStore = settings.ModelStore is null;
+        var store = settings.ModelStore ?? Path.Combine(Path.GetTempPath(), "mic-demo-" + Guid.NewGuid().ToString("N")[..8]);
+        try
         {
-            TorchRuntime.Initialize(new TorchOptions { Threads = settings.Threads });
-            var split = CliData.Split(dataset, settings);
-            var options = settings.ToOptions() with { MaxEpochs = settings.DemoEpochs };
-            var (_, embeddings, trainer) = ModelRuns.Train(dataset, split, options, cancellationToken);
+            AnsiConsole.MarkupLine("Starting the mock Kafka cluster and the silo…");
+            await using var silo = await LocalSilo.StartAsync(settings.Port, settings.Partitions, store, settings.Redis);
             using (trainer)
             {
-                results.InsertRange(0, ChannelEvaluation.EvaluateSplit(embeddings, split, ModelRuns.Name(options), ChannelEvaluation.Reported, new ChannelOptions(), excludeHistory: settings.ExcludeHistory, buildSpaces: ModelRuns.SpacesFor(settings.Index)));
+                var manifest = new CheckpointManifest
+                {
+                    Options = options, Dataset = dataset.Name, Protocol = split.Protocol, SplitSeed = settings.Seed,
+                    Step = result.Steps, Epochs = result.Epochs, BestValidRecall50 = result.BestValidRecall50, CreatedUtc = DateTimeOffset.UtcNow,
+                };
+                var info = await ModelPublisher.PublishAsync(silo.Grains, store, trainer.Model, dataset, split.Train, manifest, new IndexBuildOptions(), ModelRuns.Name(options), TimeProvider.System);
+                AnsiConsole.MarkupLine($"Published model version [green]{info.Version}[/] to {Markup.Escape(info.Path)}.");
+            }
+
+            var serving = silo.App.Services.GetRequiredService<ServingModel>();
+            while (!serving.IsReady)
+            {
+                await Task.Delay(100, cts.Token);
+            }
+
+            var testUsers = split.Test.Select(c => c.User).ToHashSet();
+            var example = dataset.Users.GetRaw(split.Test[0].User);
+            AnsiConsole.MarkupLine($"API on [link]{silo.BaseUrl}[/] — try: [grey]curl '{silo.BaseUrl}/v1/users/{Markup.Escape(example)}/candidates?k=10'[/], [grey]{silo.BaseUrl}/openapi/v1.json[/]");
+            AnsiConsole.MarkupLine(settings.Redis is null
+                ? "[yellow]Grain state: in-memory provider (lost on exit; --redis HOST:PORT to persist).[/]"
+                : $"Grain state: Redis at {Markup.Escape(settings.Redis)}.");
+            AnsiConsole.MarkupLine($"Replaying {testUsers.Count} held-out users' clicks at {settings.Rate:F0}/s; Ctrl-C stops.");
+            var popular = PopularItems(dataset, split);
+            var run = new DemoRun(silo, serving, settings, popular);
+            var events = ReplayEvents.FromDataset(dataset, u => testUsers.Contains(u) ? 0 : int.MaxValue).ToList();
+            await run.RunAsync(events, cts.Token);
+            AnsiConsole.Write(run.Summary());
+            return 0;
+        }
+        finally
+        {
+            if (ownStore && Directory.Exists(store))
+            {
+                Directory.Delete(store, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>Training-set popularity (what a MostPop service would serve), for a same-moment comparison.</summary>
+    private static string[] PopularItems(MIC.Streaming.Core.Data.InteractionDataset dataset, MIC.Streaming.Core.Splits.DatasetSplit split)
+    {
+        var counts = new int[dataset.ItemCount];
+        foreach (var i in split.Train.Items)
+        {
+            counts[i]++;
+        }
+
+        return [.. Enumerable.Range(0, counts.Length).OrderByDescending(i => counts[i]).Take(K + 200).Select(dataset.Items.GetRaw)];
+    }
+
+    private sealed class DemoRun(LocalSilo silo, ServingModel serving, DemoSettings settings, string[] popular)
+    {
+        private readonly LatencyRing _latency = new(16_384);
+        private readonly Dictionary<string, HashSet<string>> _seen = [];
+        private readonly Random _random = new(settings.Seed);
+        private long _sent;
+        private int _total;
+        private long _queries;
+        private long _hits;
+        private long _popularHits;
+        private long _coldStarts;
+        private long _failed;
+        private readonly long[] _channelHits = new long[3];
+
+        public async Task RunAsync(List<ClickEvent> events, CancellationToken cancellationToken)
+        {
+            _total = events.Count;
+            using var http = new HttpClient { BaseAddress = new Uri(silo.BaseUrl) };
+            using var publisher = new ClickPublisher(silo.BootstrapServers, silo.Topic, lingerMs: 1);
+            var started = Stopwatch.GetTimestamp();
+            var replay = Task.Run(() => ReplayAsync(events, http, publisher, started, cancellationToken), cancellationToken);
+            var table = new Table().Border(TableBorder.Rounded).AddColumn("Live").AddColumn(new TableColumn("Value").RightAligned());
+            long lastApplied = 0;
+            var lastTick = Stopwatch.GetTimestamp();
+            await AnsiConsole.Live(table).StartAsync(async ctx =>
+            {
+                while (!cancellationToken.IsCancellationRequested)
+                {
+                    var elapsed = Stopwatch.GetElapsedTime(started);
+                    if (settings.Duration > 0 && elapsed.TotalSeconds >= settings.Duration)
+                    {
+                        break;
+                    }
+
+                    var ingest = silo.Ingestion;
+                    var applied = ingest.TotalApplied;
+                    var rate = (applied - lastApplied) / Math.Max(1e-3, Stopwatch.GetElapsedTime(lastTick).TotalSeconds);
+                    lastApplied = applied;
+                    lastTick = Stopwatch.GetTimestamp();
+                    Render(table, elapsed, rate, replay.IsCompleted, events.Count);
+                    ctx.Refresh();
+                    try
+                    {
+                        await Task.Delay(1000, cancellationToken);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        break;
+                    }
+                }
+            });
+            if (!replay.IsCompleted)
+            {
+                AnsiConsole.MarkupLine("[grey]Stopping the replay…[/]");
+            }
+
+            try
+            {
+                await replay.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or TimeoutException)
+            {
             }
         }
 
-        AnsiConsole.Write(CliData.ResultsTable(results, Evaluator.DefaultCutoffs));
-        CliData.Save(settings.Out, results);
-        return 0;
+        private async Task ReplayAsync(List<ClickEvent> events, HttpClient http, ClickPublisher publisher, long started, CancellationToken cancellationToken)
+        {
+            var end = settings.Duration > 0 ? TimeSpan.FromSeconds(settings.Duration) : TimeSpan.MaxValue;
+            foreach (var evt in events)
+            {
+                var due = TimeSpan.FromSeconds(_sent / settings.Rate) - Stopwatch.GetElapsedTime(started);
+                if (due > TimeSpan.FromMilliseconds(2))
+                {
+                    await Task.Delay(due, cancellationToken);
+                }
+
+                if (Stopwatch.GetElapsedTime(started) >= end)
+                {
+                    return;
+                }
+
+                if (!_seen.TryGetValue(evt.UserId, out var seen))
+                {
+                    _seen[evt.UserId] = seen = [];
+                }
+
+                if (seen.Count > 0 && _random.NextDouble() < settings.EvalShare)
+                {
+                    await CheckAsync(http, evt, seen, cancellationToken);
+                }
+
+                publisher.Enqueue(evt);
+                seen.Add(evt.ItemId);
+                Interlocked.Increment(ref _sent);
+            }
+
+            publisher.Flush(TimeSpan.FromSeconds(10));
+        }
+
+        /// <summary>Served top-50 right before the click: did it contain the clicked item, and through which channel?</summary>
+        private async Task CheckAsync(HttpClient http, ClickEvent evt, HashSet<string> seen, CancellationToken cancellationToken)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            CandidatesDto? response;
+            try
+            {
+                response = await http.GetFromJsonAsync<CandidatesDto>($"/v1/users/{Uri.EscapeDataString(evt.UserId)}/candidates?k={K}", cancellationToken);
+            }
+            catch (HttpRequestException)
+            {
+                Interlocked.Increment(ref _failed);
+                return;
+            }
+
+            _latency.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            if (response is null)
+            {
+                return;
+            }
+
+            _queries++;
+            _coldStarts += response.ColdStart ? 1 : 0;
+            var hit = Array.Find(response.Items, i => i.ItemId == evt.ItemId);
+            if (hit is not null)
+            {
+                _hits++;
+                for (var c = 0; c < 3; c++)
+                {
+                    _channelHits[c] += hit.Channels.Contains(ChannelNames[c]) ? 1 : 0;
+                }
+            }
+
+            // The same moment, a MostPop service: top-50 popular items the user has not clicked.
+            if (popular.Where(p => !seen.Contains(p)).Take(K).Contains(evt.ItemId))
+            {
+                _popularHits++;
+            }
+        }
+
+        private static readonly string[] ChannelNames = ["u2i", "u2u2i", "u2i2i"];
+
+        private void Render(Table table, TimeSpan elapsed, double appliedRate, bool replayDone, int total)
+        {
+            var ingest = silo.Ingestion;
+            table.Rows.Clear();
+            table.AddRow("Elapsed", $"{elapsed.TotalSeconds:F0} s" + (replayDone ? " (replay finished, still serving)" : ""));
+            table.AddRow("Model version serving", serving.CurrentVersion.ToString(CultureInfo.InvariantCulture));
+            table.AddRow("Clicks produced to Kafka", $"{Interlocked.Read(ref _sent):N0} / {total:N0}");
+            table.AddRow("Applied to user grains", $"{ingest.TotalApplied:N0} ({appliedRate:F0}/s)");
+            table.AddRow("Consumer lag (records)", ingest.Lag.ToString("N0", CultureInfo.InvariantCulture));
+            table.AddRow("Dead-lettered / rewinds", $"{ingest.TotalDeadLettered:N0} / {ingest.TotalRewinds:N0}");
+            table.AddRow("Freshness p50 / p99 (produce → in sequence)", $"{ingest.Freshness.Percentile(50):F1} / {ingest.Freshness.Percentile(99):F1} ms");
+            table.AddRow("Candidates over HTTP p50 / p99", $"{_latency.Percentile(50):F2} / {_latency.Percentile(99):F2} ms");
+            table.AddRow("Checked clicks (cold starts)", $"{_queries:N0} ({_coldStarts:N0})");
+            table.AddRow("[bold]Online Recall@50, merged channels[/]", _queries == 0 ? "–" : $"[bold]{(double)_hits / _queries:F4}[/]");
+            table.AddRow("  hit found by U2I / U2U2I / U2I2I", _queries == 0 ? "–" : string.Join(" / ", _channelHits.Select(h => ((double)h / _queries).ToString("F4", CultureInfo.InvariantCulture))));
+            table.AddRow("  MostPop at the same moments", _queries == 0 ? "–" : ((double)_popularHits / _queries).ToString("F4", CultureInfo.InvariantCulture));
+            if (_failed > 0)
+            {
+                table.AddRow("[red]Failed requests[/]", _failed.ToString("N0", CultureInfo.InvariantCulture));
+            }
+        }
+
+        public Table Summary()
+        {
+            var table = new Table().Border(TableBorder.Rounded).Title("Demo summary").AddColumn("Measure").AddColumn(new TableColumn("Value").RightAligned());
+            Render(table, TimeSpan.Zero, 0, true, _total);
+            table.Rows.RemoveAt(0);
+            return table;
+        }
     }
 }
