@@ -33,6 +33,7 @@ app.Configure(config =>
         bench.SetDescription("Benchmarks that print measured ratios (record results in docs/BENCHMARKS.md).");
         bench.AddCommand<BenchTrainCommand>("train").WithDescription("Training examples/s and peak RSS per encoder × variant, user-tower and per-channel query latency.");
         bench.AddCommand<BenchIndexCommand>("index").WithDescription("Exact / IVF / HNSW build, q/s and recall@50; three-channel latency; swaps under load.");
+        bench.AddCommand<BenchStreamingCommand>("streaming").WithDescription("Kafka → Redis-persisted grains vs raw consume; candidates over HTTP at a fixed rate; freshness.");
         bench.AddCommand<BenchDatasetCommand>("dataset").WithDescription("Memory per interaction of the compact in-memory dataset.");
     });
     config.AddBranch("eval", evaluate =>

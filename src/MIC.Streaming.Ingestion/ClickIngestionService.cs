@@ -30,10 +30,22 @@ public sealed class ClickIngestionService(
     private readonly KafkaOptions _options = options.Value;
     private readonly Dictionary<TopicPartition, long> _processed = [];   // next offset to commit
     private readonly Dictionary<TopicPartition, long> _rewindTo = [];    // last committed (or first seen)
-    private readonly Dictionary<string, Dictionary<int, long>> _dirtyUsers = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Dictionary<int, long>> _dirtyItems = new(StringComparer.Ordinal);
-    private readonly List<Task<DeliveryResult<byte[]?, byte[]?>>> _deadLetterDeliveries = [];
+
+    // Grains touched since the last flush snapshot, with the highest offset applied per partition.
+    private Dictionary<string, Dictionary<int, long>> _dirtyUsers = new(StringComparer.Ordinal);
+    private Dictionary<string, Dictionary<int, long>> _dirtyItems = new(StringComparer.Ordinal);
+
+    // Highest offset sent per grain and partition that is not yet known committed: sent as
+    // PreviousOffset so a grain that lost acknowledged records says so at once.
+    private readonly Dictionary<string, Dictionary<int, long>> _sentUsers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<int, long>> _sentItems = new(StringComparer.Ordinal);
+    private List<Task<DeliveryResult<byte[]?, byte[]?>>> _deadLetterDeliveries = [];
     private IProducer<byte[]?, byte[]?>? _deadLetterProducer;
+
+    // The flush runs while the next batches are applied (so a slow storage write does not stall
+    // freshness); its snapshot's offsets are committed when it completes. A rewind abandons it.
+    private Task<FlushSnapshot>? _inFlight;
+    private int _generation;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         _options.ConsumerEnabled ? Task.Run(() => RunAsync(stoppingToken), stoppingToken) : Task.CompletedTask;
@@ -58,17 +70,24 @@ public sealed class ClickIngestionService(
             {
                 try
                 {
+                    var readStarted = Stopwatch.GetTimestamp();
                     var batch = ReadBatch(consumer, stoppingToken);
+                    var read = Stopwatch.GetElapsedTime(readStarted);
                     if (batch.Count > 0)
                     {
-                        await ApplyAsync(batch);
+                        await ApplyAsync(batch, read);
                     }
 
-                    if (time.GetElapsedTime(lastCommit) >= _options.CommitInterval || _dirtyUsers.Count + _dirtyItems.Count >= _options.MaxDirtyGrains)
+                    if (_inFlight is { IsCompleted: true })
                     {
-                        await FlushAndCommitAsync(consumer);
-                        lastCommit = time.GetTimestamp();
+                        await CompleteFlushAsync(consumer);
                         UpdateLag(consumer);
+                    }
+
+                    if (_inFlight is null && (time.GetElapsedTime(lastCommit) >= _options.CommitInterval || _dirtyUsers.Count + _dirtyItems.Count >= _options.MaxDirtyGrains))
+                    {
+                        StartFlush();
+                        lastCommit = time.GetTimestamp();
                     }
 
                     backoff = TimeSpan.FromMilliseconds(100);
@@ -97,7 +116,7 @@ public sealed class ClickIngestionService(
             // Orderly stop: persist and commit what was applied, then leave the group.
             try
             {
-                await FlushAndCommitAsync(consumer);
+                await FlushAllAndCommitAsync(consumer);
             }
             catch (Exception ex) when (ex is TimeoutException or OrleansException or KafkaException or LostRecordsException)
             {
@@ -143,7 +162,7 @@ public sealed class ClickIngestionService(
             // synchronously inside Consume on this loop's own thread, so blocking here is safe.
             try
             {
-                FlushAndCommitAsync(c).GetAwaiter().GetResult();
+                FlushAllAndCommitAsync(c).GetAwaiter().GetResult();
             }
             catch (Exception ex) when (ex is TimeoutException or OrleansException or KafkaException or LostRecordsException)
             {
@@ -211,8 +230,9 @@ public sealed class ClickIngestionService(
         return batch;
     }
 
-    private async Task ApplyAsync(List<ConsumeResult<byte[]?, byte[]?>> batch)
+    private async Task ApplyAsync(List<ConsumeResult<byte[]?, byte[]?>> batch, TimeSpan read)
     {
+        var parseStarted = Stopwatch.GetTimestamp();
         instruments.Consumed(batch.Count);
         var users = new Dictionary<(string User, int Partition), EventGroup>();
         var items = new Dictionary<(string Item, int Partition), EventGroup>();
@@ -250,16 +270,18 @@ public sealed class ClickIngestionService(
             timestamps.Add(record.Message.Timestamp.UnixTimestampMs);
         }
 
+        var parsed = Stopwatch.GetElapsedTime(parseStarted);
+        var applyStarted = Stopwatch.GetTimestamp();
         var calls = new List<Task<ApplyResult>>(users.Count + items.Count);
         foreach (var ((user, partition), g) in users)
         {
-            calls.Add(grains.GetGrain<IUserGrain>(user).ApplyAsync(new UserEventBatch(partition, [.. g.Offsets], [.. g.Events], g.Fields, Previous(_dirtyUsers, user, partition))));
+            calls.Add(grains.GetGrain<IUserGrain>(user).ApplyAsync(new UserEventBatch(partition, [.. g.Offsets], [.. g.Events], g.Fields, Previous(_sentUsers, user, partition))));
         }
 
         var userCalls = calls.Count;
         foreach (var ((item, partition), g) in items)
         {
-            calls.Add(grains.GetGrain<IItemGrain>(item).ApplyAsync(new ItemEventBatch(partition, [.. g.Offsets], [.. g.Users], [.. g.Events.Select(e => e.Timestamp)], g.Events[^1].Category, Previous(_dirtyItems, item, partition))));
+            calls.Add(grains.GetGrain<IItemGrain>(item).ApplyAsync(new ItemEventBatch(partition, [.. g.Offsets], [.. g.Users], [.. g.Events.Select(e => e.Timestamp)], g.Events[^1].Category, Previous(_sentItems, item, partition))));
         }
 
         var results = await Task.WhenAll(calls).WaitAsync(_options.GrainCallTimeout);
@@ -279,14 +301,17 @@ public sealed class ClickIngestionService(
         foreach (var ((user, partition), g) in users)
         {
             Expect(_dirtyUsers, user, partition, g.Offsets[^1]);
+            Expect(_sentUsers, user, partition, g.Offsets[^1]);
         }
 
         foreach (var ((item, partition), g) in items)
         {
             Expect(_dirtyItems, item, partition, g.Offsets[^1]);
+            Expect(_sentItems, item, partition, g.Offsets[^1]);
         }
 
         instruments.Applied(applied, skipped);
+        instruments.Spent(read, parsed, Stopwatch.GetElapsedTime(applyStarted));
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         foreach (var ts in timestamps)
         {
@@ -315,21 +340,30 @@ public sealed class ClickIngestionService(
         IngestionLog.DeadLettered(logger, record.Topic, record.Partition.Value, record.Offset.Value, reason);
     }
 
-    private async Task FlushAndCommitAsync(IConsumer<byte[]?, byte[]?> consumer)
+    /// <summary>Takes the dirty grains, positions and dead letters so far, and starts persisting them.</summary>
+    private void StartFlush()
     {
         if (_processed.Count == 0 && _dirtyUsers.Count == 0 && _dirtyItems.Count == 0)
         {
             return;
         }
 
-        var started = Stopwatch.GetTimestamp();
-        var flushes = new List<Task<FlushResult>>(_dirtyUsers.Count + _dirtyItems.Count);
-        foreach (var (user, expected) in _dirtyUsers)
+        var snapshot = new FlushSnapshot(_dirtyUsers, _dirtyItems, new Dictionary<TopicPartition, long>(_processed), _deadLetterDeliveries, _generation, Stopwatch.GetTimestamp());
+        _dirtyUsers = new(StringComparer.Ordinal);
+        _dirtyItems = new(StringComparer.Ordinal);
+        _deadLetterDeliveries = [];
+        _inFlight = FlushAsync(snapshot);
+    }
+
+    private async Task<FlushSnapshot> FlushAsync(FlushSnapshot snapshot)
+    {
+        var flushes = new List<Task<FlushResult>>(snapshot.Users.Count + snapshot.Items.Count);
+        foreach (var (user, expected) in snapshot.Users)
         {
             flushes.Add(grains.GetGrain<IUserGrain>(user).FlushAsync(ToArray(expected)));
         }
 
-        foreach (var (item, expected) in _dirtyItems)
+        foreach (var (item, expected) in snapshot.Items)
         {
             flushes.Add(grains.GetGrain<IItemGrain>(item).FlushAsync(ToArray(expected)));
         }
@@ -341,15 +375,27 @@ public sealed class ClickIngestionService(
             throw new LostRecordsException($"{lost} grain(s) no longer hold records they acknowledged (their silo stopped before a flush)");
         }
 
-        await Task.WhenAll(_deadLetterDeliveries).WaitAsync(_options.GrainCallTimeout);
-        _deadLetterDeliveries.Clear();
+        await Task.WhenAll(snapshot.DeadLetters).WaitAsync(_options.GrainCallTimeout);
+        return snapshot;
+    }
 
-        // Everything applied is persisted now: forget the grains, then commit. A commit refused by
-        // a rebalance loses nothing (the next owner replays and grains skip); it is retried next time.
-        _dirtyUsers.Clear();
-        _dirtyItems.Clear();
+    /// <summary>
+    /// Commits a completed flush's positions: every record at or below them was applied before the
+    /// snapshot and is now persisted. A commit refused by a rebalance loses nothing (the next owner
+    /// replays and grains skip); the positions are committed with the next flush instead.
+    /// </summary>
+    private async Task CompleteFlushAsync(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        var task = _inFlight!;
+        _inFlight = null;
+        var snapshot = await task; // a failed flush throws here and the caller rewinds
+        if (snapshot.Generation != _generation)
+        {
+            return; // taken before a rewind: its positions may be ahead of what is now applied
+        }
+
         var assigned = consumer.Assignment.ToHashSet();
-        var offsets = _processed.Where(p => assigned.Contains(p.Key)).Select(p => new TopicPartitionOffset(p.Key, p.Value)).ToList();
+        var offsets = snapshot.Positions.Where(p => assigned.Contains(p.Key)).Select(p => new TopicPartitionOffset(p.Key, p.Value)).ToList();
         if (offsets.Count > 0)
         {
             try
@@ -366,10 +412,51 @@ public sealed class ClickIngestionService(
             {
                 _rewindTo[o.TopicPartition] = o.Offset.Value;
             }
+
+            ForgetCommitted(_sentUsers, offsets);
+            ForgetCommitted(_sentItems, offsets);
         }
 
-        _processed.Clear();
-        instruments.Committed(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        instruments.Committed(Stopwatch.GetElapsedTime(snapshot.Started).TotalMilliseconds);
+    }
+
+    /// <summary>Waits for the flush in flight, then flushes and commits everything applied so far.</summary>
+    private async Task FlushAllAndCommitAsync(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        if (_inFlight is not null)
+        {
+            await CompleteFlushAsync(consumer);
+        }
+
+        StartFlush();
+        if (_inFlight is not null)
+        {
+            await CompleteFlushAsync(consumer);
+        }
+    }
+
+    /// <summary>Offsets below a committed position are persisted: no need to remember them as sent.</summary>
+    private static void ForgetCommitted(Dictionary<string, Dictionary<int, long>> sent, List<TopicPartitionOffset> committed)
+    {
+        var next = committed.ToDictionary(o => o.Partition.Value, o => o.Offset.Value);
+        List<string>? empty = null;
+        foreach (var (key, partitions) in sent)
+        {
+            foreach (var (partition, offset) in partitions)
+            {
+                if (next.TryGetValue(partition, out var n) && offset < n)
+                {
+                    partitions.Remove(partition);
+                }
+            }
+
+            if (partitions.Count == 0)
+            {
+                (empty ??= []).Add(key);
+            }
+        }
+
+        empty?.ForEach(k => sent.Remove(k));
     }
 
     private void Rewind(IConsumer<byte[]?, byte[]?> consumer, string reason)
@@ -387,10 +474,15 @@ public sealed class ClickIngestionService(
         }
 
         IngestionLog.Rewinding(logger, seeks, reason);
+        _generation++;
+        _inFlight?.ContinueWith(t => _ = t.Exception, TaskScheduler.Default); // abandoned: observe its failure
+        _inFlight = null;
         _processed.Clear();
         _dirtyUsers.Clear();
         _dirtyItems.Clear();
-        _deadLetterDeliveries.Clear();
+        _sentUsers.Clear();
+        _sentItems.Clear();
+        _deadLetterDeliveries = [];
     }
 
     private void UpdateLag(IConsumer<byte[]?, byte[]?> consumer)
@@ -434,6 +526,15 @@ public sealed class ClickIngestionService(
         }
     }
 }
+
+/// <summary>What one flush persists and, once it completes, commits.</summary>
+internal sealed record FlushSnapshot(
+    Dictionary<string, Dictionary<int, long>> Users,
+    Dictionary<string, Dictionary<int, long>> Items,
+    Dictionary<TopicPartition, long> Positions,
+    List<Task<DeliveryResult<byte[]?, byte[]?>>> DeadLetters,
+    int Generation,
+    long Started);
 
 /// <summary>A flush found a grain missing records it had acknowledged: the consumer rewinds.</summary>
 public sealed class LostRecordsException(string message) : Exception(message);

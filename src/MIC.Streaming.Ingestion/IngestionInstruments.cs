@@ -1,3 +1,4 @@
+using MIC.Streaming.Core.Metrics;
 using System.Diagnostics.Metrics;
 
 namespace MIC.Streaming.Ingestion;
@@ -23,6 +24,10 @@ public sealed class IngestionInstruments
     private long _totalRewinds;
     private long _totalCommits;
     private long _lag;
+    private long _readTicks;
+    private long _parseTicks;
+    private long _applyTicks;
+    private long _flushTicks;
 
     public IngestionInstruments(IMeterFactory meterFactory)
     {
@@ -52,11 +57,31 @@ public sealed class IngestionInstruments
 
     public long Lag => Interlocked.Read(ref _lag);
 
+    /// <summary>Where the consumer's time went (seconds): reading from Kafka, parsing + grouping, grain apply calls, flush + commit.</summary>
+    public (double Read, double Parse, double Apply, double Flush) TimeSpent => (
+        TimeSpan.FromTicks(Interlocked.Read(ref _readTicks)).TotalSeconds,
+        TimeSpan.FromTicks(Interlocked.Read(ref _parseTicks)).TotalSeconds,
+        TimeSpan.FromTicks(Interlocked.Read(ref _applyTicks)).TotalSeconds,
+        TimeSpan.FromTicks(Interlocked.Read(ref _flushTicks)).TotalSeconds);
+
+    internal void Spent(TimeSpan read, TimeSpan parse, TimeSpan apply)
+    {
+        Interlocked.Add(ref _readTicks, read.Ticks);
+        Interlocked.Add(ref _parseTicks, parse.Ticks);
+        Interlocked.Add(ref _applyTicks, apply.Ticks);
+    }
+
     /// <summary>Freshness samples (ms) kept for in-process percentiles; bounded ring.</summary>
     public LatencyRing Freshness { get; } = new(65_536);
 
+    /// <summary>Stopwatch timestamp of the first consumed record (0 before), for throughput that excludes start-up.</summary>
+    public long FirstRecordTimestamp => Interlocked.Read(ref _firstRecord);
+
+    private long _firstRecord;
+
     internal void Consumed(int records)
     {
+        Interlocked.CompareExchange(ref _firstRecord, System.Diagnostics.Stopwatch.GetTimestamp(), 0);
         _records.Add(records);
         Interlocked.Add(ref _totalRecords, records);
     }
@@ -84,6 +109,7 @@ public sealed class IngestionInstruments
     internal void Committed(double flushMs)
     {
         _flush.Record(flushMs);
+        Interlocked.Add(ref _flushTicks, TimeSpan.FromMilliseconds(flushMs).Ticks);
         Interlocked.Increment(ref _totalCommits);
     }
 
@@ -94,59 +120,4 @@ public sealed class IngestionInstruments
     }
 
     internal void SetLag(long lag) => Interlocked.Exchange(ref _lag, lag);
-}
-
-/// <summary>A fixed-size ring of recent samples for percentiles in-process (thread-safe).</summary>
-public sealed class LatencyRing(int capacity)
-{
-    private readonly double[] _samples = new double[capacity];
-    private readonly Lock _gate = new();
-    private long _count;
-
-    public void Add(double value)
-    {
-        lock (_gate)
-        {
-            _samples[_count % _samples.Length] = value;
-            _count++;
-        }
-    }
-
-    public long Count
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _count;
-            }
-        }
-    }
-
-    /// <summary>Percentile (0–100) over the retained samples; NaN when empty.</summary>
-    public double Percentile(double p)
-    {
-        double[] copy;
-        lock (_gate)
-        {
-            copy = _samples[..(int)Math.Min(_count, _samples.Length)];
-        }
-
-        if (copy.Length == 0)
-        {
-            return double.NaN;
-        }
-
-        Array.Sort(copy);
-        var rank = (int)Math.Ceiling(p / 100 * copy.Length) - 1;
-        return copy[Math.Clamp(rank, 0, copy.Length - 1)];
-    }
-
-    public void Clear()
-    {
-        lock (_gate)
-        {
-            _count = 0;
-        }
-    }
 }

@@ -20,13 +20,13 @@ public sealed class KafkaOptions
     public bool ConsumerEnabled { get; set; } = true;
 
     /// <summary>Most records applied per batch.</summary>
-    public int MaxBatch { get; set; } = 5000;
+    public int MaxBatch { get; set; } = 20_000;
 
     /// <summary>How long a batch waits to fill before it is applied.</summary>
     public TimeSpan BatchWindow { get; set; } = TimeSpan.FromMilliseconds(20);
 
     /// <summary>Dirty grains are flushed and offsets committed at least this often.</summary>
-    public TimeSpan CommitInterval { get; set; } = TimeSpan.FromMilliseconds(1000);
+    public TimeSpan CommitInterval { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>… or as soon as this many grains are dirty.</summary>
     public int MaxDirtyGrains { get; set; } = 50_000;

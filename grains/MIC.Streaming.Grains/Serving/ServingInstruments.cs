@@ -22,6 +22,11 @@ public sealed class ServingInstruments
 
     public long ModelVersion { get; set; }
 
+    /// <summary>Recent user-tower and channel times (ms) for in-process percentiles (benchmarks, demo).</summary>
+    public MIC.Streaming.Core.Metrics.LatencyRing TowerMs { get; } = new(16_384);
+
+    public MIC.Streaming.Core.Metrics.LatencyRing ChannelsMs { get; } = new(16_384);
+
     public void RecordQuery(TimeSpan elapsed, bool coldStart)
     {
         _latency.Record(elapsed.TotalMilliseconds);

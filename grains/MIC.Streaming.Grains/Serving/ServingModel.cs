@@ -56,8 +56,12 @@ public sealed class ServingModel(ChannelOptions channelOptions, ServingInstrumen
         {
             coldStart = false;
             var userIndex = version.Users.TryGetIndex(userId, out var u) ? u : -1;
+            var towerStarted = Stopwatch.GetTimestamp();
             var query = version.Tower.Encode([history], [userIndex])[0];
+            var channelsStarted = Stopwatch.GetTimestamp();
             var found = MultiChannelRetriever.Retrieve(version.Spaces, query, k + seen.Count, set, channelOptions);
+            instruments.TowerMs.Add(Stopwatch.GetElapsedTime(towerStarted, channelsStarted).TotalMilliseconds);
+            instruments.ChannelsMs.Add(Stopwatch.GetElapsedTime(channelsStarted).TotalMilliseconds);
             items = new List<ServedCandidate>(k);
             foreach (var c in found)
             {

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net.Http.Json;
 using MIC.Streaming.Cli.Streaming;
 using MIC.Streaming.Core.Events;
+using MIC.Streaming.Core.Metrics;
 using MIC.Streaming.Faiss;
 using MIC.Streaming.Grains.Serving;
 using MIC.Streaming.Hosting;
@@ -175,7 +176,7 @@ public sealed class DemoCommand : AsyncCommand<DemoSettings>
         {
             _total = events.Count;
             using var http = new HttpClient { BaseAddress = new Uri(silo.BaseUrl) };
-            using var publisher = new ClickPublisher(silo.BootstrapServers, silo.Topic, lingerMs: 1);
+            using var publisher = new ClickPublisher(silo.BootstrapServers, silo.TopicName, lingerMs: 1);
             var started = Stopwatch.GetTimestamp();
             var replay = Task.Run(() => ReplayAsync(events, http, publisher, started, cancellationToken), cancellationToken);
             var table = new Table().Border(TableBorder.Rounded).AddColumn("Live").AddColumn(new TableColumn("Value").RightAligned());

@@ -19,20 +19,22 @@ namespace MIC.Streaming.Cli.Streaming;
 internal sealed class LocalSilo : IAsyncDisposable
 {
     private readonly MockKafkaCluster _kafka;
+    private readonly bool _ownsKafka;
 
-    private LocalSilo(MockKafkaCluster kafka, WebApplication app, string baseUrl, string topic)
+    private LocalSilo(MockKafkaCluster kafka, bool ownsKafka, WebApplication app, string baseUrl, string topic)
     {
         _kafka = kafka;
+        _ownsKafka = ownsKafka;
         App = app;
         BaseUrl = baseUrl;
-        Topic = topic;
+        TopicName = topic;
     }
 
     public WebApplication App { get; }
 
     public string BaseUrl { get; }
 
-    public string Topic { get; }
+    public string TopicName { get; }
 
     public string BootstrapServers => _kafka.BootstrapServers;
 
@@ -40,14 +42,38 @@ internal sealed class LocalSilo : IAsyncDisposable
 
     public IngestionInstruments Ingestion => App.Services.GetRequiredService<IngestionInstruments>();
 
+    public const string Topic = "mic.clicks";
+
+    /// <summary>Starts a mock Kafka cluster (owned) with the click topics, then the silo.</summary>
     public static async Task<LocalSilo> StartAsync(int port, int partitions, string modelStore, string? redis, IDictionary<string, string?>? overrides = null)
     {
-        var kafka = new MockKafkaCluster(1);
+        var kafka = CreateKafka(partitions);
         try
         {
-            const string topic = "mic.clicks";
-            kafka.CreateTopic(topic, partitions);
-            kafka.CreateTopic(topic + ".dlq", 1);
+            return await StartAsync(kafka, ownsKafka: true, port, modelStore, redis, overrides);
+        }
+        catch
+        {
+            kafka.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A mock Kafka cluster with the click topic and its dead-letter topic.</summary>
+    public static MockKafkaCluster CreateKafka(int partitions)
+    {
+        var kafka = new MockKafkaCluster(1);
+        kafka.CreateTopic(Topic, partitions);
+        kafka.CreateTopic(Topic + ".dlq", 1);
+        return kafka;
+    }
+
+    /// <summary>Starts a silo on an existing mock cluster (created by <see cref="CreateKafka"/>).</summary>
+    public static async Task<LocalSilo> StartAsync(MockKafkaCluster kafka, bool ownsKafka, int port, string modelStore, string? redis, IDictionary<string, string?>? overrides = null)
+    {
+        ArgumentNullException.ThrowIfNull(kafka);
+        {
+            const string topic = Topic;
             var settings = new Dictionary<string, string?>
             {
                 ["Urls"] = $"http://127.0.0.1:{port}",
@@ -76,12 +102,7 @@ internal sealed class LocalSilo : IAsyncDisposable
             var app = builder.Build();
             app.MapMicApi();
             await app.StartAsync();
-            return new LocalSilo(kafka, app, $"http://127.0.0.1:{port}", topic);
-        }
-        catch
-        {
-            kafka.Dispose();
-            throw;
+            return new LocalSilo(kafka, ownsKafka, app, $"http://127.0.0.1:{port}", topic);
         }
     }
 
@@ -89,7 +110,10 @@ internal sealed class LocalSilo : IAsyncDisposable
     {
         await App.StopAsync();
         await App.DisposeAsync();
-        _kafka.Dispose();
+        if (_ownsKafka)
+        {
+            _kafka.Dispose();
+        }
     }
 
     public static int FreePort()

@@ -1,0 +1,316 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using Confluent.Kafka;
+using MIC.Streaming.Cli.Streaming;
+using MIC.Streaming.Core.Events;
+using MIC.Streaming.Core.Splits;
+using MIC.Streaming.Core.Synthetic;
+using MIC.Streaming.Faiss;
+using MIC.Streaming.Grains.Serving;
+using MIC.Streaming.Hosting;
+using MIC.Streaming.Ingestion;
+using MIC.Streaming.Model;
+using MIC.Streaming.Model.Encoders;
+using MIC.Streaming.Model.Mic;
+using MIC.Streaming.Model.Training;
+using Microsoft.Extensions.DependencyInjection;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace MIC.Streaming.Cli.Commands;
+
+public sealed class BenchStreamingSettings : CommandSettings
+{
+    [CommandOption("--events <N>")]
+    [Description("Ingestion: events produced before the silo starts (backlog).")]
+    [DefaultValue(500_000)]
+    public int Events { get; init; } = 500_000;
+
+    [CommandOption("--users <N>")]
+    [Description("Ingestion: distinct users the events are spread over.")]
+    [DefaultValue(20_000)]
+    public int Users { get; init; } = 20_000;
+
+    [CommandOption("--items <N>")]
+    [Description("Serving: catalogue size of the benchmark model.")]
+    [DefaultValue(200_000)]
+    public int Items { get; init; } = 200_000;
+
+    [CommandOption("--rps <N>")]
+    [Description("Serving: open-loop request rate of GET /v1/users/{id}/candidates.")]
+    [DefaultValue(1000)]
+    public int Rps { get; init; } = 1000;
+
+    [CommandOption("--seconds <N>")]
+    [Description("Serving: load duration.")]
+    [DefaultValue(20)]
+    public int Seconds { get; init; } = 20;
+
+    [CommandOption("--fresh-rate <N>")]
+    [Description("Freshness: paced produce rate (events/s) while measuring produce → applied.")]
+    [DefaultValue(5000)]
+    public int FreshRate { get; init; } = 5000;
+
+    [CommandOption("--redis <HOST:PORT>")]
+    [Description("Use this Redis (default: start a local redis-server).")]
+    public string? Redis { get; init; }
+
+    [CommandOption("--no-items")]
+    [Description("Ingestion: apply to user grains only (Kafka:UpdateItems=false).")]
+    public bool NoItems { get; init; }
+
+    [CommandOption("--memory-storage")]
+    [Description("Ingestion: in-memory grain storage instead of Redis (to isolate the storage cost).")]
+    public bool MemoryStorage { get; init; }
+
+    [CommandOption("--skip-ingest")]
+    public bool SkipIngest { get; init; }
+
+    [CommandOption("--skip-serving")]
+    public bool SkipServing { get; init; }
+}
+
+/// <summary>
+/// Streaming benchmarks, each ratio measured in one run: raw Kafka consume vs ingest into
+/// Redis-persisted user grains; candidates over HTTP at a fixed request rate on a 200k-item model;
+/// freshness (produce → visible in the user's sequence).
+/// </summary>
+public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, BenchStreamingSettings settings, CancellationToken cancellationToken)
+    {
+        using var ownRedis = settings.Redis is null ? new RedisProcess() : null;
+        var redis = settings.Redis ?? ownRedis!.ConnectionString;
+        AnsiConsole.MarkupLine($"Redis: {redis}; {Environment.ProcessorCount} cores.");
+        var table = new Table().AddColumn("Measure").AddColumn(new TableColumn("Value").RightAligned());
+        if (!settings.SkipIngest)
+        {
+            await IngestAsync(settings, redis, table, cancellationToken);
+        }
+
+        if (!settings.SkipServing)
+        {
+            await ServeAsync(settings, redis, table, cancellationToken);
+        }
+
+        AnsiConsole.Write(table);
+        return 0;
+    }
+
+    private static async Task IngestAsync(BenchStreamingSettings settings, string redis, Table table, CancellationToken cancellationToken)
+    {
+        var store = Path.Combine(Path.GetTempPath(), "mic-bench-" + Guid.NewGuid().ToString("N")[..8]);
+        using var kafka = LocalSilo.CreateKafka(32);
+        try
+        {
+            AnsiConsole.MarkupLine($"Producing {settings.Events:N0} events over {settings.Users:N0} users…");
+            using (var publisher = new ClickPublisher(kafka.BootstrapServers, LocalSilo.Topic))
+            {
+                var watch = Stopwatch.StartNew();
+                await publisher.ReplayAsync(SyntheticEvents(settings.Events, settings.Users, settings.Items), 0, cancellationToken: cancellationToken);
+                publisher.Flush(TimeSpan.FromSeconds(60));
+                table.AddRow("Produce (mock Kafka, JSON events)", $"{settings.Events / watch.Elapsed.TotalSeconds:N0} events/s");
+            }
+
+            // 1. Raw consume rate: the same records, a plain consumer, nothing else.
+            var raw = RawConsume(kafka.BootstrapServers, LocalSilo.Topic, settings.Events);
+            table.AddRow("Raw consume (1 consumer, 32 partitions)", $"{raw:N0} records/s");
+
+            // 2. The silo's consumer on the same backlog: parse, apply to user + item grains, flush to Redis, commit.
+            var watchIngest = Stopwatch.StartNew();
+            await using var ingest = await LocalSilo.StartAsync(kafka, ownsKafka: false, LocalSilo.FreePort(), store, settings.MemoryStorage ? null : redis,
+                new Dictionary<string, string?> { ["Kafka:UpdateItems"] = settings.NoItems ? "false" : "true" });
+            var instruments = ingest.Ingestion;
+            while (instruments.TotalApplied + instruments.TotalSkipped < settings.Events)
+            {
+                await Task.Delay(50, cancellationToken);
+            }
+
+            var applied = Stopwatch.GetElapsedTime(instruments.FirstRecordTimestamp).TotalSeconds;
+            var commitsAtApplied = instruments.TotalCommits;
+            while (instruments.TotalCommits == commitsAtApplied)
+            {
+                await Task.Delay(20, cancellationToken);
+            }
+
+            // From the first record consumed (silo start-up excluded) to the commit covering the last one.
+            var persisted = Stopwatch.GetElapsedTime(instruments.FirstRecordTimestamp).TotalSeconds;
+            var rate = settings.Events / persisted;
+            table.AddRow((settings.NoItems ? "Ingest → user grains" : "Ingest → user + item grains") + $" ({settings.Users:N0} users), {(settings.MemoryStorage ? "memory" : "Redis")}-persisted, committed",
+                $"{rate:N0} events/s ({persisted:F1} s; all applied at {applied:F1} s; silo start {watchIngest.Elapsed.TotalSeconds - persisted:F1} s)");
+            table.AddRow("Ingest / raw consume", $"{rate / raw:P0}");
+            table.AddRow("Rewinds / dead letters during ingest", $"{instruments.TotalRewinds} / {instruments.TotalDeadLettered}");
+            var (tRead, tParse, tApply, tFlush) = instruments.TimeSpent;
+            table.AddRow("Consumer time: read / parse+group / grain apply / flush+commit", $"{tRead:F1} / {tParse:F1} / {tApply:F1} / {tFlush:F1} s");
+        }
+        finally
+        {
+            if (Directory.Exists(store))
+            {
+                Directory.Delete(store, true);
+            }
+        }
+    }
+
+    private static double RawConsume(string bootstrap, string topic, int expected)
+    {
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrap,
+            GroupId = "raw-" + Guid.NewGuid().ToString("N"),
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            EnableAutoCommit = false,
+        }).Build();
+        consumer.Subscribe(topic);
+        var first = consumer.Consume(TimeSpan.FromSeconds(30)) ?? throw new InvalidOperationException("Nothing to consume.");
+        var watch = Stopwatch.StartNew();
+        var n = 1;
+        while (n < expected)
+        {
+            if (consumer.Consume(TimeSpan.FromSeconds(10)) is null)
+            {
+                break;
+            }
+
+            n++;
+        }
+
+        var rate = n / watch.Elapsed.TotalSeconds;
+        consumer.Close();
+        _ = first;
+        return rate;
+    }
+
+    private static async Task ServeAsync(BenchStreamingSettings settings, string redis, Table table, CancellationToken cancellationToken)
+    {
+        // A model over a large catalogue: latency depends on sizes, not on how well it is trained.
+        // One intra-op thread per query: requests are the parallelism (OpenMP teams on tiny tensors only add wake-ups).
+        TorchRuntime.Initialize(new TorchOptions { Threads = 1 });
+        var users = Math.Max(10_000, settings.Items / 4);
+        AnsiConsole.MarkupLine($"Building a {settings.Items:N0}-item, {users:N0}-user synthetic dataset and a briefly trained DSSM…");
+        var dataset = new SyntheticDataGenerator(new SyntheticOptions { Users = users, Items = settings.Items, Categories = 200, Seed = 5 }).BuildDataset();
+        var split = ComiRecSplitter.Split(dataset, 1, 20);
+        var options = new TrainOptions
+        {
+            Encoder = "dssm",
+            EncoderOptions = new EncoderOptions { Dimension = 128, MaxLen = 20 },
+            Mic = new MicOptions { Variant = MicVariant.Base },
+            MaxEpochs = 1,
+            MaxSteps = 20,
+        };
+        var store = Path.Combine(Path.GetTempPath(), "mic-bench-" + Guid.NewGuid().ToString("N")[..8]);
+        await using var silo = await LocalSilo.StartAsync(LocalSilo.FreePort(), 16, store, redis);
+        try
+        {
+            var publish = Stopwatch.StartNew();
+            using (var trainer = new MicTrainer(new FeatureTables(dataset), options))
+            {
+                trainer.Train(split, cancellationToken: cancellationToken);
+                var manifest = new CheckpointManifest { Options = options, Dataset = dataset.Name, Protocol = split.Protocol, CreatedUtc = DateTimeOffset.UtcNow };
+                await ModelPublisher.PublishAsync(silo.Grains, store, trainer.Model, dataset, split.Train, manifest, new IndexBuildOptions(), "bench", TimeProvider.System);
+            }
+
+            var serving = silo.App.Services.GetRequiredService<ServingModel>();
+            while (!serving.IsReady)
+            {
+                await Task.Delay(100, cancellationToken);
+            }
+
+            table.AddRow($"Train 20 steps + export + build indexes + publish + load ({settings.Items:N0} items)", $"{publish.Elapsed.TotalSeconds:F0} s");
+
+            // Freshness: live users' histories arrive through Kafka at a paced rate.
+            var live = split.Test.Select(c => c.User).Take(5000).ToHashSet();
+            var events = ReplayEvents.FromDataset(dataset, u => live.Contains(u) ? 0 : int.MaxValue).ToList();
+            silo.Ingestion.Freshness.Clear();
+            using (var publisher = new ClickPublisher(silo.BootstrapServers, silo.TopicName, lingerMs: 1))
+            {
+                await publisher.ReplayAsync(events, settings.FreshRate, cancellationToken: cancellationToken);
+                publisher.Flush(TimeSpan.FromSeconds(30));
+            }
+
+            while (silo.Ingestion.TotalApplied + silo.Ingestion.TotalSkipped < events.Count)
+            {
+                await Task.Delay(50, cancellationToken);
+            }
+
+            table.AddRow($"Freshness p50 / p99 at {settings.FreshRate:N0} events/s (produce → in the user's sequence)",
+                $"{silo.Ingestion.Freshness.Percentile(50):F1} / {silo.Ingestion.Freshness.Percentile(99):F1} ms ({events.Count:N0} events)");
+
+            // Candidates over HTTP, open loop at a fixed rate.
+            var ids = live.Select(u => dataset.Users.GetRaw(u)).ToArray();
+            var (p50, p99, achieved, errors) = await LoadAsync(silo.BaseUrl, ids, settings.Rps, settings.Seconds, cancellationToken);
+            table.AddRow($"Candidates over HTTP (3 channels, k=50) at {settings.Rps:N0} req/s target", $"p50 {p50:F2} ms, p99 {p99:F2} ms ({achieved:N0} req/s achieved, {errors} errors)");
+            var si = silo.App.Services.GetRequiredService<ServingInstruments>();
+            table.AddRow("  in the silo: user tower p50 / p99; channels + merge p50 / p99",
+                $"{si.TowerMs.Percentile(50):F2} / {si.TowerMs.Percentile(99):F2} ms; {si.ChannelsMs.Percentile(50):F2} / {si.ChannelsMs.Percentile(99):F2} ms");
+        }
+        finally
+        {
+            if (Directory.Exists(store))
+            {
+                Directory.Delete(store, true);
+            }
+        }
+    }
+
+    /// <summary>Open-loop load: requests start on schedule whether or not earlier ones finished.</summary>
+    private static async Task<(double P50, double P99, double Achieved, int Errors)> LoadAsync(string baseUrl, string[] users, int rps, int seconds, CancellationToken cancellationToken)
+    {
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 64 };
+        using var http = new HttpClient(handler) { BaseAddress = new Uri(baseUrl) };
+        // Warm-up.
+        for (var i = 0; i < 200; i++)
+        {
+            await http.GetAsync($"/v1/users/{Uri.EscapeDataString(users[i % users.Length])}/candidates?k=50", cancellationToken);
+        }
+
+        var latencies = new List<double>(rps * seconds);
+        var gate = new Lock();
+        var errors = 0;
+        var tasks = new List<Task>(rps * seconds);
+        var random = new Random(3);
+        var watch = Stopwatch.StartNew();
+        for (var n = 0; n < rps * seconds; n++)
+        {
+            var due = TimeSpan.FromSeconds((double)n / rps) - watch.Elapsed;
+            if (due > TimeSpan.FromMilliseconds(1))
+            {
+                await Task.Delay(due, cancellationToken);
+            }
+
+            var user = users[random.Next(users.Length)];
+            tasks.Add(Task.Run(async () =>
+            {
+                var t0 = Stopwatch.GetTimestamp();
+                using var response = await http.GetAsync($"/v1/users/{Uri.EscapeDataString(user)}/candidates?k=50", cancellationToken);
+                await response.Content.ReadAsByteArrayAsync(cancellationToken);
+                var ms = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+                lock (gate)
+                {
+                    latencies.Add(ms);
+                    if (!response.IsSuccessStatusCode)
+                    {
+                        errors++;
+                    }
+                }
+            }, cancellationToken));
+        }
+
+        await Task.WhenAll(tasks);
+        var achieved = tasks.Count / watch.Elapsed.TotalSeconds;
+        latencies.Sort();
+        return (latencies[(int)(0.5 * (latencies.Count - 1))], latencies[(int)Math.Ceiling(0.99 * (latencies.Count - 1))], achieved, errors);
+    }
+
+    private static IEnumerable<ClickEvent> SyntheticEvents(int events, int users, int items)
+    {
+        var random = new Random(17);
+        for (var i = 0; i < events; i++)
+        {
+            var user = "bu" + random.Next(users).ToString(CultureInfo.InvariantCulture);
+            yield return new ClickEvent("be" + i.ToString(CultureInfo.InvariantCulture), user, "bi" + random.Next(items).ToString(CultureInfo.InvariantCulture), 1_700_000_000 + i, Category: "c" + (i % 50).ToString(CultureInfo.InvariantCulture));
+        }
+    }
+}
