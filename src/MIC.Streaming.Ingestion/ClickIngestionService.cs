@@ -284,7 +284,17 @@ public sealed class ClickIngestionService(
             calls.Add(grains.GetGrain<IItemGrain>(item).ApplyAsync(new ItemEventBatch(partition, [.. g.Offsets], [.. g.Users], [.. g.Events.Select(e => e.Timestamp)], g.Events[^1].Category, Previous(_sentItems, item, partition))));
         }
 
-        var results = await Task.WhenAll(calls).WaitAsync(_options.GrainCallTimeout);
+        // User and item calls run together; freshness is taken when the user sequences are updated
+        // (that is what candidates read), the batch completes when the items are too.
+        var userResults = await Task.WhenAll(calls.Take(userCalls)).WaitAsync(_options.GrainCallTimeout);
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var ts in timestamps)
+        {
+            instruments.Fresh(Math.Max(0, now - ts));
+        }
+
+        var itemResults = await Task.WhenAll(calls.Skip(userCalls)).WaitAsync(_options.GrainCallTimeout);
+        var results = userResults.Concat(itemResults).ToArray();
         var lost = results.Count(r => r.Lost);
         if (lost > 0)
         {
@@ -312,11 +322,6 @@ public sealed class ClickIngestionService(
 
         instruments.Applied(applied, skipped);
         instruments.Spent(read, parsed, Stopwatch.GetElapsedTime(applyStarted));
-        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        foreach (var ts in timestamps)
-        {
-            instruments.Fresh(Math.Max(0, now - ts));
-        }
     }
 
     private static long Previous(Dictionary<string, Dictionary<int, long>> dirty, string key, int partition) =>
