@@ -1,0 +1,60 @@
+using MIC.Streaming.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace MIC.Streaming.Streaming.Tests;
+
+/// <summary>Bad configuration stops the silo at start-up with a message naming the key to fix.</summary>
+[Collection("cluster")]
+public sealed class ConfigurationTests
+{
+    private static Dictionary<string, string?> Valid() => new()
+    {
+        ["Silo:Clustering"] = "Localhost",
+        ["Silo:Storage"] = "Memory",
+        ["Silo:SiloPort"] = RedisServer.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Silo:GatewayPort"] = RedisServer.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Kafka:BootstrapServers"] = "127.0.0.1:9",
+        ["Kafka:ConsumerEnabled"] = "false",
+        ["Urls"] = $"http://127.0.0.1:{RedisServer.FreePort()}",
+    };
+
+    [Theory]
+    [InlineData("Silo:Storage", "Postgres", "Silo:Storage")]
+    [InlineData("Silo:Clustering", "Redis", "Silo:Redis")]
+    [InlineData("Silo:GatewayPort", "70000", "Silo:GatewayPort")]
+    public void AddMicSilo_BadSiloSetting_FailsNamingTheKey(string key, string value, string named)
+    {
+        var builder = WebApplication.CreateBuilder();
+        var settings = Valid();
+        settings[key] = value;
+        builder.Configuration.AddInMemoryCollection(settings);
+
+        var error = Assert.Throws<OptionsValidationException>(() => builder.AddMicSilo());
+
+        Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Kafka:MaxBatch", "0", "Kafka:MaxBatch")]
+    [InlineData("Kafka:BootstrapServers", "no-port", "Kafka:BootstrapServers")]
+    [InlineData("Kafka:DeadLetterTopic", "mic.clicks", "Kafka:DeadLetterTopic")]
+    [InlineData("Api:MaxK", "0", "Api:MaxK")]
+    [InlineData("Channels:WeightU2I", "-1", "Channels")]
+    [InlineData("Sequences:MaxUserSequence", "0", "Sequences:MaxUserSequence")]
+    public async Task Start_BadSetting_FailsNamingTheKey(string key, string value, string named)
+    {
+        var builder = WebApplication.CreateBuilder();
+        var settings = Valid();
+        settings[key] = value;
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.AddMicSilo();
+        await using var app = builder.Build();
+        app.MapMicApi();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+
+        Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+}
