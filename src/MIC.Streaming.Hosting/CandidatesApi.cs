@@ -34,11 +34,14 @@ public static class CandidatesApi
         ArgumentNullException.ThrowIfNull(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRateLimiter();
         app.MapOpenApi();
+        app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
-        var v1 = app.MapGroup("/v1");
+        var v1 = app.MapGroup("/v1").AddEndpointFilter(ApiSecurity.RequireApiKey);
         v1.MapGet("/users/{userId}/candidates", GetCandidates).WithName("GetCandidates")
+            .RequireRateLimiting(ApiSecurity.CandidatesPolicy)
             .WithSummary("Multi-channel candidates for a user, from the live sequence and the current model version.");
         v1.MapGet("/users/{userId}", GetUser).WithName("GetUser").WithSummary("The user's recent sequence and fields.");
         v1.MapGet("/items/{itemId}", GetItem).WithName("GetItem").WithSummary("An item's counters and recent interactors.");

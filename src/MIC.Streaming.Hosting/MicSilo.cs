@@ -56,6 +56,9 @@ public static class MicSilo
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
         builder.Services.AddValidatedOptions<ApiOptions>(configuration, ApiOptions.SectionName, o => o.Validate());
+        builder.Services.AddValidatedOptions<SecurityOptions>(configuration, SecurityOptions.SectionName, o => o.Validate());
+        builder.Services.AddMicApiSecurity();
+        builder.Services.AddMicTelemetry();
         builder.Services.AddSingleton<ClickPublisher>();
         builder.Services.AddHealthChecks()
             .AddCheck<ServingReadyCheck>("serving", tags: ["ready"]);
