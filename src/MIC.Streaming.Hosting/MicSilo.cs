@@ -45,6 +45,10 @@ public static class MicSilo
                     o.ServiceId = silo.ServiceId;
                 });
                 siloBuilder.ConfigureEndpoints(silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: true);
+                if (silo.KubernetesHosting)
+                {
+                    siloBuilder.UseKubernetesHosting();
+                }
             }
             else
             {
@@ -93,6 +97,7 @@ public static class MicSilo
         services.TryAddTimeProvider();
         services.AddValidatedOptions<SequenceOptions>(configuration, SequenceOptions.SectionName, o => o.Validate());
         services.AddValidatedOptions<ServingOptions>(configuration, ServingOptions.SectionName, o => o.Validate());
+        services.PostConfigure<ServingOptions>(o => o.ModelStore = silo.ModelStore);
         services.AddValidatedOptions<KafkaOptions>(configuration, KafkaOptions.SectionName, o => o.Validate());
         services.AddValidatedOptions<ChannelOptions>(configuration, "Channels", ValidateChannels);
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<ChannelOptions>>().Value);

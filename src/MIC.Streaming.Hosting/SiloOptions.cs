@@ -28,6 +28,13 @@ public sealed class SiloOptions
     /// <summary>Response timeout of grain calls (lowered from Orleans' 30 s so a dead silo stalls nobody for long).</summary>
     public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// In Kubernetes: cluster/service ids and the advertised address come from the pod (downward
+    /// API env POD_NAME, POD_NAMESPACE, POD_IP, ORLEANS_SERVICE_ID, ORLEANS_CLUSTER_ID), and silos
+    /// whose pods are gone are declared dead at once. Membership stays in Redis.
+    /// </summary>
+    public bool KubernetesHosting { get; set; }
+
     public bool UsesRedis => Clustering.Equals("Redis", StringComparison.OrdinalIgnoreCase) || Storage.Equals("Redis", StringComparison.OrdinalIgnoreCase);
 
     public IEnumerable<string> Validate()
@@ -45,6 +52,11 @@ public sealed class SiloOptions
         if (UsesRedis && string.IsNullOrWhiteSpace(Redis))
         {
             yield return $"{SectionName}:{nameof(Redis)} is required when Clustering or Storage is Redis (e.g. 127.0.0.1:6379).";
+        }
+
+        if (KubernetesHosting && !Clustering.Equals("Redis", StringComparison.OrdinalIgnoreCase))
+        {
+            yield return $"{SectionName}:{nameof(KubernetesHosting)} needs {SectionName}:{nameof(Clustering)}=Redis (membership lives in Redis).";
         }
 
         if (SiloPort is < 1 or > 65535)

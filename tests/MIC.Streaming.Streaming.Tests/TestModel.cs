@@ -16,7 +16,17 @@ internal static class TestModel
     public static InteractionDataset Dataset { get; } =
         new SyntheticDataGenerator(new SyntheticOptions { Users = 400, Items = 150, Categories = 6, Seed = 11 }).BuildDataset();
 
-    public static async Task<ModelVersionInfo> TrainAndPublishAsync(IGrainFactory grains, string store, int steps = 40)
+    /// <summary>Trains the small model and writes it as a checkpoint directory.</summary>
+    public static void TrainAndSaveCheckpoint(string directory, int steps = 20)
+    {
+        var (trainer, manifest) = Train(steps);
+        using (trainer)
+        {
+            Checkpoint.Save(directory, trainer.Model, Dataset, manifest);
+        }
+    }
+
+    private static (MicTrainer Trainer, CheckpointManifest Manifest) Train(int steps)
     {
         var split = ComiRecSplitter.Split(Dataset, seed: 1, maxLen: 10);
         var options = new TrainOptions
@@ -29,9 +39,18 @@ internal static class TestModel
             MaxSteps = steps,
             Seed = 5,
         };
-        using var trainer = new MicTrainer(new FeatureTables(Dataset), options);
+        var trainer = new MicTrainer(new FeatureTables(Dataset), options);
         trainer.Train(split);
-        var manifest = new CheckpointManifest { Options = options, Dataset = Dataset.Name, Protocol = split.Protocol, Step = trainer.Step, CreatedUtc = DateTimeOffset.UtcNow };
-        return await ModelPublisher.PublishAsync(grains, store, trainer.Model, Dataset, split.Train, manifest, new IndexBuildOptions { ItemNeighbours = 20 }, "test model", TimeProvider.System);
+        return (trainer, new CheckpointManifest { Options = options, Dataset = Dataset.Name, Protocol = split.Protocol, Step = trainer.Step, CreatedUtc = DateTimeOffset.UtcNow });
+    }
+
+    public static async Task<ModelVersionInfo> TrainAndPublishAsync(IGrainFactory grains, string store, int steps = 40)
+    {
+        var (trainer, manifest) = Train(steps);
+        using (trainer)
+        {
+            var split = ComiRecSplitter.Split(Dataset, seed: 1, maxLen: 10);
+            return await ModelPublisher.PublishAsync(grains, store, trainer.Model, Dataset, split.Train, manifest, new IndexBuildOptions { ItemNeighbours = 20 }, "test model", TimeProvider.System);
+        }
     }
 }

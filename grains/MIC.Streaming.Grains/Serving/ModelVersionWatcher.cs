@@ -12,6 +12,15 @@ public sealed class ServingOptions
     /// <summary>How often each silo asks the registry for a newer version.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// A checkpoint directory (from <c>mic train --checkpoint</c>) published as version 1 when the
+    /// registry is empty, so a fresh cluster serves without a separate publish step.
+    /// </summary>
+    public string? BootstrapCheckpoint { get; set; }
+
+    /// <summary>The model store new versions are written to (the silo passes Silo:ModelStore).</summary>
+    public string ModelStore { get; set; } = "model-store";
+
     public IEnumerable<string> Validate()
     {
         if (PollInterval < TimeSpan.FromMilliseconds(50) || PollInterval > TimeSpan.FromMinutes(10))
@@ -30,6 +39,7 @@ public sealed partial class ModelVersionWatcher(
     IGrainFactory grains, ServingModel serving, IOptions<ServingOptions> options, ILogger<ModelVersionWatcher> logger) : BackgroundService
 {
     private long _failedVersion = -1;
+    private bool _bootstrapTried;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -60,6 +70,12 @@ public sealed partial class ModelVersionWatcher(
     public async Task<bool> RefreshAsync()
     {
         var current = await grains.GetGrain<IModelRegistryGrain>(ModelRegistryGrain.DefaultKey).GetCurrentAsync();
+        if (current is null && options.Value.BootstrapCheckpoint is { Length: > 0 } bootstrap && !_bootstrapTried)
+        {
+            _bootstrapTried = true;
+            current = await BootstrapAsync(bootstrap);
+        }
+
         if (current is null || current.Version <= serving.CurrentVersion || current.Version == _failedVersion)
         {
             return false;
@@ -82,6 +98,38 @@ public sealed partial class ModelVersionWatcher(
         LogVersionServing(logger, current.Version, current.Path);
         return true;
     }
+
+    /// <summary>Publishes the bootstrap checkpoint as the first version (another silo may win the race: fine).</summary>
+    private async Task<ModelVersionInfo?> BootstrapAsync(string checkpoint)
+    {
+        if (!File.Exists(Path.Combine(checkpoint, MIC.Streaming.Model.Training.Checkpoint.ManifestFile)))
+        {
+            LogBootstrapMissing(logger, checkpoint);
+            return null;
+        }
+
+        try
+        {
+            var (model, _, dataset, manifest) = await Task.Run(() => MIC.Streaming.Model.Training.Checkpoint.Load(checkpoint));
+            using (model)
+            {
+                var info = await ModelPublisher.PublishAsync(grains, options.Value.ModelStore, model, dataset, dataset.Sequences, manifest, new Faiss.IndexBuildOptions(), "bootstrap from " + checkpoint, TimeProvider.System);
+                LogBootstrapped(logger, info.Version, checkpoint);
+                return info;
+            }
+        }
+        catch (ArgumentException)
+        {
+            // Another silo registered a version first.
+            return await grains.GetGrain<IModelRegistryGrain>(ModelRegistryGrain.DefaultKey).GetCurrentAsync();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Published bootstrap checkpoint {Checkpoint} as model version {Version}")]
+    private static partial void LogBootstrapped(ILogger logger, long version, string checkpoint);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Serving:BootstrapCheckpoint {Checkpoint} has no manifest; waiting for a published version")]
+    private static partial void LogBootstrapMissing(ILogger logger, string checkpoint);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Serving model version {Version} from {Path}")]
     private static partial void LogVersionServing(ILogger logger, long version, string path);
