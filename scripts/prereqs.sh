@@ -21,6 +21,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# A real helm binary for the chart checks in the test suite (.tools/bin/helm).
+source "$(dirname "${BASH_SOURCE[0]}")/install-helm.sh"
+
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 # libtorch/Faiss use OpenMP: never spin-wait on our 2 shared cores (must be set before natives load).
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}

@@ -53,12 +53,12 @@ public sealed class ClickIngestionService(
     private async Task RunAsync(CancellationToken stoppingToken)
     {
         using var consumer = BuildConsumer();
-        using var deadLetters = new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig
+        using var deadLetters = new ProducerBuilder<byte[]?, byte[]?>(_options.Apply(new ProducerConfig
         {
             BootstrapServers = _options.BootstrapServers,
             Acks = Acks.All,
             LingerMs = 5,
-        }).Build();
+        })).Build();
         _deadLetterProducer = deadLetters;
         consumer.Subscribe(_options.Topic);
         IngestionLog.Started(logger, _options.Topic, _options.GroupId);
@@ -134,7 +134,7 @@ public sealed class ClickIngestionService(
     }
 
     private IConsumer<byte[]?, byte[]?> BuildConsumer() =>
-        new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
+        new ConsumerBuilder<byte[]?, byte[]?>(_options.Apply(new ConsumerConfig
         {
             BootstrapServers = _options.BootstrapServers,
             GroupId = _options.GroupId,
@@ -146,7 +146,7 @@ public sealed class ClickIngestionService(
             HeartbeatIntervalMs = Math.Max(100, _options.SessionTimeoutMs / 3),
             MaxPollIntervalMs = Math.Max(_options.SessionTimeoutMs + 1000, 60_000),
             FetchWaitMaxMs = 10,
-        })
+        }))
         .SetPartitionsAssignedHandler((_, partitions) =>
         {
             if (logger.IsEnabled(LogLevel.Information))

@@ -17,14 +17,14 @@ public sealed class ClickPublisher : IDisposable
     private long _failed;
 
     public ClickPublisher(IOptions<KafkaOptions> options)
-        : this((options ?? throw new ArgumentNullException(nameof(options))).Value.BootstrapServers, options.Value.Topic)
+        : this((options ?? throw new ArgumentNullException(nameof(options))).Value.BootstrapServers, options.Value.Topic, client: options.Value)
     {
     }
 
-    public ClickPublisher(string bootstrapServers, string topic, int lingerMs = 5)
+    public ClickPublisher(string bootstrapServers, string topic, int lingerMs = 5, KafkaOptions? client = null)
     {
         _topic = topic;
-        _producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
+        var config = new ProducerConfig
         {
             BootstrapServers = bootstrapServers,
             Acks = Acks.All,
@@ -32,7 +32,8 @@ public sealed class ClickPublisher : IDisposable
             LingerMs = lingerMs,
             BatchNumMessages = 10_000,
             QueueBufferingMaxMessages = 1_000_000,
-        }).Build();
+        };
+        _producer = new ProducerBuilder<string, byte[]>(client?.Apply(config) ?? config).Build();
     }
 
     /// <summary>Deliveries that failed after librdkafka's retries (fire-and-forget path).</summary>

@@ -37,6 +37,27 @@ public sealed class KafkaOptions
     /// <summary>Kafka session timeout: how fast a dead consumer's partitions move to the others.</summary>
     public int SessionTimeoutMs { get; set; } = 6000;
 
+    /// <summary>
+    /// Extra librdkafka properties for every client (security.protocol, sasl.mechanism,
+    /// sasl.username, sasl.password, ssl.ca.location, …): Kafka SASL/SSL comes through here.
+    /// </summary>
+    public Dictionary<string, string> Client { get; set; } = [];
+
+    /// <summary>Properties the commit rule depends on: they cannot be overridden through <see cref="Client"/>.</summary>
+    private static readonly string[] Reserved = ["bootstrap.servers", "group.id", "enable.auto.commit", "enable.auto.offset.store", "auto.offset.reset", "partition.assignment.strategy"];
+
+    /// <summary>Applies <see cref="Client"/> to a client configuration.</summary>
+    public T Apply<T>(T config) where T : Confluent.Kafka.ClientConfig
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        foreach (var (key, value) in Client)
+        {
+            config.Set(key, value);
+        }
+
+        return config;
+    }
+
     /// <summary>Whether item grains are updated too (counters, recent interactors).</summary>
     public bool UpdateItems { get; set; } = true;
 
@@ -89,6 +110,11 @@ public sealed class KafkaOptions
         if (GrainCallTimeout < TimeSpan.FromMilliseconds(100) || GrainCallTimeout > TimeSpan.FromMinutes(2))
         {
             yield return $"{SectionName}:{nameof(GrainCallTimeout)} must be between 00:00:00.1 and 00:02:00 (got {GrainCallTimeout}).";
+        }
+
+        foreach (var key in Client.Keys.Where(k => string.IsNullOrWhiteSpace(k) || Reserved.Contains(k, StringComparer.OrdinalIgnoreCase)))
+        {
+            yield return $"{SectionName}:{nameof(Client)}:{key} cannot be set here (empty, or managed by the consumer's commit rule).";
         }
 
         if (SessionTimeoutMs is < 1000 or > 300_000)
