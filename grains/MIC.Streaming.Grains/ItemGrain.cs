@@ -26,13 +26,13 @@ public sealed class ItemGrain(
     IOptions<SequenceOptions> options) : Grain, IItemGrain
 {
     private readonly int _maxInteractors = options.Value.MaxItemInteractors;
-    private bool _dirty;
+    private readonly WriteBehindState<ItemState> _store = new(state, s => s.LastOffsets);
 
     public Task<ApplyResult> ApplyAsync(ItemEventBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        var s = state.State;
-        var last = s.LastOffsets.TryGetValue(batch.Partition, out var l) ? l : -1;
+        var s = _store.State;
+        var last = _store.LastOffset(batch.Partition);
         if (last < batch.PreviousOffset)
         {
             // This activation was rebuilt from storage after acknowledged records were lost with
@@ -67,38 +67,20 @@ public sealed class ItemGrain(
 
             s.Category = batch.Category ?? s.Category;
             s.LastOffsets[batch.Partition] = last;
-            _dirty = true;
+            _store.MarkDirty();
         }
 
         return Task.FromResult(new ApplyResult(applied, skipped));
     }
 
-    public async Task<FlushResult> FlushAsync(PartitionOffset[] expected)
-    {
-        ArgumentNullException.ThrowIfNull(expected);
-        var wrote = false;
-        if (_dirty)
-        {
-            await state.WriteStateAsync();
-            _dirty = false;
-            wrote = true;
-        }
-
-        return new FlushResult(GrainOffsets.Covers(state.State.LastOffsets, expected), wrote);
-    }
+    public Task<FlushResult> FlushAsync(PartitionOffset[] expected) => _store.FlushAsync(expected);
 
     public Task<ItemView> GetAsync()
     {
-        var s = state.State;
+        var s = _store.State;
         return Task.FromResult(new ItemView(this.GetPrimaryKeyString(), s.Category, s.Interactions, [.. s.RecentUsers], s.LastTimestamp));
     }
 
-    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
-    {
-        if (_dirty)
-        {
-            await state.WriteStateAsync(cancellationToken);
-            _dirty = false;
-        }
-    }
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
+        _store.DeactivateAsync(cancellationToken);
 }

@@ -34,13 +34,14 @@ public sealed class UserGrain(
     IOptions<SequenceOptions> options) : Grain, IUserGrain
 {
     private readonly int _maxSequence = options.Value.MaxUserSequence;
-    private bool _dirty;
+    private readonly WriteBehindState<UserState> _store = new(state, s => s.LastOffsets);
 
     public Task<ApplyResult> ApplyAsync(UserEventBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        var s = state.State;
-        var last = s.LastOffsets.TryGetValue(batch.Partition, out var l) ? l : -1;
+        var s = _store.State;
+        var before = _store.LastOffset(batch.Partition);
+        var last = before;
         if (last < batch.PreviousOffset)
         {
             // This activation was rebuilt from storage after acknowledged records were lost with
@@ -68,10 +69,10 @@ public sealed class UserGrain(
             applied++;
         }
 
-        if (last != (s.LastOffsets.TryGetValue(batch.Partition, out var before) ? before : -1))
+        if (last != before)
         {
             s.LastOffsets[batch.Partition] = last;
-            _dirty = true;
+            _store.MarkDirty();
         }
 
         if (applied > 0)
@@ -90,25 +91,13 @@ public sealed class UserGrain(
                 }
             }
 
-            _dirty = true;
+            _store.MarkDirty();
         }
 
         return Task.FromResult(new ApplyResult(applied, skipped));
     }
 
-    public async Task<FlushResult> FlushAsync(PartitionOffset[] expected)
-    {
-        ArgumentNullException.ThrowIfNull(expected);
-        var wrote = false;
-        if (_dirty)
-        {
-            await state.WriteStateAsync();
-            _dirty = false;
-            wrote = true;
-        }
-
-        return new FlushResult(GrainOffsets.Covers(state.State.LastOffsets, expected), wrote);
-    }
+    public Task<FlushResult> FlushAsync(PartitionOffset[] expected) => _store.FlushAsync(expected);
 
     /// <summary>Event-id dedupe over the kept window (newest first: retries arrive close together).</summary>
     private static bool ContainsEvent(List<Interaction> recent, string eventId)
@@ -126,7 +115,7 @@ public sealed class UserGrain(
 
     public Task<UserView> GetAsync()
     {
-        var s = state.State;
+        var s = _store.State;
         return Task.FromResult(new UserView(
             this.GetPrimaryKeyString(),
             [.. s.Recent],
@@ -137,7 +126,7 @@ public sealed class UserGrain(
 
     public Task<RecentItems> GetRecentItemsAsync(int max)
     {
-        var recent = state.State.Recent;
+        var recent = _store.State.Recent;
         var n = Math.Clamp(max, 0, recent.Count);
         var items = new string[n];
         for (var i = 0; i < n; i++)
@@ -145,20 +134,12 @@ public sealed class UserGrain(
             items[i] = recent[recent.Count - n + i].ItemId;
         }
 
-        var fields = state.State.Fields.Count > 0 ? new Dictionary<string, string>(state.State.Fields) : null;
+        var fields = _store.State.Fields.Count > 0 ? new Dictionary<string, string>(_store.State.Fields) : null;
         return Task.FromResult(new RecentItems(items, recent.Count > 0 ? recent[^1].EventId : null, fields));
     }
 
-    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
-    {
-        // Orderly deactivation (idle, shutdown, rebalancing): keep what was applied. A crash skips
-        // this, which the commit rule above covers.
-        if (_dirty)
-        {
-            await state.WriteStateAsync(cancellationToken);
-            _dirty = false;
-        }
-    }
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
+        _store.DeactivateAsync(cancellationToken);
 }
 
 internal static class GrainOffsets

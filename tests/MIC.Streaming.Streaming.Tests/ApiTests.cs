@@ -4,9 +4,7 @@ using System.Text;
 using System.Text.Json;
 using MIC.Streaming.Core.Events;
 using MIC.Streaming.Hosting;
-using MIC.Streaming.Ingestion;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace MIC.Streaming.Streaming.Tests;
@@ -15,43 +13,22 @@ namespace MIC.Streaming.Streaming.Tests;
 public sealed class ApiSiloFixture : IAsyncLifetime, IDisposable
 {
     private readonly TempDir _store = new();
-    private MockKafkaCluster? _kafka;
+    private TestSilo? _silo;
 
-    public WebApplication App { get; private set; } = null!;
+    public WebApplication App => _silo!.App;
 
-    public HttpClient Http { get; private set; } = null!;
+    public HttpClient Http => _silo!.Http;
 
     public HttpStatusCode StatusBeforeModel { get; private set; }
 
     public async Task InitializeAsync()
     {
-        _kafka = new MockKafkaCluster(1);
-        _kafka.CreateTopic("api.clicks", 4);
-        _kafka.CreateTopic("api.clicks.dlq", 1);
-        var port = RedisServer.FreePort();
-        var builder = WebApplication.CreateBuilder();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        _silo = await TestSilo.StartAsync("api.clicks", 4, new Dictionary<string, string?>
         {
-            ["Urls"] = $"http://127.0.0.1:{port}",
-            ["Silo:Clustering"] = "Localhost",
-            ["Silo:Storage"] = "Memory",
-            ["Silo:SiloPort"] = RedisServer.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Silo:GatewayPort"] = RedisServer.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Silo:ServiceId"] = "api-" + Guid.NewGuid().ToString("N")[..8],
             ["Silo:ModelStore"] = _store.Path,
-            ["Kafka:BootstrapServers"] = _kafka.BootstrapServers,
-            ["Kafka:Topic"] = "api.clicks",
-            ["Kafka:DeadLetterTopic"] = "api.clicks.dlq",
-            ["Kafka:CommitInterval"] = "00:00:00.200",
-            ["Serving:PollInterval"] = "00:00:00.200",
             ["Api:MaxK"] = "60",
             ["Api:DefaultK"] = "20",
         });
-        builder.AddMicSilo();
-        App = builder.Build();
-        App.MapMicApi();
-        await App.StartAsync();
-        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         StatusBeforeModel = (await Http.GetAsync("/v1/users/u1/candidates")).StatusCode;
         await TestModel.TrainAndPublishAsync(App.Services.GetRequiredService<IGrainFactory>(), _store.Path);
         await StreamingCluster.WaitUntilAsync(async () => (await Http.GetAsync("/health/ready")).IsSuccessStatusCode, TimeSpan.FromSeconds(60), "model loaded");
@@ -59,17 +36,15 @@ public sealed class ApiSiloFixture : IAsyncLifetime, IDisposable
 
     public async Task DisposeAsync()
     {
-        Http.Dispose();
-        await App.StopAsync();
-        await App.DisposeAsync();
+        if (_silo is not null)
+        {
+            await _silo.DisposeAsync();
+        }
+
         Dispose();
     }
 
-    public void Dispose()
-    {
-        _kafka?.Dispose();
-        _store.Dispose();
-    }
+    public void Dispose() => _store.Dispose();
 }
 
 [Collection("cluster")]

@@ -3,66 +3,35 @@ using System.Net;
 using System.Text;
 using MIC.Streaming.Core.Events;
 using MIC.Streaming.Hosting;
-using MIC.Streaming.Ingestion;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace MIC.Streaming.Streaming.Tests;
 
 /// <summary>A silo with API keys and a tight candidates rate limit, every log line captured.</summary>
-public sealed class SecuredSiloFixture : IAsyncLifetime, IDisposable
+public sealed class SecuredSiloFixture : IAsyncLifetime
 {
     public const string Key = "test-key-0123456789abcdef";
-    private MockKafkaCluster? _kafka;
+    private TestSilo? _silo;
 
-    public WebApplication App { get; private set; } = null!;
-
-    public HttpClient Http { get; private set; } = null!;
+    public HttpClient Http => _silo!.Http;
 
     public CapturingLoggerProvider Logs { get; } = new();
 
-    public async Task InitializeAsync()
-    {
-        _kafka = new MockKafkaCluster(1);
-        _kafka.CreateTopic("sec.clicks", 2);
-        _kafka.CreateTopic("sec.clicks.dlq", 1);
-        var port = RedisServer.FreePort();
-        var builder = WebApplication.CreateBuilder();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+    public async Task InitializeAsync() =>
+        _silo = await TestSilo.StartAsync("sec.clicks", 2, new Dictionary<string, string?>
         {
-            ["Urls"] = $"http://127.0.0.1:{port}",
-            ["Silo:SiloPort"] = RedisServer.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Silo:GatewayPort"] = RedisServer.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Silo:ServiceId"] = "sec-" + Guid.NewGuid().ToString("N")[..8],
-            ["Kafka:BootstrapServers"] = _kafka.BootstrapServers,
-            ["Kafka:Topic"] = "sec.clicks",
-            ["Kafka:DeadLetterTopic"] = "sec.clicks.dlq",
-            ["Kafka:CommitInterval"] = "00:00:00.200",
             ["Security:ApiKeys:0"] = Key,
             ["Security:CandidatesPerSecond"] = "5",
             ["Security:CandidatesBurst"] = "5",
-        });
-        builder.AddMicSilo();
-        builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(LogLevel.Trace);
-        builder.Logging.AddProvider(Logs);
-        App = builder.Build();
-        App.MapMicApi();
-        await App.StartAsync();
-        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-    }
+        }, Logs);
 
     public async Task DisposeAsync()
     {
-        Http.Dispose();
-        await App.StopAsync();
-        await App.DisposeAsync();
-        Dispose();
+        if (_silo is not null)
+        {
+            await _silo.DisposeAsync();
+        }
     }
-
-    public void Dispose() => _kafka?.Dispose();
 }
 
 public sealed class CapturingLoggerProvider : ILoggerProvider
