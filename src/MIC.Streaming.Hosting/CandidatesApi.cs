@@ -7,7 +7,9 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Orleans.Dashboard;
 
 namespace MIC.Streaming.Hosting;
 
@@ -39,6 +41,11 @@ public static class CandidatesApi
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        if (app.Services.GetRequiredService<SiloOptions>().Dashboard)
+        {
+            app.MapOrleansDashboard("/dashboard").AddEndpointFilter(ApiSecurity.RequireApiKey);
+        }
+
         var v1 = app.MapGroup("/v1").AddEndpointFilter(ApiSecurity.RequireApiKey);
         v1.MapGet("/users/{userId}/candidates", GetCandidates).WithName("GetCandidates")
             .RequireRateLimiting(ApiSecurity.CandidatesPolicy)

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Orleans.Persistence;
 using Orleans.Serialization;
 using Orleans.Storage;
@@ -31,6 +32,7 @@ public static class MicSilo
         ArgumentNullException.ThrowIfNull(builder);
         var configuration = builder.Configuration;
         var silo = OptionsValidation.ReadValidated<SiloOptions>(configuration, SiloOptions.SectionName, o => o.Validate());
+        var telemetry = OptionsValidation.ReadValidated<TelemetryOptions>(configuration, TelemetryOptions.SectionName, o => o.Validate());
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
@@ -56,13 +58,23 @@ public static class MicSilo
             }
 
             ConfigureSilo(siloBuilder, configuration, silo);
+            if (silo.Dashboard)
+            {
+                siloBuilder.AddDashboard();
+            }
+
+            if (!string.IsNullOrEmpty(telemetry.OtlpEndpoint))
+            {
+                siloBuilder.AddActivityPropagation(); // grain calls join the HTTP request's trace
+            }
         });
+        builder.Services.AddSingleton(silo);
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
         builder.Services.AddValidatedOptions<ApiOptions>(configuration, ApiOptions.SectionName, o => o.Validate());
         builder.Services.AddValidatedOptions<SecurityOptions>(configuration, SecurityOptions.SectionName, o => o.Validate());
         builder.Services.AddMicApiSecurity();
-        builder.Services.AddMicTelemetry();
+        builder.Services.AddMicTelemetry(telemetry);
         builder.Services.AddSingleton<ClickPublisher>();
         builder.Services.AddHealthChecks()
             .AddCheck<ServingReadyCheck>("serving", tags: ["ready"]);

@@ -35,6 +35,9 @@ public sealed class SiloOptions
     /// </summary>
     public bool KubernetesHosting { get; set; }
 
+    /// <summary>Serve the Orleans Dashboard at /dashboard (behind the API keys when they are set).</summary>
+    public bool Dashboard { get; set; }
+
     public bool UsesRedis => Clustering.Equals("Redis", StringComparison.OrdinalIgnoreCase) || Storage.Equals("Redis", StringComparison.OrdinalIgnoreCase);
 
     public IEnumerable<string> Validate()

@@ -24,6 +24,8 @@ public sealed class ConfigurationTests
     [InlineData("Silo:Storage", "Postgres", "Silo:Storage")]
     [InlineData("Silo:Clustering", "Redis", "Silo:Redis")]
     [InlineData("Silo:GatewayPort", "70000", "Silo:GatewayPort")]
+    [InlineData("Silo:KubernetesHosting", "true", "Silo:KubernetesHosting")]
+    [InlineData("Telemetry:OtlpEndpoint", "collector:4317", "Telemetry:OtlpEndpoint")]
     public void AddMicSilo_BadSiloSetting_FailsNamingTheKey(string key, string value, string named)
     {
         var builder = WebApplication.CreateBuilder();
@@ -43,6 +45,8 @@ public sealed class ConfigurationTests
     [InlineData("Api:MaxK", "0", "Api:MaxK")]
     [InlineData("Channels:WeightU2I", "-1", "Channels")]
     [InlineData("Sequences:MaxUserSequence", "0", "Sequences:MaxUserSequence")]
+    [InlineData("Kafka:Client:enable.auto.commit", "true", "Kafka:Client:enable.auto.commit")]
+    [InlineData("Security:ApiKeys:0", "short", "Security:ApiKeys")]
     public async Task Start_BadSetting_FailsNamingTheKey(string key, string value, string named)
     {
         var builder = WebApplication.CreateBuilder();

@@ -23,6 +23,7 @@ public sealed class SecuredSiloFixture : IAsyncLifetime
             ["Security:ApiKeys:0"] = Key,
             ["Security:CandidatesPerSecond"] = "5",
             ["Security:CandidatesBurst"] = "5",
+            ["Silo:Dashboard"] = "true",
         }, Logs);
 
     public async Task DisposeAsync()
@@ -85,6 +86,17 @@ public sealed class SecurityTests(SecuredSiloFixture fixture) : IClassFixture<Se
     {
         Assert.Equal(HttpStatusCode.OK, (await fixture.Http.GetAsync("/health/live")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await fixture.Http.GetAsync("/metrics")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Dashboard_WhenSwitchedOn_IsServedBehindTheApiKey()
+    {
+        using var anonymous = await fixture.Http.SendAsync(Get("/dashboard", null));
+        using var authorised = await fixture.Http.SendAsync(Get("/dashboard", SecuredSiloFixture.Key));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, authorised.StatusCode);
+        Assert.Contains("text/html", authorised.Content.Headers.ContentType?.MediaType, StringComparison.Ordinal);
     }
 
     [Fact]
