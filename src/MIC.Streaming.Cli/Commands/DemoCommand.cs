@@ -182,8 +182,11 @@ public sealed class DemoCommand : AsyncCommand<DemoSettings>
             var table = new Table().Border(TableBorder.Rounded).AddColumn("Live").AddColumn(new TableColumn("Value").RightAligned());
             long lastApplied = 0;
             var lastTick = Stopwatch.GetTimestamp();
-            await AnsiConsole.Live(table).StartAsync(async ctx =>
+            // A terminal gets a live table; redirected output (logs, CI) a progress line every 5 s.
+            var redirected = Console.IsOutputRedirected;
+            async Task LoopAsync(Action refresh)
             {
+                var tick = 0;
                 while (!cancellationToken.IsCancellationRequested)
                 {
                     var elapsed = Stopwatch.GetElapsedTime(started);
@@ -192,13 +195,16 @@ public sealed class DemoCommand : AsyncCommand<DemoSettings>
                         break;
                     }
 
-                    var ingest = silo.Ingestion;
-                    var applied = ingest.TotalApplied;
+                    var applied = silo.Ingestion.TotalApplied;
                     var rate = (applied - lastApplied) / Math.Max(1e-3, Stopwatch.GetElapsedTime(lastTick).TotalSeconds);
                     lastApplied = applied;
                     lastTick = Stopwatch.GetTimestamp();
                     Render(table, elapsed, rate, replay.IsCompleted, events.Count);
-                    ctx.Refresh();
+                    if (!redirected || tick++ % 5 == 0)
+                    {
+                        refresh();
+                    }
+
                     try
                     {
                         await Task.Delay(1000, cancellationToken);
@@ -208,7 +214,19 @@ public sealed class DemoCommand : AsyncCommand<DemoSettings>
                         break;
                     }
                 }
-            });
+            }
+
+            if (redirected)
+            {
+                await LoopAsync(() => AnsiConsole.MarkupLine(
+                    $"[grey]{Stopwatch.GetElapsedTime(started).TotalSeconds:F0} s: {Interlocked.Read(ref _sent):N0} produced, {silo.Ingestion.TotalApplied:N0} applied, lag {silo.Ingestion.Lag:N0}, " +
+                    $"candidates p99 {_latency.Percentile(99):F1} ms, online Recall@50 {(_queries == 0 ? 0 : (double)_hits / _queries):F4}[/]"));
+            }
+            else
+            {
+                await AnsiConsole.Live(table).StartAsync(ctx => LoopAsync(ctx.Refresh));
+            }
+
             if (!replay.IsCompleted)
             {
                 AnsiConsole.MarkupLine("[grey]Stopping the replay…[/]");
