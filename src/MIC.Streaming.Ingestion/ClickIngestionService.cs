@@ -282,7 +282,6 @@ public sealed class ClickIngestionService(
             calls.Add(grains.GetGrain<IUserGrain>(user).ApplyAsync(new UserEventBatch(partition, [.. g.Offsets], [.. g.Events], g.Fields, Previous(_sentUsers, user, partition))));
         }
 
-        var userCalls = calls.Count;
         var results = await Task.WhenAll(calls).WaitAsync(_options.GrainCallTimeout);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         foreach (var ts in timestamps)
@@ -297,10 +296,10 @@ public sealed class ClickIngestionService(
         }
 
         int applied = 0, skipped = 0;
-        for (var i = 0; i < userCalls; i++)
+        foreach (var r in results)
         {
-            applied += results[i].Applied;
-            skipped += results[i].Skipped;
+            applied += r.Applied;
+            skipped += r.Skipped;
         }
 
         foreach (var ((user, partition), g) in users)

@@ -149,13 +149,16 @@ public sealed class DemoCommand : AsyncCommand<DemoSettings>
     /// <summary>Training-set popularity (what a MostPop service would serve), for a same-moment comparison.</summary>
     private static string[] PopularItems(MIC.Streaming.Core.Data.InteractionDataset dataset, MIC.Streaming.Core.Splits.DatasetSplit split)
     {
-        var counts = new int[dataset.ItemCount];
-        foreach (var i in split.Train.Items)
+        var mostPop = new MIC.Streaming.Core.Baselines.MostPop();
+        mostPop.Fit(split.Train, dataset.ItemCount);
+        var ranked = mostPop.Ranked;
+        var list = new string[Math.Min(K + 200, ranked.Length)];
+        for (var i = 0; i < list.Length; i++)
         {
-            counts[i]++;
+            list[i] = dataset.Items.GetRaw(ranked[i]);
         }
 
-        return [.. Enumerable.Range(0, counts.Length).OrderByDescending(i => counts[i]).Take(K + 200).Select(dataset.Items.GetRaw)];
+        return list;
     }
 
     private sealed class DemoRun(LocalSilo silo, ServingModel serving, DemoSettings settings, string[] popular)
