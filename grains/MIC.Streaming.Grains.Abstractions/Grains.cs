@@ -60,3 +60,15 @@ public interface IModelRegistryGrain : IGrainWithStringKey
     [Alias("GetHistory")]
     Task<ModelVersionInfo[]> GetHistoryAsync();
 }
+
+/// <summary>
+/// The streaming trainer (key "default"): one activation cluster-wide, placed only on silos with
+/// the trainer role. Calling it activates it; its silos' keep-alive calls it every few seconds, so
+/// after a trainer silo dies another trainer silo takes over from the last published checkpoint.
+/// </summary>
+[Alias("mic.ITrainerGrain")]
+public interface ITrainerGrain : IGrainWithStringKey
+{
+    [Alias("GetStatus")]
+    Task<TrainerStatus> GetStatusAsync();
+}

@@ -63,7 +63,14 @@ public sealed record ModelVersionInfo(
     [property: Id(0)] long Version,
     [property: Id(1)] string Path,
     [property: Id(2)] DateTimeOffset PublishedUtc,
-    [property: Id(3)] string Description);
+    [property: Id(3)] string Description)
+{
+    /// <summary>Produce time (Unix ms) of the oldest event this version is the first to have trained on (0 = not from the stream).</summary>
+    [Id(4)] public long OldestNewEventMs { get; init; }
+
+    /// <summary>Produce time (Unix ms) of the newest event this version trained on (0 = not from the stream).</summary>
+    [Id(5)] public long NewestEventMs { get; init; }
+}
 
 /// <summary>The input of the user tower: the last item ids (oldest first) and the newest event id.</summary>
 [GenerateSerializer, Immutable, Alias("mic.recent-items.v1")]
@@ -71,3 +78,30 @@ public sealed record RecentItems(
     [property: Id(0)] string[] Items,
     [property: Id(1)] string? NewestEventId,
     [property: Id(2)] IReadOnlyDictionary<string, string>? Fields);
+
+/// <summary>What the trainer is doing, for the API, the demo and tests.</summary>
+[GenerateSerializer, Immutable, Alias("mic.trainer-status.v1")]
+public sealed record TrainerStatus(
+    [property: Id(0)] string Silo,
+    [property: Id(1)] string State,
+    [property: Id(2)] long PublishedVersion,
+    [property: Id(3)] long EventsSeen,
+    [property: Id(4)] long EventsTrained,
+    [property: Id(5)] int Updates,
+    [property: Id(6)] long Users,
+    [property: Id(7)] long Items,
+    [property: Id(8)] int WindowExamples,
+    [property: Id(9)] double LastUpdateSeconds,
+    [property: Id(10)] double ExamplesPerSecond,
+    [property: Id(11)] OnlineRecall[] Online,
+    [property: Id(12)] string? LastError);
+
+/// <summary>Prequential (test-then-train) recall of one channel over the recent evaluation window.</summary>
+[GenerateSerializer, Immutable, Alias("mic.online-recall.v1")]
+public sealed record OnlineRecall(
+    [property: Id(0)] string Channel,
+    [property: Id(1)] string Model,
+    [property: Id(2)] int K,
+    [property: Id(3)] long Evaluated,
+    [property: Id(4)] double Recall,
+    [property: Id(5)] double HitRate);

@@ -27,7 +27,8 @@ public sealed class IngestionClusterTests(ITestOutputHelper output)
         kafka.CreateTopic("clicks.dlq", 4);
         var settings = StreamingCluster.KafkaSettings(kafka, "clicks", "ingest");
         var serviceId = "ingest-" + Guid.NewGuid().ToString("N")[..8];
-        var cluster = await StreamingCluster.StartAsync(3, serviceId, redis, settings);
+        var logs = new CapturingLoggerProvider();
+        var cluster = await StreamingCluster.StartAsync(3, serviceId, redis, settings, logs);
         var expected = ExpectedEvents();
         try
         {
@@ -50,19 +51,28 @@ public sealed class IngestionClusterTests(ITestOutputHelper output)
             var complete = 0;
             try
             {
-                await StreamingCluster.WaitUntilAsync(async () => (complete = await CountComplete(cluster.Client, expected)) == Users, TimeSpan.FromSeconds(120), "all users complete");
+                await StreamingCluster.WaitUntilAsync(async () => (complete = await CountComplete(cluster.Client, expected)) == Users, TimeSpan.FromSeconds(60), "all users complete");
             }
             catch (TimeoutException)
             {
                 var s = StreamingCluster.Ingestion(cluster).ToList();
                 output.WriteLine($"TIMEOUT: complete {complete}/{Users}; per silo records/applied/skipped/rewinds/commits/lag: " +
                     string.Join(" | ", s.Select(i => $"{i.TotalRecords}/{i.TotalApplied}/{i.TotalSkipped}/{i.TotalRewinds}/{i.TotalCommits}/{i.Lag}")));
+                await DescribeIncomplete(cluster.Client, expected);
+                foreach (var line in logs.Lines)
+                {
+                    output.WriteLine(line);
+                }
+
                 throw;
             }
 
             var stats = StreamingCluster.Ingestion(cluster).ToList();
             output.WriteLine($"survivors: records {stats.Sum(i => i.TotalRecords)}, applied {stats.Sum(i => i.TotalApplied)}, skipped {stats.Sum(i => i.TotalSkipped)}, rewinds {stats.Sum(i => i.TotalRewinds)}, commits {stats.Sum(i => i.TotalCommits)}");
             await AssertExact(cluster.Client, expected);
+
+            // And item counters (applied with each flush, one commit interval behind users) are exact
+            await StreamingCluster.WaitUntilAsync(() => ItemCountsMatch(cluster.Client, expected), TimeSpan.FromSeconds(30), "item counts complete");
             await AssertItemCounts(cluster.Client, expected);
 
             // And all offsets get committed (the flush rule) before we stop
@@ -122,6 +132,18 @@ public sealed class IngestionClusterTests(ITestOutputHelper output)
         return views.Count(v => v.TotalEvents >= EventsPerUser);
     }
 
+    /// <summary>For a failed run: which events the first incomplete users lack, and their stored offsets.</summary>
+    private async Task DescribeIncomplete(IGrainFactory grains, Dictionary<string, ClickEvent[]> expected)
+    {
+        var views = await Task.WhenAll(expected.Keys.Select(u => grains.GetGrain<IUserGrain>(u).GetAsync()));
+        foreach (var view in views.Where(v => v.TotalEvents < EventsPerUser).Take(8))
+        {
+            var got = view.Recent.Select(r => r.EventId).ToHashSet();
+            var missing = expected[view.UserId].Select((e, i) => (e, i)).Where(p => !got.Contains(p.e.EventId)).Select(p => p.i);
+            output.WriteLine($"{view.UserId}: {view.TotalEvents} events, missing #{string.Join(",", missing)}; offsets {string.Join(",", view.LastApplied.Select(o => $"{o.Partition}:{o.Offset}"))}");
+        }
+    }
+
     private static async Task AssertExact(IGrainFactory grains, Dictionary<string, ClickEvent[]> expected)
     {
         var views = await Task.WhenAll(expected.Keys.Select(u => grains.GetGrain<IUserGrain>(u).GetAsync()));
@@ -139,6 +161,13 @@ public sealed class IngestionClusterTests(ITestOutputHelper output)
         }
 
         Assert.Equal((0, 0, 0), (lost, duplicated, misordered));
+    }
+
+    private static async Task<bool> ItemCountsMatch(IGrainFactory grains, Dictionary<string, ClickEvent[]> expected)
+    {
+        var want = expected.Values.SelectMany(e => e).GroupBy(e => e.ItemId).ToDictionary(g => g.Key, g => (long)g.Count());
+        var views = await Task.WhenAll(want.Keys.Select(i => grains.GetGrain<IItemGrain>(i).GetAsync()));
+        return views.All(v => v.Interactions >= want[v.ItemId]);
     }
 
     private static async Task AssertItemCounts(IGrainFactory grains, Dictionary<string, ClickEvent[]> expected)

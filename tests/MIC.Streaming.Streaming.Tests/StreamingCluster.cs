@@ -2,6 +2,7 @@ using MIC.Streaming.Hosting;
 using MIC.Streaming.Ingestion;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Orleans.TestingHost;
 
 namespace MIC.Streaming.Streaming.Tests;
@@ -9,7 +10,7 @@ namespace MIC.Streaming.Streaming.Tests;
 /// <summary>Builds an in-process Orleans test cluster whose silos are composed exactly like production silos.</summary>
 internal static class StreamingCluster
 {
-    public static async Task<InProcessTestCluster> StartAsync(int silos, string serviceId, RedisServer? redis, IDictionary<string, string?> settings)
+    public static async Task<InProcessTestCluster> StartAsync(int silos, string serviceId, RedisServer? redis, IDictionary<string, string?> settings, ILoggerProvider? logs = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var siloOptions = new SiloOptions
@@ -23,6 +24,16 @@ internal static class StreamingCluster
         var builder = new InProcessTestClusterBuilder((short)silos);
         builder.Options.ServiceId = serviceId;
         builder.ConfigureSilo((_, silo) => MicSilo.ConfigureSilo(silo, configuration, siloOptions));
+        if (logs is not null)
+        {
+            builder.ConfigureSiloHost((options, host) =>
+            {
+                host.Logging.AddFilter("MIC", LogLevel.Information);
+                host.Logging.AddFilter("Orleans", LogLevel.Warning);
+                host.Logging.AddProvider(new PrefixedLoggerProvider(options.SiloName, logs));
+            });
+        }
+
         builder.ConfigureClient(client => client.Configure<Orleans.Configuration.ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10)));
         var cluster = builder.Build();
         await cluster.DeployAsync();
@@ -55,5 +66,25 @@ internal static class StreamingCluster
 
             await Task.Delay(200);
         }
+    }
+}
+
+/// <summary>Tags every line with the silo that logged it.</summary>
+internal sealed class PrefixedLoggerProvider(string prefix, ILoggerProvider inner) : ILoggerProvider
+{
+    public ILogger CreateLogger(string categoryName) => new Prefixed(prefix, inner.CreateLogger(categoryName));
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Prefixed(string prefix, ILogger inner) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => inner.BeginScope(state);
+
+        public bool IsEnabled(LogLevel logLevel) => inner.IsEnabled(logLevel);
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            inner.Log(logLevel, eventId, state, exception, (s, e) => $"{DateTime.UtcNow:HH:mm:ss.fff} {prefix} {logLevel}: {formatter(s, e)}");
     }
 }

@@ -35,7 +35,8 @@ public static class ModelPublisher
 
     /// <summary>The synchronous part: representations, indexes, files (no grain calls).</summary>
     public static ModelVersionInfo Write(
-        string storeRoot, long version, MicModel model, InteractionDataset dataset, SequenceTable userHistories, CheckpointManifest manifest, IndexBuildOptions indexOptions, string description, TimeProvider time)
+        string storeRoot, long version, MicModel model, InteractionDataset dataset, SequenceTable userHistories, CheckpointManifest manifest, IndexBuildOptions indexOptions, string description, TimeProvider time,
+        Action<string>? writeTrainerState = null)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         var embeddings = new ModelEmbeddings(model, new FeatureTables(dataset), manifest.Options.EncoderOptions.MaxLen);
@@ -44,7 +45,7 @@ public static class ModelPublisher
         var (spaces, _) = SpacesBuilder.Build(relevance, own, users, userHistories, indexOptions);
         using (spaces)
         {
-            return ModelStore.Write(storeRoot, version, model, dataset, manifest, spaces, description, time);
+            return ModelStore.Write(storeRoot, version, model, dataset, manifest, spaces, description, time, writeTrainerState);
         }
     }
 }

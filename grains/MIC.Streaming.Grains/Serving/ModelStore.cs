@@ -18,6 +18,9 @@ public static class ModelStore
 {
     public const string CheckpointDirectory = "checkpoint";
     public const string IndexDirectory = "index";
+
+    /// <summary>The streaming trainer's state (window, offsets) published with the weights it belongs to.</summary>
+    public const string TrainerDirectory = "trainer";
     private const string Prefix = "v";
 
     public static string VersionPath(string root, long version) =>
@@ -44,7 +47,8 @@ public static class ModelStore
     /// registry entry to publish.
     /// </summary>
     public static ModelVersionInfo Write(
-        string root, long version, MicModel model, InteractionDataset dataset, CheckpointManifest manifest, RetrievalSpaces spaces, string description, TimeProvider time)
+        string root, long version, MicModel model, InteractionDataset dataset, CheckpointManifest manifest, RetrievalSpaces spaces, string description, TimeProvider time,
+        Action<string>? writeTrainerState = null)
     {
         ArgumentNullException.ThrowIfNull(time);
         Directory.CreateDirectory(root);
@@ -59,6 +63,7 @@ public static class ModelStore
         {
             Checkpoint.Save(Path.Combine(temp, CheckpointDirectory), model, dataset, manifest);
             SnapshotStore.Save(Path.Combine(temp, IndexDirectory), spaces, version);
+            writeTrainerState?.Invoke(Path.Combine(temp, TrainerDirectory));
             Directory.Move(temp, final);
         }
         catch

@@ -118,9 +118,10 @@ public sealed partial class ModelVersionWatcher(
                 return info;
             }
         }
-        catch (ArgumentException)
+        catch (Exception ex) when (ex is ArgumentException or IOException)
         {
-            // Another silo registered a version first.
+            // Another silo registered (ArgumentException) or is writing (IOException: the version
+            // directory exists) the first version: follow the registry.
             return await grains.GetGrain<IModelRegistryGrain>(ModelRegistryGrain.DefaultKey).GetCurrentAsync();
         }
     }

@@ -32,6 +32,86 @@ public sealed class DatasetBuilder
 
     public IdVocabulary Users => _users;
 
+    public IdVocabulary Categories => _categories;
+
+    /// <summary>
+    /// Starts this (empty) builder with every id of <paramref name="dataset"/> in its dense order
+    /// (users, items, categories, attributes, behaviours, user-field values), the items' categories
+    /// and attributes and the users' field values, but none of its interactions. A dataset built
+    /// from it keeps every existing id at its row and appends new ones: what a model whose tables
+    /// grow needs from one version to the next.
+    /// </summary>
+    public void SeedFrom(InteractionDataset dataset)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        if (_count > 0 || _users.Count > 0 || _items.Count > 0)
+        {
+            throw new InvalidOperationException("SeedFrom needs an empty builder.");
+        }
+
+        foreach (var raw in dataset.Users.RawIds)
+        {
+            _users.GetOrAdd(raw);
+        }
+
+        foreach (var raw in dataset.Items.RawIds)
+        {
+            _items.GetOrAdd(raw);
+        }
+
+        foreach (var raw in dataset.Categories.RawIds)
+        {
+            _categories.GetOrAdd(raw);
+        }
+
+        foreach (var raw in dataset.Attributes.RawIds)
+        {
+            _attributes.GetOrAdd(raw);
+        }
+
+        foreach (var raw in dataset.Behaviours.RawIds)
+        {
+            _behaviours.GetOrAdd(raw);
+        }
+
+        for (var i = 0; i < dataset.ItemCount; i++)
+        {
+            if (dataset.ItemCategory[i] >= 0)
+            {
+                _itemCategory[i] = dataset.ItemCategory[i];
+            }
+
+            var attrs = dataset.AttributesOf(i);
+            if (attrs.Length > 0)
+            {
+                _itemAttributes[i] = attrs.ToArray();
+            }
+        }
+
+        foreach (var field in dataset.UserFields)
+        {
+            var vocab = new IdVocabulary();
+            foreach (var raw in field.Vocabulary.RawIds)
+            {
+                vocab.GetOrAdd(raw);
+            }
+
+            var values = new Dictionary<int, int>();
+            for (var u = 0; u < field.Values.Length; u++)
+            {
+                if (field.Values[u] >= 0)
+                {
+                    values[u] = field.Values[u];
+                }
+            }
+
+            _userFields[field.Name] = (vocab, values);
+        }
+    }
+
+    /// <summary>Names of the user fields so far.</summary>
+    public IReadOnlyCollection<string> UserFieldNames => _userFields.Keys;
+
     public void Add(in RawInteraction interaction)
     {
         var user = _users.GetOrAdd(interaction.UserId);

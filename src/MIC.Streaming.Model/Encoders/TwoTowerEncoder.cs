@@ -170,4 +170,14 @@ public static class EncoderRegistry
         "comirec-dr" => new ComiRecDR(tables, options),
         _ => throw new ArgumentException($"Unknown encoder '{name}'. Known: {string.Join(", ", Names)}.", nameof(name)),
     };
+
+    /// <summary>The registry name of an encoder instance.</summary>
+    public static string NameOf(TwoTowerEncoder encoder) => encoder switch
+    {
+        Dssm => "dssm",
+        YoutubeDnn => "youtubednn",
+        ComiRecSA => "comirec-sa",
+        ComiRecDR => "comirec-dr",
+        _ => throw new ArgumentException($"Encoder type {encoder?.GetType().Name} is not registered.", nameof(encoder)),
+    };
 }

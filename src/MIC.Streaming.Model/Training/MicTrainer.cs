@@ -25,16 +25,24 @@ public sealed class MicTrainer : IDisposable
     private int[] _userRow = [];
 
     public MicTrainer(FeatureTables tables, TrainOptions options)
+        : this(CreateModel(tables, options), tables, options)
     {
+    }
+
+    /// <summary>
+    /// Continues training <paramref name="model"/> (taken over: disposed with this trainer), e.g. a
+    /// checkpoint or a model grown for new ids. Adam starts with fresh moments.
+    /// </summary>
+    public MicTrainer(MicModel model, FeatureTables tables, TrainOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tables);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
         Tables = tables;
-        torch.manual_seed(options.Seed);
         _rng = new Random(options.Seed);
-        var encoder = EncoderRegistry.Create(options.Encoder, tables, options.EncoderOptions);
-        Model = new MicModel(encoder, options.Mic);
+        Model = model;
         Model.to(TorchRuntime.Device);
         var mic = options.Mic;
         if (mic.UseSupportSet && mic.Lambda > 0)
@@ -51,6 +59,15 @@ public sealed class MicTrainer : IDisposable
         }
 
         Optimizer = torch.optim.Adam(Model.parameters(), options.LearningRate);
+    }
+
+    private static MicModel CreateModel(FeatureTables tables, TrainOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        torch.manual_seed(options.Seed);
+        return new MicModel(EncoderRegistry.Create(options.Encoder, tables, options.EncoderOptions), options.Mic);
     }
 
     public MicModel Model { get; }
