@@ -1,6 +1,7 @@
 using MIC.Streaming.Grains;
 using MIC.Streaming.Grains.Serving;
 using MIC.Streaming.Ingestion;
+using MIC.Streaming.Trainer;
 using MIC.Streaming.Retrieval.Channels;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -118,7 +119,20 @@ public static class MicSilo
         services.AddSingleton<ModelVersionWatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<ModelVersionWatcher>());
         services.AddSingleton<IngestionInstruments>();
-        services.AddHostedService<ClickIngestionService>();
+        if (silo.HasRole("serving"))
+        {
+            services.AddHostedService<ClickIngestionService>();
+        }
+
+        if (silo.HasRole(TrainerSetup.Role))
+        {
+            services.AddValidatedOptions<TrainerOptions>(configuration, TrainerOptions.SectionName, o => o.Validate());
+            services.AddMicTrainer();
+        }
+        else
+        {
+            siloBuilder.WithoutTrainerGrain(); // heterogeneous silos: the trainer is never placed here
+        }
     }
 
     private static void TryAddTimeProvider(this IServiceCollection services)

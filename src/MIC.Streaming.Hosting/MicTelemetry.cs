@@ -30,7 +30,7 @@ public static class MicTelemetry
     {
         ArgumentNullException.ThrowIfNull(options);
         var telemetry = services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(IngestionInstruments.MeterName, ServingInstruments.MeterName, "Microsoft.Orleans")
+            .AddMeter(IngestionInstruments.MeterName, ServingInstruments.MeterName, MIC.Streaming.Trainer.TrainerInstruments.MeterName, "Microsoft.Orleans")
             .AddAspNetCoreInstrumentation()
             .AddRuntimeInstrumentation()
             .AddPrometheusExporter());

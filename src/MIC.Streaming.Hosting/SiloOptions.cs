@@ -38,6 +38,15 @@ public sealed class SiloOptions
     /// <summary>Serve the Orleans Dashboard at /dashboard (behind the API keys when they are set).</summary>
     public bool Dashboard { get; set; }
 
+    /// <summary>
+    /// Comma-separated roles: "serving" (Kafka ingestion into user/item grains; every silo serves
+    /// candidates) and/or "trainer" (may host the streaming trainer grain; Trainer section).
+    /// </summary>
+    public string Roles { get; set; } = "serving";
+
+    public bool HasRole(string role) =>
+        Roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Contains(role, StringComparer.OrdinalIgnoreCase);
+
     public bool UsesRedis => Clustering.Equals("Redis", StringComparison.OrdinalIgnoreCase) || Storage.Equals("Redis", StringComparison.OrdinalIgnoreCase);
 
     public IEnumerable<string> Validate()
@@ -60,6 +69,12 @@ public sealed class SiloOptions
         if (KubernetesHosting && !Clustering.Equals("Redis", StringComparison.OrdinalIgnoreCase))
         {
             yield return $"{SectionName}:{nameof(KubernetesHosting)} needs {SectionName}:{nameof(Clustering)}=Redis (membership lives in Redis).";
+        }
+
+        var roles = Roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (roles.Length == 0 || roles.Any(r => !r.Equals("serving", StringComparison.OrdinalIgnoreCase) && !r.Equals("trainer", StringComparison.OrdinalIgnoreCase)))
+        {
+            yield return $"{SectionName}:{nameof(Roles)} must list serving and/or trainer, comma-separated (got '{Roles}').";
         }
 
         if (SiloPort is < 1 or > 65535)

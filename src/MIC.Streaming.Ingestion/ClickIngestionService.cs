@@ -51,6 +51,11 @@ public sealed class ClickIngestionService(
     private Task<FlushSnapshot>? _inFlight;
     private int _generation;
 
+    // Set when a flush inside a rebalance callback failed: its snapshot (dirty grains and pending item
+    // batches of every partition, not only the revoked ones) is gone, so the partitions we keep must
+    // rewind to their last commit. Done by the loop once the callback has returned.
+    private string? _rewindReason;
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         _options.ConsumerEnabled ? Task.Run(() => RunAsync(stoppingToken), stoppingToken) : Task.CompletedTask;
 
@@ -77,6 +82,13 @@ public sealed class ClickIngestionService(
                     var readStarted = Stopwatch.GetTimestamp();
                     var batch = ReadBatch(consumer, stoppingToken);
                     var read = Stopwatch.GetElapsedTime(readStarted);
+                    if (_rewindReason is { } reason)
+                    {
+                        _rewindReason = null;
+                        Rewind(consumer, reason); // the batch is dropped: it is read again from the commit
+                        continue;
+                    }
+
                     if (batch.Count > 0)
                     {
                         await ApplyAsync(batch, read);
@@ -171,6 +183,7 @@ public sealed class ClickIngestionService(
             catch (Exception ex) when (ex is TimeoutException or OrleansException or KafkaException or LostRecordsException)
             {
                 IngestionLog.Rewinding(logger, 0, "commit on revoke failed; the next owner replays: " + ex.Message);
+                _rewindReason = "flush on revoke failed: " + ex.Message;
             }
 
             Forget(partitions.Select(p => p.TopicPartition), revoked: true);
@@ -220,7 +233,7 @@ public sealed class ClickIngestionService(
         {
             var remaining = _options.BatchWindow - Stopwatch.GetElapsedTime(started);
             var next = consumer.Consume(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
-            if (next is null)
+            if (next is null || _rewindReason is not null)
             {
                 break;
             }

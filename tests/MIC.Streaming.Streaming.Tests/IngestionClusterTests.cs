@@ -72,7 +72,23 @@ public sealed class IngestionClusterTests(ITestOutputHelper output)
             await AssertExact(cluster.Client, expected);
 
             // And item counters (applied with each flush, one commit interval behind users) are exact
-            await StreamingCluster.WaitUntilAsync(() => ItemCountsMatch(cluster.Client, expected), TimeSpan.FromSeconds(30), "item counts complete");
+            try
+            {
+                await StreamingCluster.WaitUntilAsync(() => ItemCountsMatch(cluster.Client, expected), TimeSpan.FromSeconds(30), "item counts complete");
+            }
+            catch (TimeoutException)
+            {
+                var want = expected.Values.SelectMany(e => e).GroupBy(e => e.ItemId).ToDictionary(g => g.Key, g => (long)g.Count());
+                var views = await Task.WhenAll(want.Keys.Select(i => cluster.Client.GetGrain<IItemGrain>(i).GetAsync()));
+                output.WriteLine($"items short: {views.Count(v => v.Interactions < want[v.ItemId])}, over: {views.Count(v => v.Interactions > want[v.ItemId])}, missing events: {views.Sum(v => want[v.ItemId] - v.Interactions)}");
+                foreach (var line in logs.Lines)
+                {
+                    output.WriteLine(line);
+                }
+
+                throw;
+            }
+
             await AssertItemCounts(cluster.Client, expected);
 
             // And all offsets get committed (the flush rule) before we stop

@@ -20,6 +20,7 @@ internal static class StreamingCluster
             ServiceId = serviceId,
             ResponseTimeout = TimeSpan.FromSeconds(5),
             ModelStore = settings.TryGetValue("Silo:ModelStore", out var store) && store is not null ? store : "model-store",
+            Roles = settings.TryGetValue("Silo:Roles", out var roles) && roles is not null ? roles : "serving",
         };
         var builder = new InProcessTestClusterBuilder((short)silos);
         builder.Options.ServiceId = serviceId;
@@ -39,6 +40,9 @@ internal static class StreamingCluster
         await cluster.DeployAsync();
         return cluster;
     }
+
+    public static IEnumerable<T> Services<T>(InProcessTestCluster cluster) where T : notnull =>
+        cluster.GetActiveSilos().Select(s => cluster.GetSiloServiceProvider(s.SiloAddress).GetRequiredService<T>());
 
     public static IEnumerable<IngestionInstruments> Ingestion(InProcessTestCluster cluster) =>
         cluster.GetActiveSilos().Select(s => cluster.GetSiloServiceProvider(s.SiloAddress).GetRequiredService<IngestionInstruments>());

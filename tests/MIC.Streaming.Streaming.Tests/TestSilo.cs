@@ -26,6 +26,8 @@ internal sealed class TestSilo : IAsyncDisposable
 
     public HttpClient Http { get; }
 
+    public MockKafkaCluster Kafka => _kafka;
+
     public static async Task<TestSilo> StartAsync(string topic, int partitions, IDictionary<string, string?> overrides, ILoggerProvider? logs = null)
     {
         var kafka = new MockKafkaCluster(1);

@@ -103,14 +103,15 @@ public static class ModelStore
         }
     }
 
-    /// <summary>Deletes versions older than the newest <paramref name="keep"/> (never <paramref name="inUse"/>).</summary>
-    public static int Prune(string root, int keep, long inUse)
+    /// <summary>Deletes versions older than the newest <paramref name="keep"/> (never those in <paramref name="inUse"/>).</summary>
+    public static int Prune(string root, int keep, params long[] inUse)
     {
+        ArgumentNullException.ThrowIfNull(inUse);
         var versions = Versions(root);
         var removed = 0;
         foreach (var v in versions.Take(Math.Max(0, versions.Length - keep)))
         {
-            if (v == inUse)
+            if (inUse.Contains(v))
             {
                 continue;
             }

@@ -11,9 +11,15 @@ public sealed class ServingInstruments
     private readonly Counter<long> _coldStarts;
 
     public ServingInstruments(IMeterFactory meterFactory)
+        : this(meterFactory, MeterName)
+    {
+    }
+
+    /// <summary>Under another meter name: e.g. the trainer's evaluation queries, kept out of the serving metrics.</summary>
+    public ServingInstruments(IMeterFactory meterFactory, string meterName)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
-        var meter = meterFactory.Create(MeterName);
+        var meter = meterFactory.Create(meterName);
         _latency = meter.CreateHistogram<double>("mic.serving.retrieve.duration", "ms", "User tower + channels + merge, per query.");
         _queries = meter.CreateCounter<long>("mic.serving.queries", description: "Candidate queries answered.");
         _coldStarts = meter.CreateCounter<long>("mic.serving.cold_starts", description: "Queries answered from popularity (no usable history).");

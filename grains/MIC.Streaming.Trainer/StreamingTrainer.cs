@@ -1,0 +1,457 @@
+using System.Diagnostics;
+using System.Globalization;
+using Confluent.Kafka;
+using MIC.Streaming.Core.Data;
+using MIC.Streaming.Core.Events;
+using MIC.Streaming.Faiss;
+using MIC.Streaming.Grains;
+using MIC.Streaming.Grains.Serving;
+using MIC.Streaming.Ingestion;
+using MIC.Streaming.Model;
+using MIC.Streaming.Model.Encoders;
+using MIC.Streaming.Model.Training;
+using MIC.Streaming.Retrieval.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace MIC.Streaming.Trainer;
+
+/// <summary>Where the streaming trainer gets its inputs and puts its outputs.</summary>
+public sealed record StreamingTrainerContext(
+    IGrainFactory Grains,
+    KafkaOptions Kafka,
+    TrainerOptions Options,
+    string ModelStore,
+    ChannelOptions Channels,
+    TrainerInstruments Instruments,
+    ILogger Logger,
+    TimeProvider Time,
+    string Silo);
+
+/// <summary>
+/// The streaming trainer's loop (hosted by <see cref="TrainerGrain"/> on a dedicated thread):
+/// <list type="number">
+/// <item>resume from the registry's current version: its weights, catalog, replay window and
+/// stream positions (or start from scratch when there is none);</item>
+/// <item>read the click topic from those positions; score a sampled share of events against the
+/// served version before learning from them (prequential); add every event to the catalog and
+/// the replay window;</item>
+/// <item>every <see cref="TrainerOptions.UpdateInterval"/> or <see cref="TrainerOptions.UpdateEvents"/>
+/// new events: grow the tables, train incrementally, rebuild the support sets;</item>
+/// <item>publish: representations → index snapshot → model store (weights, indexes and trainer
+/// state in one atomically renamed directory) → registry, which every silo follows; old versions
+/// are pruned; the trainer group's offsets are committed for monitoring.</item>
+/// </list>
+/// </summary>
+public sealed class StreamingTrainer : IDisposable
+{
+    private readonly StreamingTrainerContext _ctx;
+    private readonly TrainerOptions _options;
+    private readonly Random _sampler;
+    private readonly PrequentialEvaluator _evaluator;
+    private readonly Dictionary<int, long> _positions = [];
+    private readonly Lock _statusGate = new();
+    private ReplayWindow _window;
+    private LiveCatalog? _catalog;
+    private IncrementalTrainer? _trainer;
+    private TrainerStatus _status;
+    private long _eventsSeen;
+    private long _eventsTrained;
+    private long _skipped;
+    private int _updates;
+    private long _publishedVersion;
+    private long _frozenVersion;
+    private long _oldestNewMs;
+    private long _newestMs;
+    private double _lastUpdateSeconds;
+    private double _examplesPerSecond;
+    private string _state = "starting";
+    private string? _lastError;
+    private long _evaluationSecond;
+    private int _evaluationsThisSecond;
+
+    public StreamingTrainer(StreamingTrainerContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        _ctx = context;
+        _options = context.Options;
+        _sampler = new Random(_options.Seed + 11);
+        _evaluator = new PrequentialEvaluator(_options.EvaluateK, _options.EvaluateWindow);
+        _window = NewWindow();
+        _status = BuildStatus();
+        context.Instruments.Observe(this);
+    }
+
+    /// <summary>The latest status (thread-safe).</summary>
+    public TrainerStatus Status
+    {
+        get
+        {
+            lock (_statusGate)
+            {
+                return _status;
+            }
+        }
+    }
+
+    /// <summary>Online recall snapshot for the metrics exporter.</summary>
+    public OnlineRecall[] Online => _evaluator.Snapshot();
+
+    public long PublishedVersion => Interlocked.Read(ref _publishedVersion);
+
+    public long EventsSeen => Interlocked.Read(ref _eventsSeen);
+
+    public int WindowExamples => _window.Count;
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var device = TorchRuntime.Initialize(new TorchOptions { AllowCuda = _options.Device != "cpu", Threads = _options.EffectiveThreads });
+        if (_options.Device == "cuda" && device.type != TorchSharp.DeviceType.CUDA)
+        {
+            throw new InvalidOperationException("Trainer:Device is 'cuda' but no CUDA device is available (the CPU libtorch backend is built in; see docs/OPERATIONS.md for the CUDA build).");
+        }
+
+        await ResumeAsync();
+        using var consumer = BuildConsumer();
+        Assign(consumer);
+        SetState(_trainer is null ? "collecting" : "streaming");
+        var lastUpdate = _ctx.Time.GetTimestamp();
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                Consume(consumer, cancellationToken);
+                var due = _ctx.Time.GetElapsedTime(lastUpdate) >= _options.UpdateInterval || _window.NewCount >= _options.UpdateEvents;
+                if (_trainer is null ? _window.NewCount >= _options.InitialEvents : _window.NewCount >= _options.MinNewEvents && due)
+                {
+                    await UpdateAndPublishAsync(consumer, cancellationToken);
+                    lastUpdate = _ctx.Time.GetTimestamp();
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex) when (ex is KafkaException or IOException or InvalidDataException or OrleansException or TimeoutException or ArgumentException)
+            {
+                // A failed publish keeps the trained weights and the window; the next update publishes both.
+                _lastError = ex.Message;
+                TrainerLog.UpdateFailed(_ctx.Logger, ex.Message);
+                SetState("retrying");
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+                SetState("streaming");
+            }
+        }
+
+        consumer.Close();
+        SetState("stopped");
+    }
+
+    /// <summary>Loads the registry's current version (weights, catalog, window, positions), if any.</summary>
+    private async Task ResumeAsync()
+    {
+        var registry = _ctx.Grains.GetGrain<IModelRegistryGrain>(ModelRegistryGrain.DefaultKey);
+        var current = await registry.GetCurrentAsync();
+        if (current is null)
+        {
+            _catalog = new LiveCatalog(new DatasetBuilder("stream").Build(), _options.MaxUserSequence);
+            TrainerLog.FromScratch(_ctx.Logger, _options.InitialEvents, _options.Encoder);
+            return;
+        }
+
+        var (model, _, dataset, manifest) = Checkpoint.Load(Path.Combine(current.Path, ModelStore.CheckpointDirectory));
+        var progress = TrainerCheckpoint.Load(Path.Combine(current.Path, ModelStore.TrainerDirectory), _window, _options.Seed + (int)(current.Version % 100_000));
+        if (progress is not null)
+        {
+            foreach (var (partition, offset) in progress.Positions)
+            {
+                _positions[partition] = offset;
+            }
+
+            _eventsSeen = progress.EventsSeen;
+            _eventsTrained = progress.EventsTrained;
+            _skipped = progress.Skipped;
+            _updates = progress.Updates;
+            _frozenVersion = progress.FrozenVersion;
+        }
+        else
+        {
+            _frozenVersion = current.Version; // a bootstrap model: it is the frozen baseline
+        }
+
+        _catalog = new LiveCatalog(dataset, _options.MaxUserSequence);
+        _trainer = new IncrementalTrainer(model, dataset, manifest.Options, _options);
+        _publishedVersion = current.Version;
+        _evaluator.SetLive(LoadServing(current));
+        if (_options.CompareFrozen)
+        {
+            LoadFrozen();
+        }
+
+        TrainerLog.Resumed(_ctx.Logger, current.Version, _eventsSeen, _positions.Count, _window.Count);
+    }
+
+    private void LoadFrozen()
+    {
+        if (_frozenVersion <= 0 || _evaluator.HasFrozen)
+        {
+            return;
+        }
+
+        var path = ModelStore.VersionPath(_ctx.ModelStore, _frozenVersion);
+        if (Directory.Exists(path))
+        {
+            _evaluator.SetFrozen(LoadServing(new ModelVersionInfo(_frozenVersion, path, DateTimeOffset.MinValue, "frozen baseline")));
+        }
+    }
+
+    private ServingModel LoadServing(ModelVersionInfo info)
+    {
+        var serving = new ServingModel(_ctx.Channels, _ctx.Instruments.EvaluationServing);
+        serving.Publish(ModelStore.Load(info));
+        return serving;
+    }
+
+    private IConsumer<byte[]?, byte[]?> BuildConsumer() =>
+        new ConsumerBuilder<byte[]?, byte[]?>(_ctx.Kafka.Apply(new ConsumerConfig
+        {
+            BootstrapServers = _ctx.Kafka.BootstrapServers,
+            GroupId = _options.GroupId,
+            EnableAutoCommit = false,
+            EnableAutoOffsetStore = false,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            FetchWaitMaxMs = 50,
+        })).Build();
+
+    /// <summary>Every partition of the topic, from the checkpoint's positions (else the group's commit, else the beginning).</summary>
+    private void Assign(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        using var admin = new AdminClientBuilder(_ctx.Kafka.Apply(new AdminClientConfig { BootstrapServers = _ctx.Kafka.BootstrapServers })).Build();
+        var metadata = admin.GetMetadata(_ctx.Kafka.Topic, TimeSpan.FromSeconds(10));
+        var topic = metadata.Topics.FirstOrDefault(t => t.Topic == _ctx.Kafka.Topic);
+        if (topic is null || topic.Error.IsError || topic.Partitions.Count == 0)
+        {
+            throw new KafkaException(new Error(Confluent.Kafka.ErrorCode.UnknownTopicOrPart, $"Topic {_ctx.Kafka.Topic} has no partitions: {topic?.Error.Reason}"));
+        }
+
+        var assignment = topic.Partitions
+            .Select(p => new TopicPartitionOffset(_ctx.Kafka.Topic, p.PartitionId, _positions.TryGetValue(p.PartitionId, out var o) ? new Offset(o) : Offset.Stored))
+            .ToList();
+        consumer.Assign(assignment);
+    }
+
+    /// <summary>Reads what is there (≤ 5,000 records or 200 ms): score a sample, then learn the rest into catalog + window.</summary>
+    private void Consume(IConsumer<byte[]?, byte[]?> consumer, CancellationToken cancellationToken)
+    {
+        var catalog = _catalog!;
+        var maxLen = _trainer?.TrainOptions.EncoderOptions.MaxLen ?? new EncoderOptions().MaxLen;
+        var deadline = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 5);
+        for (var n = 0; n < 5000 && !cancellationToken.IsCancellationRequested; n++)
+        {
+            var remaining = TimeSpan.FromTicks(Math.Max(0, (deadline - Stopwatch.GetTimestamp()) * TimeSpan.TicksPerSecond / Stopwatch.Frequency));
+            var record = consumer.Consume(remaining);
+            if (record is null)
+            {
+                break;
+            }
+
+            if (record.IsPartitionEOF)
+            {
+                continue;
+            }
+
+            _positions[record.Partition.Value] = record.Offset.Value + 1;
+            Interlocked.Increment(ref _eventsSeen);
+            if (!ClickEventJson.TryParse(record.Message.Value, out var evt, out _))
+            {
+                _skipped++; // the ingestion consumer dead-letters it with the reason
+                continue;
+            }
+
+            if (_options.EvaluateShare > 0 && _sampler.NextDouble() < _options.EvaluateShare && catalog.Users.TryGetIndex(evt!.UserId, out var known) && EvaluationBudget())
+            {
+                _evaluator.Evaluate(known, evt.UserId, catalog.RecentRawItems(known, maxLen), evt.ItemId);
+            }
+
+            var (user, item, history) = catalog.Observe(evt!, maxLen);
+            if (history.Length > 0)
+            {
+                var produced = record.Message.Timestamp.UnixTimestampMs;
+                _window.Add(new StreamExample(user, item, history, produced));
+                _oldestNewMs = _oldestNewMs == 0 ? produced : Math.Min(_oldestNewMs, produced);
+                _newestMs = Math.Max(_newestMs, produced);
+            }
+        }
+
+        RefreshStatus();
+    }
+
+    private async Task UpdateAndPublishAsync(IConsumer<byte[]?, byte[]?> consumer, CancellationToken cancellationToken)
+    {
+        var catalog = _catalog!;
+        SetState("training");
+        var dataset = catalog.Build("stream");
+        var fresh = _window.TakeNew();
+        var replay = _window.Sample((int)Math.Round(fresh.Count * _options.ReplayRatio));
+        if (_trainer is null)
+        {
+            var train = new TrainOptions
+            {
+                Encoder = _options.Encoder,
+                EncoderOptions = new EncoderOptions { Dimension = _options.Dimension },
+                BatchSize = _options.BatchSize,
+                LearningRate = _options.LearningRate,
+                Seed = _options.Seed,
+            };
+            var tables = new FeatureTables(dataset);
+            TorchSharp.torch.manual_seed(_options.Seed);
+            var model = new MicModel(EncoderRegistry.Create(train.Encoder, tables, train.EncoderOptions), train.Mic);
+            _trainer = new IncrementalTrainer(model, dataset, train, _options);
+        }
+
+        var result = _trainer.Update(dataset, fresh, replay, cancellationToken);
+        _eventsTrained += fresh.Count;
+        _updates++;
+        _lastUpdateSeconds = result.Seconds;
+        _examplesPerSecond = result.ExamplesPerSecond;
+        _ctx.Instruments.Updated(result);
+        TrainerLog.Updated(_ctx.Logger, _updates, result.NewExamples, result.ReplayedExamples, result.Steps, result.Seconds, result.Grew, dataset.UserCount, dataset.ItemCount);
+
+        SetState("publishing");
+        var info = await PublishAsync(dataset);
+        _ctx.Instruments.Published(info, _ctx.Time.GetUtcNow().ToUnixTimeMilliseconds());
+        CommitPositions(consumer);
+        AppendMetricsRow(info);
+        _evaluator.SetLive(LoadServing(info));
+        if (_options.CompareFrozen)
+        {
+            if (_frozenVersion == 0)
+            {
+                _frozenVersion = info.Version;
+            }
+
+            LoadFrozen();
+        }
+
+        var pruned = ModelStore.Prune(_ctx.ModelStore, _options.KeepVersions, info.Version, _frozenVersion);
+        TrainerLog.Published(_ctx.Logger, info.Version, pruned);
+        _lastError = null;
+        SetState("streaming");
+    }
+
+    private async Task<ModelVersionInfo> PublishAsync(InteractionDataset dataset)
+    {
+        var registry = _ctx.Grains.GetGrain<IModelRegistryGrain>(ModelRegistryGrain.DefaultKey);
+        var current = await registry.GetCurrentAsync();
+        var stored = ModelStore.Versions(_ctx.ModelStore);
+        var version = Math.Max(current?.Version ?? 0, stored.Length > 0 ? stored[^1] : 0) + 1;
+        var trainer = _trainer!;
+        var manifest = new CheckpointManifest
+        {
+            Options = trainer.TrainOptions,
+            Dataset = "stream",
+            Protocol = "streaming",
+            Step = trainer.Steps,
+            Epochs = _updates,
+            CreatedUtc = _ctx.Time.GetUtcNow(),
+        };
+        var progress = new TrainerProgress
+        {
+            Positions = new Dictionary<int, long>(_positions),
+            EventsSeen = Interlocked.Read(ref _eventsSeen),
+            EventsTrained = _eventsTrained,
+            Skipped = _skipped,
+            Updates = _updates,
+            FrozenVersion = _frozenVersion == 0 ? version : _frozenVersion,
+        };
+        var description = string.Create(CultureInfo.InvariantCulture, $"streaming update {_updates}: {_eventsTrained} events trained, {dataset.UserCount} users, {dataset.ItemCount} items");
+        var info = ModelPublisher.Write(
+            _ctx.ModelStore, version, trainer.Model, dataset, dataset.Sequences, manifest, new IndexBuildOptions(), description, _ctx.Time,
+            dir => TrainerCheckpoint.Save(dir, progress, _window)) with
+        {
+            OldestNewEventMs = _oldestNewMs,
+            NewestEventMs = _newestMs,
+        };
+        var published = await registry.PublishAsync(info);
+        Interlocked.Exchange(ref _publishedVersion, published.Version);
+        _oldestNewMs = 0;
+        return published;
+    }
+
+    /// <summary>For lag monitoring only: the checkpoint holds the positions a takeover resumes from.</summary>
+    private void CommitPositions(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        var offsets = _positions.Select(p => new TopicPartitionOffset(_ctx.Kafka.Topic, p.Key, p.Value)).ToList();
+        if (offsets.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            consumer.Commit(offsets);
+        }
+        catch (KafkaException ex) when (!ex.Error.IsFatal)
+        {
+            TrainerLog.CommitFailed(_ctx.Logger, ex.Error.Reason);
+        }
+    }
+
+    /// <summary>One CSV row per published version: what <c>mic report</c> plots.</summary>
+    private void AppendMetricsRow(ModelVersionInfo info)
+    {
+        var row = _evaluator.TakeRow();
+        var path = Path.Combine(_ctx.ModelStore, _options.MetricsFile);
+        var header = !File.Exists(path);
+        using var writer = new StreamWriter(path, append: true);
+        if (header)
+        {
+            writer.WriteLine(OnlineMetricsFile.Header);
+        }
+
+        var now = _ctx.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var ((model, channel), (n, recall)) in row.OrderBy(r => r.Key.Model).ThenBy(r => r.Key.Channel))
+        {
+            writer.WriteLine(OnlineMetricsFile.Format(new OnlineMetricsRow(now, info.Version, Interlocked.Read(ref _eventsSeen), model, channel, _evaluator.K, n, recall)));
+        }
+    }
+
+    /// <summary>At most <see cref="TrainerOptions.EvaluateMaxPerSecond"/> scored events per second (each costs a few queries).</summary>
+    private bool EvaluationBudget()
+    {
+        var second = Stopwatch.GetTimestamp() / Stopwatch.Frequency;
+        if (second != _evaluationSecond)
+        {
+            _evaluationSecond = second;
+            _evaluationsThisSecond = 0;
+        }
+
+        return ++_evaluationsThisSecond <= _options.EvaluateMaxPerSecond;
+    }
+
+    private ReplayWindow NewWindow() => new(_options.WindowRecent, _options.WindowReservoir, _options.Seed);
+
+    private void SetState(string state)
+    {
+        _state = state;
+        RefreshStatus();
+    }
+
+    private void RefreshStatus()
+    {
+        var status = BuildStatus();
+        lock (_statusGate)
+        {
+            _status = status;
+        }
+    }
+
+    private TrainerStatus BuildStatus() => new(
+        _ctx.Silo, _state, Interlocked.Read(ref _publishedVersion), Interlocked.Read(ref _eventsSeen), _eventsTrained, _updates,
+        _catalog?.UserCount ?? 0, _catalog?.ItemCount ?? 0, _window.Count, _lastUpdateSeconds, _examplesPerSecond, _evaluator.Snapshot(), _lastError);
+
+    public void Dispose()
+    {
+        _trainer?.Dispose();
+        _evaluator.Dispose();
+    }
+}

@@ -1,0 +1,33 @@
+using Microsoft.Extensions.Logging;
+
+namespace MIC.Streaming.Trainer;
+
+internal static partial class TrainerLog
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "Trainer starts from scratch: a first {Encoder} model after {Events} events")]
+    public static partial void FromScratch(ILogger logger, int events, string encoder);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Trainer resumed from model version {Version}: {Events} events seen, {Partitions} partition positions, {Window} window examples")]
+    public static partial void Resumed(ILogger logger, long version, long events, int partitions, int window);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Update {Update}: {New} new + {Replayed} replayed examples, {Steps} steps in {Seconds:F1} s (grew: {Grew}); {Users} users, {Items} items")]
+    public static partial void Updated(ILogger logger, int update, int @new, int replayed, int steps, double seconds, bool grew, int users, int items);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Published model version {Version} ({Pruned} old versions pruned)")]
+    public static partial void Published(ILogger logger, long version, int pruned);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Trainer update or publish failed, retrying (weights and window kept): {Reason}")]
+    public static partial void UpdateFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Trainer offset commit (monitoring only) failed: {Reason}")]
+    public static partial void CommitFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Trainer loop started on silo {Silo}")]
+    public static partial void Started(ILogger logger, string silo);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Trainer loop stopped with an error; the next keep-alive restarts it from the last version: {Reason}")]
+    public static partial void Crashed(ILogger logger, Exception exception, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Trainer keep-alive failed: {Reason}")]
+    public static partial void KeepAliveFailed(ILogger logger, string reason);
+}

@@ -1,0 +1,154 @@
+namespace MIC.Streaming.Trainer;
+
+/// <summary>
+/// Section "Trainer": the streaming trainer on silos whose <c>Silo:Roles</c> include "trainer".
+/// Kafka connection settings (servers, topic, SASL/SSL) come from the "Kafka" section.
+/// </summary>
+public sealed class TrainerOptions
+{
+    public const string SectionName = "Trainer";
+
+    /// <summary>The trainer's own consumer group: its position is informational (the checkpoint holds the real one).</summary>
+    public string GroupId { get; set; } = "mic-trainer";
+
+    /// <summary>Run an incremental update at least this often while new events arrive…</summary>
+    public TimeSpan UpdateInterval { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>…or as soon as this many new events are waiting.</summary>
+    public int UpdateEvents { get; set; } = 20_000;
+
+    /// <summary>No update with fewer new events than this.</summary>
+    public int MinNewEvents { get; set; } = 200;
+
+    /// <summary>Replay window: the most recent examples kept…</summary>
+    public int WindowRecent { get; set; } = 100_000;
+
+    /// <summary>…plus a uniform reservoir of older ones.</summary>
+    public int WindowReservoir { get; set; } = 50_000;
+
+    /// <summary>Replayed (older) examples mixed in per new example in an update.</summary>
+    public double ReplayRatio { get; set; } = 1.0;
+
+    /// <summary>Passes over the new examples per update.</summary>
+    public int EpochsPerUpdate { get; set; } = 2;
+
+    /// <summary>Cap on optimisation steps per update (bounds the refresh lag under bursts).</summary>
+    public int MaxStepsPerUpdate { get; set; } = 200;
+
+    public int BatchSize { get; set; } = 1024;
+
+    public double LearningRate { get; set; } = 1e-3;
+
+    /// <summary>Recent items kept per user (model input and the U2U2I histories of a version).</summary>
+    public int MaxUserSequence { get; set; } = 50;
+
+    /// <summary>Encoder for a model trained from scratch (when the registry has no version yet).</summary>
+    public string Encoder { get; set; } = "youtubednn";
+
+    /// <summary>Embedding dimension of a model trained from scratch (the paper's 128).</summary>
+    public int Dimension { get; set; } = 128;
+
+    /// <summary>Events needed before a first model is trained from scratch.</summary>
+    public int InitialEvents { get; set; } = 20_000;
+
+    /// <summary>Intra-op threads for training (0 = half the cores, at least 1), so serving on the same machine keeps its latency.</summary>
+    public int Threads { get; set; }
+
+    /// <summary>"auto" (CUDA when present, else CPU), "cpu" or "cuda".</summary>
+    public string Device { get; set; } = "auto";
+
+    /// <summary>Share of incoming events scored before training on them (prequential evaluation).</summary>
+    public double EvaluateShare { get; set; } = 0.1;
+
+    /// <summary>Cap on scored events per second: each costs 4 queries per model (3 channels + merged).</summary>
+    public int EvaluateMaxPerSecond { get; set; } = 50;
+
+    /// <summary>K of online Recall@K / HitRate@K.</summary>
+    public int EvaluateK { get; set; } = 50;
+
+    /// <summary>Evaluated events the online metrics average over (a sliding window).</summary>
+    public int EvaluateWindow { get; set; } = 2000;
+
+    /// <summary>Also score the first model the trainer started from, frozen, on the same events.</summary>
+    public bool CompareFrozen { get; set; } = true;
+
+    /// <summary>Published versions kept in the model store (older ones are deleted).</summary>
+    public int KeepVersions { get; set; } = 5;
+
+    /// <summary>A CSV of online metrics per update, appended in the model store (<c>mic report</c> plots it).</summary>
+    public string MetricsFile { get; set; } = "online-metrics.csv";
+
+    public int Seed { get; set; } = 7;
+
+    public IEnumerable<string> Validate()
+    {
+        string Key(string name) => $"{SectionName}:{name}";
+        if (string.IsNullOrWhiteSpace(GroupId))
+        {
+            yield return $"{Key(nameof(GroupId))} is required.";
+        }
+
+        if (UpdateInterval < TimeSpan.FromMilliseconds(100) || UpdateInterval > TimeSpan.FromHours(24))
+        {
+            yield return $"{Key(nameof(UpdateInterval))} must be between 00:00:00.1 and 1.00:00:00 (got {UpdateInterval}).";
+        }
+
+        if (UpdateEvents < 1 || MinNewEvents < 1 || MinNewEvents > UpdateEvents)
+        {
+            yield return $"{Key(nameof(UpdateEvents))} and {Key(nameof(MinNewEvents))} must satisfy 1 ≤ MinNewEvents ≤ UpdateEvents (got {MinNewEvents}, {UpdateEvents}).";
+        }
+
+        if (WindowRecent < 100 || WindowReservoir < 0)
+        {
+            yield return $"{Key(nameof(WindowRecent))} must be ≥ 100 and {Key(nameof(WindowReservoir))} ≥ 0.";
+        }
+
+        if (ReplayRatio is < 0 or > 100 || EpochsPerUpdate is < 1 or > 100 || MaxStepsPerUpdate < 1)
+        {
+            yield return $"{Key(nameof(ReplayRatio))} must be in 0..100, {Key(nameof(EpochsPerUpdate))} in 1..100 and {Key(nameof(MaxStepsPerUpdate))} ≥ 1.";
+        }
+
+        if (BatchSize < 2 || LearningRate <= 0 || LearningRate > 1)
+        {
+            yield return $"{Key(nameof(BatchSize))} must be ≥ 2 and {Key(nameof(LearningRate))} in (0, 1].";
+        }
+
+        if (MaxUserSequence is < 2 or > 10_000 || InitialEvents < 10)
+        {
+            yield return $"{Key(nameof(MaxUserSequence))} must be in 2..10000 and {Key(nameof(InitialEvents))} ≥ 10.";
+        }
+
+        if (!Model.Encoders.EncoderRegistry.Names.Contains(Encoder, StringComparer.OrdinalIgnoreCase))
+        {
+            yield return $"{Key(nameof(Encoder))} must be one of {string.Join(", ", Model.Encoders.EncoderRegistry.Names)} (got '{Encoder}').";
+        }
+
+        if (Dimension is < 8 or > 1024)
+        {
+            yield return $"{Key(nameof(Dimension))} must be in 8..1024 (got {Dimension}).";
+        }
+
+        if (Threads is < 0 or > 1024)
+        {
+            yield return $"{Key(nameof(Threads))} must be in 0..1024 (got {Threads}).";
+        }
+
+        if (Device is not ("auto" or "cpu" or "cuda"))
+        {
+            yield return $"{Key(nameof(Device))} must be auto, cpu or cuda (got '{Device}').";
+        }
+
+        if (EvaluateShare is < 0 or > 1 || EvaluateK is < 1 or > 1000 || EvaluateWindow < 10 || EvaluateMaxPerSecond < 1)
+        {
+            yield return $"{Key(nameof(EvaluateShare))} must be in 0..1, {Key(nameof(EvaluateK))} in 1..1000, {Key(nameof(EvaluateWindow))} ≥ 10 and {Key(nameof(EvaluateMaxPerSecond))} ≥ 1.";
+        }
+
+        if (KeepVersions < 2)
+        {
+            yield return $"{Key(nameof(KeepVersions))} must be ≥ 2 (the served version and the one being loaded).";
+        }
+    }
+
+    /// <summary>Training threads for this machine.</summary>
+    public int EffectiveThreads => Threads > 0 ? Threads : Math.Max(1, Environment.ProcessorCount / 2);
+}
