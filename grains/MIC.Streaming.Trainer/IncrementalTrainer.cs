@@ -22,6 +22,7 @@ public sealed class IncrementalTrainer : IDisposable
     private readonly TrainOptions _train;
     private readonly Random _rng;
     private MicTrainer _trainer;
+    private int _supportUsers;
 
     public IncrementalTrainer(MicModel model, InteractionDataset dataset, TrainOptions train, TrainerOptions options)
     {
@@ -34,7 +35,7 @@ public sealed class IncrementalTrainer : IDisposable
         _rng = new Random(options.Seed);
         Tables = new FeatureTables(dataset);
         _trainer = new MicTrainer(model, Tables, _train);
-        _trainer.RefreshSupportSets(dataset.Sequences);
+        RefreshSupport(dataset);
     }
 
     public MicModel Model => _trainer.Model;
@@ -56,6 +57,11 @@ public sealed class IncrementalTrainer : IDisposable
         ArgumentNullException.ThrowIfNull(replay);
         var watch = Stopwatch.StartNew();
         var grew = Grow(dataset);
+        if (!grew && ActiveUsers(dataset) != _supportUsers)
+        {
+            RefreshSupport(dataset); // users with a first click: the user support set must know their rows before training
+        }
+
         var all = new List<StreamExample>((fresh.Count * _options.EpochsPerUpdate) + replay.Count);
         for (var e = 0; e < _options.EpochsPerUpdate; e++)
         {
@@ -89,7 +95,7 @@ public sealed class IncrementalTrainer : IDisposable
         }
 
         Steps += steps;
-        _trainer.RefreshSupportSets(dataset.Sequences);
+        RefreshSupport(dataset); // the support sets in the new representation space
         var seconds = watch.Elapsed.TotalSeconds;
         return new UpdateResult(fresh.Count, replay.Count, steps, grew, seconds, trained / Math.Max(seconds, 1e-9), last);
     }
@@ -108,8 +114,26 @@ public sealed class IncrementalTrainer : IDisposable
         _trainer.Dispose();
         Tables = tables;
         _trainer = new MicTrainer(grown, tables, _train);
-        _trainer.RefreshSupportSets(dataset.Sequences);
+        RefreshSupport(dataset);
         return true;
+    }
+
+    private void RefreshSupport(InteractionDataset dataset)
+    {
+        _trainer.RefreshSupportSets(dataset.Sequences);
+        _supportUsers = ActiveUsers(dataset);
+    }
+
+    /// <summary>Users with at least one click (the rows of the user support set).</summary>
+    private static int ActiveUsers(InteractionDataset dataset)
+    {
+        var n = 0;
+        for (var u = 0; u < dataset.UserCount; u++)
+        {
+            n += dataset.Sequences.Length(u) > 0 ? 1 : 0;
+        }
+
+        return n;
     }
 
     public void Dispose() => _trainer.Dispose();

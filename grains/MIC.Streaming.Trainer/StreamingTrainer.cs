@@ -115,10 +115,23 @@ public sealed class StreamingTrainer : IDisposable
         Assign(consumer);
         SetState(_trainer is null ? "collecting" : "streaming");
         var lastUpdate = _ctx.Time.GetTimestamp();
+        var lastRegistryCheck = lastUpdate;
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
+                if (_trainer is null && _ctx.Time.GetElapsedTime(lastRegistryCheck) >= TimeSpan.FromSeconds(1))
+                {
+                    // Collecting for a first model, but someone published one (a bootstrap, an offline
+                    // run): stop here; the grain restarts the loop, which resumes from that version.
+                    lastRegistryCheck = _ctx.Time.GetTimestamp();
+                    if (await _ctx.Grains.GetGrain<IModelRegistryGrain>(ModelRegistryGrain.DefaultKey).GetCurrentAsync() is { } appeared)
+                    {
+                        TrainerLog.VersionAppeared(_ctx.Logger, appeared.Version);
+                        break;
+                    }
+                }
+
                 Consume(consumer, cancellationToken);
                 var due = _ctx.Time.GetElapsedTime(lastUpdate) >= _options.UpdateInterval || _window.NewCount >= _options.UpdateEvents;
                 if (_trainer is null ? _window.NewCount >= _options.InitialEvents : _window.NewCount >= _options.MinNewEvents && due)

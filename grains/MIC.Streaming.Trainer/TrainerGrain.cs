@@ -15,6 +15,7 @@ public sealed class TrainerGrain(TrainerHost host, ILogger<TrainerGrain> logger)
     private CancellationTokenSource? _stop;
     private StreamingTrainer? _trainer;
     private Task? _loop;
+    private string? _lastCrash;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -26,10 +27,11 @@ public sealed class TrainerGrain(TrainerHost host, ILogger<TrainerGrain> logger)
     {
         if (_loop is { IsCompleted: true } && _stop is { IsCancellationRequested: false })
         {
-            Start(); // the loop crashed (logged): resume from the last published version
+            Start(); // the loop crashed (logged) or found a newer starting point: resume from the registry's version
         }
 
-        return Task.FromResult(_trainer!.Status);
+        var status = _trainer!.Status;
+        return Task.FromResult(status.LastError is null && _lastCrash is not null ? status with { LastError = _lastCrash } : status);
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -54,6 +56,7 @@ public sealed class TrainerGrain(TrainerHost host, ILogger<TrainerGrain> logger)
                 }
                 catch (Exception ex) when (!token.IsCancellationRequested)
                 {
+                    _lastCrash = $"{ex.GetType().Name}: {ex.Message}";
                     TrainerLog.Crashed(logger, ex, ex.Message);
                 }
                 catch (OperationCanceledException)

@@ -22,6 +22,9 @@ internal static partial class TrainerLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "Trainer offset commit (monitoring only) failed: {Reason}")]
     public static partial void CommitFailed(ILogger logger, string reason);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model version {Version} was published while the trainer collected events for a first model: restarting from it")]
+    public static partial void VersionAppeared(ILogger logger, long version);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Trainer loop started on silo {Silo}")]
     public static partial void Started(ILogger logger, string silo);
 

@@ -53,6 +53,15 @@ public sealed class DemoSettings : TrainSettings
     [DefaultValue(8)]
     public int Partitions { get; init; } = 8;
 
+    [CommandOption("--no-trainer")]
+    [Description("Serve the initial model only (no streaming trainer in the process).")]
+    public bool NoTrainer { get; init; }
+
+    [CommandOption("--update-interval <SECONDS>")]
+    [Description("Streaming trainer: seconds between incremental updates while clicks arrive.")]
+    [DefaultValue(10)]
+    public int UpdateInterval { get; init; } = 10;
+
     [CommandOption("--model-store <DIR>")]
     [Description("Model store directory (default: a temporary directory removed at exit).")]
     public string? ModelStore { get; init; }
@@ -71,6 +80,7 @@ public sealed class DemoSettings : TrainSettings
             : EvalShare is < 0 or > 1 ? ValidationResult.Error("--eval-share must be in [0, 1].")
             : DemoEpochs < 1 ? ValidationResult.Error("--demo-epochs must be ≥ 1.")
             : Partitions < 1 ? ValidationResult.Error("--partitions must be ≥ 1.")
+            : UpdateInterval < 1 ? ValidationResult.Error("--update-interval must be ≥ 1.")
             : ValidationResult.Success();
     }
 }
@@ -105,7 +115,19 @@ public sealed class DemoCommand : AsyncCommand<DemoSettings>
         try
         {
             AnsiConsole.MarkupLine("Starting the mock Kafka cluster and the silo…");
-            await using var silo = await LocalSilo.StartAsync(settings.Port, settings.Partitions, store, settings.Redis);
+            // The trainer gets half the cores (at least one) for its updates; serving keeps the rest.
+            var overrides = settings.NoTrainer ? null : new Dictionary<string, string?>
+            {
+                ["Silo:Roles"] = "serving,trainer",
+                ["Trainer:UpdateInterval"] = TimeSpan.FromSeconds(settings.UpdateInterval).ToString("c", CultureInfo.InvariantCulture),
+                ["Trainer:UpdateEvents"] = "5000",
+                ["Trainer:MinNewEvents"] = "300",
+                ["Trainer:MaxStepsPerUpdate"] = "60",
+                ["Trainer:EvaluateShare"] = "0.2",
+                ["Trainer:EvaluateMaxPerSecond"] = "30",
+                ["Trainer:EvaluateWindow"] = "1000",
+            };
+            await using var silo = await LocalSilo.StartAsync(settings.Port, settings.Partitions, store, settings.Redis, overrides);
             using (trainer)
             {
                 var manifest = new CheckpointManifest
@@ -113,7 +135,9 @@ public sealed class DemoCommand : AsyncCommand<DemoSettings>
                     Options = options, Dataset = dataset.Name, Protocol = split.Protocol, SplitSeed = settings.Seed,
                     Step = result.Steps, Epochs = result.Epochs, BestValidRecall50 = result.BestValidRecall50, CreatedUtc = DateTimeOffset.UtcNow,
                 };
-                var info = await ModelPublisher.PublishAsync(silo.Grains, store, trainer.Model, dataset, split.Train, manifest, new IndexBuildOptions(), ModelRuns.Name(options), TimeProvider.System);
+                // The version carries the training users' sequences only: the held-out users arrive through Kafka.
+                var trainOnly = WithSequences(dataset, split.Train);
+                var info = await ModelPublisher.PublishAsync(silo.Grains, store, trainer.Model, trainOnly, split.Train, manifest, new IndexBuildOptions(), ModelRuns.Name(options), TimeProvider.System);
                 AnsiConsole.MarkupLine($"Published model version [green]{info.Version}[/] to {Markup.Escape(info.Path)}.");
             }
 
@@ -144,6 +168,25 @@ public sealed class DemoCommand : AsyncCommand<DemoSettings>
                 Directory.Delete(store, recursive: true);
             }
         }
+    }
+
+    /// <summary>The dataset's ids, fields and categories (same rows) with <paramref name="sequences"/> as its interactions.</summary>
+    private static MIC.Streaming.Core.Data.InteractionDataset WithSequences(MIC.Streaming.Core.Data.InteractionDataset dataset, MIC.Streaming.Core.Data.SequenceTable sequences)
+    {
+        var builder = new MIC.Streaming.Core.Data.DatasetBuilder(dataset.Name);
+        builder.SeedFrom(dataset);
+        for (var u = 0; u < sequences.UserCount; u++)
+        {
+            var user = dataset.Users.GetRaw(u);
+            var items = sequences.Sequence(u);
+            var times = sequences.SequenceTimes(u);
+            for (var i = 0; i < items.Length; i++)
+            {
+                builder.Add(user, dataset.Items.GetRaw(items[i]), times[i]);
+            }
+        }
+
+        return builder.Build();
     }
 
     /// <summary>Training-set popularity (what a MostPop service would serve), for a same-moment comparison.</summary>
@@ -223,7 +266,7 @@ public sealed class DemoCommand : AsyncCommand<DemoSettings>
             {
                 await LoopAsync(() => AnsiConsole.MarkupLine(
                     $"[grey]{Stopwatch.GetElapsedTime(started).TotalSeconds:F0} s: {Interlocked.Read(ref _sent):N0} produced, {silo.Ingestion.TotalApplied:N0} applied, lag {silo.Ingestion.Lag:N0}, " +
-                    $"candidates p99 {_latency.Percentile(99):F1} ms, online Recall@50 {(_queries == 0 ? 0 : (double)_hits / _queries):F4}[/]"));
+                    $"candidates p99 {_latency.Percentile(99):F1} ms, online Recall@50 {(_queries == 0 ? 0 : (double)_hits / _queries):F4}{TrainerLine()}[/]"));
             }
             else
             {
@@ -318,6 +361,18 @@ public sealed class DemoCommand : AsyncCommand<DemoSettings>
             }
         }
 
+        private string TrainerLine()
+        {
+            if (silo.App.Services.GetService<MIC.Streaming.Trainer.TrainerHost>()?.LastStatus is not { } t)
+            {
+                return "";
+            }
+
+            var live = t.Online.FirstOrDefault(r => r.Model == "live" && r.Channel == "merged");
+            var frozen = t.Online.FirstOrDefault(r => r.Model == "frozen" && r.Channel == "merged");
+            return $"; trainer {t.State}{(t.LastError is null ? "" : " (error: " + Markup.Escape(t.LastError) + ")")}, v{t.PublishedVersion}, {t.Updates} updates, prequential Recall@50 updated {live?.Recall ?? 0:F4} vs frozen {frozen?.Recall ?? 0:F4}";
+        }
+
         private static readonly string[] ChannelNames = ["u2i", "u2u2i", "u2i2i"];
 
         private void Render(Table table, TimeSpan elapsed, double appliedRate, bool replayDone, int total)
@@ -336,6 +391,27 @@ public sealed class DemoCommand : AsyncCommand<DemoSettings>
             table.AddRow("[bold]Online Recall@50, merged channels[/]", _queries == 0 ? "–" : $"[bold]{(double)_hits / _queries:F4}[/]");
             table.AddRow("  hit found by U2I / U2U2I / U2I2I", _queries == 0 ? "–" : string.Join(" / ", _channelHits.Select(h => ((double)h / _queries).ToString("F4", CultureInfo.InvariantCulture))));
             table.AddRow("  MostPop at the same moments", _queries == 0 ? "–" : ((double)_popularHits / _queries).ToString("F4", CultureInfo.InvariantCulture));
+            if (silo.App.Services.GetService<MIC.Streaming.Trainer.TrainerHost>()?.LastStatus is { } t)
+            {
+                table.AddRow("[bold]Streaming trainer[/]", $"{t.State} on {Markup.Escape(t.Silo)}, published v{t.PublishedVersion}");
+                table.AddRow("  events read / trained, updates", $"{t.EventsSeen:N0} / {t.EventsTrained:N0}, {t.Updates}");
+                table.AddRow("  last update, examples/s", $"{t.LastUpdateSeconds:F1} s, {t.ExamplesPerSecond:N0}");
+                table.AddRow("  users / items known", $"{t.Users:N0} / {t.Items:N0}");
+                if (t.LastError is { } error)
+                {
+                    table.AddRow("  [red]last trainer error[/]", Markup.Escape(error.Length > 160 ? error[..160] : error));
+                }
+                foreach (var model in new[] { "live", "frozen" })
+                {
+                    var rows = t.Online.Where(r => r.Model == model).ToList();
+                    if (rows.Count > 0)
+                    {
+                        var label = model == "live" ? "  prequential Recall@50, updated model" : "  prequential Recall@50, frozen v1";
+                        table.AddRow($"{label} (merged, u2i/u2u2i/u2i2i)", $"{rows.Single(r => r.Channel == "merged").Recall:F4} ({string.Join("/", rows.Where(r => r.Channel != "merged").Select(r => r.Recall.ToString("F3", CultureInfo.InvariantCulture)))}) n={rows[0].Evaluated}");
+                    }
+                }
+            }
+
             if (_failed > 0)
             {
                 table.AddRow("[red]Failed requests[/]", _failed.ToString("N0", CultureInfo.InvariantCulture));
