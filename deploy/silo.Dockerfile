@@ -22,6 +22,7 @@ COPY src/MIC.Streaming.Hosting/MIC.Streaming.Hosting.csproj src/MIC.Streaming.Ho
 COPY src/MIC.Streaming.Silo/MIC.Streaming.Silo.csproj src/MIC.Streaming.Silo/
 COPY grains/MIC.Streaming.Grains.Abstractions/MIC.Streaming.Grains.Abstractions.csproj grains/MIC.Streaming.Grains.Abstractions/
 COPY grains/MIC.Streaming.Grains/MIC.Streaming.Grains.csproj grains/MIC.Streaming.Grains/
+COPY grains/MIC.Streaming.Trainer/MIC.Streaming.Trainer.csproj grains/MIC.Streaming.Trainer/
 RUN dotnet restore src/MIC.Streaming.Silo/MIC.Streaming.Silo.csproj
 COPY src/ src/
 COPY grains/ grains/

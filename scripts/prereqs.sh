@@ -9,7 +9,8 @@ if ! command -v dotnet >/dev/null 2>&1; then
 fi
 
 # Debian packages the native parts need (added by later components; empty means nothing to do).
-MIC_APT_PACKAGES=${MIC_APT_PACKAGES:-"patchelf binutils g++ libfaiss-dev libopenblas-dev redis-server"}
+# fonts-dejavu-core: a typeface for the PNG charts of `mic report` (SkiaSharp finds no font without one).
+MIC_APT_PACKAGES=${MIC_APT_PACKAGES:-"patchelf binutils g++ libfaiss-dev libopenblas-dev redis-server fonts-dejavu-core"}
 missing=()
 for pkg in $MIC_APT_PACKAGES; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -2,7 +2,10 @@ using System.Globalization;
 
 namespace MIC.Streaming.Trainer;
 
-/// <summary>One row of the online metrics file: a (model, channel) Recall@K over the events scored since the previous version.</summary>
+/// <summary>
+/// One row of the online metrics file: a (model, channel) Recall@K over the events scored while
+/// <see cref="Version"/> was the served version (written when the next version is published).
+/// </summary>
 public sealed record OnlineMetricsRow(long TimeMs, long Version, long EventsSeen, string Model, string Channel, int K, long Evaluated, double Recall);
 
 /// <summary>The CSV the trainer appends to in the model store at each publish (<c>mic report</c> reads it).</summary>

@@ -66,6 +66,7 @@ public sealed class StreamingTrainer : IDisposable
     private double _examplesPerSecond;
     private string _state = "starting";
     private string? _lastError;
+    private volatile bool _updating;
     private long _evaluationSecond;
     private int _evaluationsThisSecond;
 
@@ -99,6 +100,9 @@ public sealed class StreamingTrainer : IDisposable
     public long PublishedVersion => Interlocked.Read(ref _publishedVersion);
 
     public long EventsSeen => Interlocked.Read(ref _eventsSeen);
+
+    /// <summary>True while an update trains or publishes (benchmarks compare serving latency inside and outside).</summary>
+    public bool IsUpdating => _updating;
 
     public int WindowExamples => _window.Count;
 
@@ -300,6 +304,19 @@ public sealed class StreamingTrainer : IDisposable
 
     private async Task UpdateAndPublishAsync(IConsumer<byte[]?, byte[]?> consumer, CancellationToken cancellationToken)
     {
+        _updating = true;
+        try
+        {
+            await TrainAndPublishAsync(consumer, cancellationToken);
+        }
+        finally
+        {
+            _updating = false;
+        }
+    }
+
+    private async Task TrainAndPublishAsync(IConsumer<byte[]?, byte[]?> consumer, CancellationToken cancellationToken)
+    {
         var catalog = _catalog!;
         SetState("training");
         var dataset = catalog.Build("stream");
@@ -330,10 +347,11 @@ public sealed class StreamingTrainer : IDisposable
         TrainerLog.Updated(_ctx.Logger, _updates, result.NewExamples, result.ReplayedExamples, result.Steps, result.Seconds, result.Grew, dataset.UserCount, dataset.ItemCount);
 
         SetState("publishing");
+        var served = PublishedVersion; // the version the events scored since the last publish were scored against
         var info = await PublishAsync(dataset);
         _ctx.Instruments.Published(info, _ctx.Time.GetUtcNow().ToUnixTimeMilliseconds());
         CommitPositions(consumer);
-        AppendMetricsRow(info);
+        AppendMetricsRow(served);
         _evaluator.SetLive(LoadServing(info));
         if (_options.CompareFrozen)
         {
@@ -409,8 +427,8 @@ public sealed class StreamingTrainer : IDisposable
         }
     }
 
-    /// <summary>One CSV row per published version: what <c>mic report</c> plots.</summary>
-    private void AppendMetricsRow(ModelVersionInfo info)
+    /// <summary>At each publish, one CSV row per (model, channel) for the events scored since the previous one: what <c>mic report</c> plots.</summary>
+    private void AppendMetricsRow(long servedVersion)
     {
         var row = _evaluator.TakeRow();
         var path = Path.Combine(_ctx.ModelStore, _options.MetricsFile);
@@ -424,7 +442,7 @@ public sealed class StreamingTrainer : IDisposable
         var now = _ctx.Time.GetUtcNow().ToUnixTimeMilliseconds();
         foreach (var ((model, channel), (n, recall)) in row.OrderBy(r => r.Key.Model).ThenBy(r => r.Key.Channel))
         {
-            writer.WriteLine(OnlineMetricsFile.Format(new OnlineMetricsRow(now, info.Version, Interlocked.Read(ref _eventsSeen), model, channel, _evaluator.K, n, recall)));
+            writer.WriteLine(OnlineMetricsFile.Format(new OnlineMetricsRow(now, servedVersion, Interlocked.Read(ref _eventsSeen), model, channel, _evaluator.K, n, recall)));
         }
     }
 

@@ -37,6 +37,12 @@ public sealed class TrainerInstruments
     /// <summary>Publish lags (ms) of recent versions, for the demo and benchmarks.</summary>
     public LatencyRing PublishLagMs { get; } = new(4096);
 
+    /// <summary>True while the local trainer trains or publishes an update.</summary>
+    public bool Updating => _trainer?.IsUpdating ?? false;
+
+    /// <summary>The local trainer's latest status (null on a silo whose trainer grain is elsewhere).</summary>
+    public TrainerStatus? Status => _trainer?.Status;
+
     internal void Observe(StreamingTrainer trainer) => _trainer = trainer;
 
     internal void Updated(UpdateResult result)

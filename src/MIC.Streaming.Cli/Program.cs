@@ -17,6 +17,8 @@ app.Configure(config =>
         .WithDescription("Offline only: evaluate the baselines and a short DSSM+MIC on a dataset and print the table.");
     config.AddCommand<ProduceCommand>("produce")
         .WithDescription("Replay a dataset as click events (JSON, keyed by user) into any Kafka cluster at a given rate.");
+    config.AddCommand<ReportCommand>("report")
+        .WithDescription("Plot the streaming trainer's online (prequential) Recall@K per channel, updated vs frozen, with model-version change points (PNG).");
     config.AddCommand<TrainCommand>("train")
         .WithDescription("Train an encoder (dssm, youtubednn, comirec-sa, comirec-dr) vanilla or +MIC; evaluate U2I / U2U2I / U2I2I / merged; write a checkpoint.");
     config.AddCommand<ExperimentCommand>("experiment")
@@ -34,6 +36,7 @@ app.Configure(config =>
         bench.AddCommand<BenchTrainCommand>("train").WithDescription("Training examples/s and peak RSS per encoder × variant, user-tower and per-channel query latency.");
         bench.AddCommand<BenchIndexCommand>("index").WithDescription("Exact / IVF / HNSW build, q/s and recall@50; three-channel latency; swaps under load.");
         bench.AddCommand<BenchStreamingCommand>("streaming").WithDescription("Kafka → Redis-persisted grains vs raw consume; candidates over HTTP at a fixed rate; freshness.");
+        bench.AddCommand<BenchTrainerCommand>("trainer").WithDescription("Streaming trainer: refresh lag p50/p99, update examples/s, serving p99 during vs outside an update, prequential recall vs frozen.");
         bench.AddCommand<BenchDatasetCommand>("dataset").WithDescription("Memory per interaction of the compact in-memory dataset.");
     });
     config.AddBranch("eval", evaluate =>

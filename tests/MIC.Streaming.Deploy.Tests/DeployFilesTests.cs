@@ -9,6 +9,7 @@ public sealed partial class DeployFilesTests
     [Theory]
     [InlineData("deploy/silo.Dockerfile", true)]
     [InlineData("deploy/cli.Dockerfile", false)]
+    [InlineData("deploy/trainer.Dockerfile", true)]
     public void Dockerfile_PinsBases_RunsAsNonRoot_HasNoSecrets(string path, bool healthCheck)
     {
         var lines = File.ReadAllLines(Repo.PathOf(path));
@@ -24,12 +25,54 @@ public sealed partial class DeployFilesTests
         Assert.Equal(healthCheck, finalStage.Any(l => l.StartsWith("HEALTHCHECK ", StringComparison.Ordinal)));
     }
 
-    [Fact]
-    public void SiloDockerfile_RestoresBeforeCopyingSources()
+    [Theory]
+    [InlineData("deploy/silo.Dockerfile")]
+    [InlineData("deploy/trainer.Dockerfile")]
+    public void SiloDockerfiles_RestoreEveryProjectTheSiloNeeds_BeforeCopyingSources(string path)
     {
-        var lines = File.ReadAllLines(Repo.PathOf("deploy/silo.Dockerfile")).ToList();
+        var lines = File.ReadAllLines(Repo.PathOf(path)).ToList();
+        var restore = lines.FindIndex(l => l.Contains("dotnet restore", StringComparison.Ordinal));
 
-        Assert.True(lines.FindIndex(l => l.Contains("dotnet restore", StringComparison.Ordinal)) < lines.FindIndex(l => l.StartsWith("COPY src/ src/", StringComparison.Ordinal)));
+        Assert.True(restore >= 0 && restore < lines.FindIndex(l => l.StartsWith("COPY src/ src/", StringComparison.Ordinal)));
+        // The restore layer must copy every project file the silo references, directly or not.
+        var copied = lines.Take(restore).Where(l => l.StartsWith("COPY ", StringComparison.Ordinal)).ToList();
+        foreach (var project in ProjectClosure("src/MIC.Streaming.Silo/MIC.Streaming.Silo.csproj"))
+        {
+            Assert.Contains(copied, l => l.Contains(project, StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public void TrainerDockerfile_HasTheTrainerRole_AndTheCudaBuildSwitch()
+    {
+        var text = File.ReadAllText(Repo.PathOf("deploy/trainer.Dockerfile"));
+
+        Assert.Contains("ARG TORCH_BACKEND=cpu", text, StringComparison.Ordinal);
+        Assert.Equal(2, Regex.Count(text, @"-p:MicTorchBackend=\$\{TORCH_BACKEND\}")); // restore and publish
+        Assert.Contains("Silo__Roles=trainer", text, StringComparison.Ordinal);
+    }
+
+    /// <summary>Repository-relative paths of a project and every project it references, transitively.</summary>
+    private static HashSet<string> ProjectClosure(string project)
+    {
+        var result = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<string>([project]);
+        while (pending.TryPop(out var current))
+        {
+            if (!result.Add(current))
+            {
+                continue;
+            }
+
+            var dir = Path.GetDirectoryName(current)!;
+            foreach (Match m in Regex.Matches(File.ReadAllText(Repo.PathOf(current)), "ProjectReference Include=\"([^\"]+)\""))
+            {
+                var full = Path.GetFullPath(Path.Combine(Repo.PathOf(dir), m.Groups[1].Value.Replace('\\', '/')));
+                pending.Push(Path.GetRelativePath(Repo.PathOf("."), full).Replace('\\', '/'));
+            }
+        }
+
+        return result;
     }
 
     [Fact]
@@ -54,6 +97,8 @@ public sealed partial class DeployFilesTests
         Assert.NotNull(services.At("kafka-init"));
         Assert.NotNull(services.At("silo-1"));
         Assert.NotNull(services.At("silo-2"));
+        Assert.Equal("trainer", services.Text("trainer", "environment", "Silo__Roles"));
+        Assert.Equal("deploy/trainer.Dockerfile", services.Text("trainer", "build", "dockerfile"));
     }
 
     [Fact]

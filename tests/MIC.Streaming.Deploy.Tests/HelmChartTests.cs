@@ -16,6 +16,10 @@ public sealed class HelmChartTests
     private static YamlMappingNode Kind(List<YamlMappingNode> docs, string kind) =>
         docs.Single(d => d.Text("kind") == kind);
 
+    /// <summary>The serving or the trainer Deployment.</summary>
+    private static YamlMappingNode Deployment(List<YamlMappingNode> docs, string component = "serving") =>
+        docs.Single(d => d.Text("kind") == "Deployment" && d.Text("metadata", "labels", "app.kubernetes.io/component") == component);
+
     [Theory]
     [InlineData("")]
     [InlineData("-f helm/mic-streaming/values-production.yaml")]
@@ -30,7 +34,7 @@ public sealed class HelmChartTests
     [Fact]
     public void Deployment_Default_IsHardenedProbedAndOrleansLabelled()
     {
-        var deployment = Kind(Render(), "Deployment");
+        var deployment = Deployment(Render());
         var pod = deployment.At("spec", "template")!;
         var container = pod.At("spec", "containers", "0")!;
 
@@ -52,7 +56,7 @@ public sealed class HelmChartTests
     public void ShutdownTimeout_IsShorterThanTheGracePeriod()
     {
         var docs = Render("--set serving.terminationGracePeriodSeconds=90");
-        var grace = int.Parse(Kind(docs, "Deployment").Text("spec", "template", "spec", "terminationGracePeriodSeconds")!, System.Globalization.CultureInfo.InvariantCulture);
+        var grace = int.Parse(Deployment(docs).Text("spec", "template", "spec", "terminationGracePeriodSeconds")!, System.Globalization.CultureInfo.InvariantCulture);
         var shutdown = TimeSpan.Parse(Kind(docs, "ConfigMap").Text("data", "HostOptions__ShutdownTimeout")!, System.Globalization.CultureInfo.InvariantCulture);
 
         Assert.Equal(90, grace);
@@ -85,7 +89,7 @@ public sealed class HelmChartTests
         Assert.Equal("Pods", hpa.Text("spec", "metrics", "1", "type"));
         Assert.Equal("60", hpa.Text("spec", "maxReplicas"));
         Assert.Equal("4", Kind(docs, "PodDisruptionBudget").Text("spec", "minAvailable"));
-        var pod = Kind(docs, "Deployment").At("spec", "template", "spec")!;
+        var pod = Deployment(docs).At("spec", "template", "spec")!;
         Assert.Equal("mic-serving", pod.Text("nodeSelector", "node-pool"));
         Assert.Equal("dedicated", pod.Text("tolerations", "0", "key"));
         var env = (YamlSequenceNode)pod.At("containers", "0", "env")!;
@@ -123,5 +127,38 @@ public sealed class HelmChartTests
             var above = i > 0 ? lines[i - 1].TrimStart() : "";
             Assert.True(above.StartsWith('#'), $"values.yaml:{i + 1} '{trimmed}' has no comment right above");
         }
+    }
+
+    [Fact]
+    public void TrainerDeployment_GpuValues_RequestGpusOnTheGpuPool_AndStayOutOfTheServingService()
+    {
+        var docs = Render("-f helm/mic-streaming/values-production.yaml");
+        var trainer = Deployment(docs, "trainer");
+        var pod = trainer.At("spec", "template")!;
+        var container = pod.At("spec", "containers", "0")!;
+        var env = ((YamlSequenceNode)container.At("env")!).Children.ToDictionary(e => e.Text("name")!, e => e.Text("value"));
+
+        Assert.Equal("1", container.Text("resources", "limits", "nvidia.com/gpu"));
+        Assert.Equal("gpu", pod.Text("spec", "nodeSelector", "node-pool"));
+        Assert.Equal("nvidia.com/gpu", pod.Text("spec", "tolerations", "0", "key"));
+        Assert.Equal("trainer", env["Silo__Roles"]);
+        Assert.Equal("cuda", env["Trainer__Device"]);
+        Assert.Equal("mic-streaming", pod.Text("metadata", "labels", "orleans/serviceId"));
+        Assert.Equal("true", container.Text("securityContext", "readOnlyRootFilesystem"));
+        Assert.Equal("trainer", trainer.Text("spec", "selector", "matchLabels", "app.kubernetes.io/component"));
+        // The API Service routes to serving silos only; the network policy admits both kinds of silo.
+        Assert.Equal("serving", Kind(docs, "Service").Text("spec", "selector", "app.kubernetes.io/component"));
+        Assert.Null(Kind(docs, "NetworkPolicy").At("spec", "podSelector", "matchLabels", "app.kubernetes.io/component"));
+        Assert.True(TimeSpan.Parse(env["HostOptions__ShutdownTimeout"]!, System.Globalization.CultureInfo.InvariantCulture).TotalSeconds
+            < int.Parse(pod.Text("spec", "terminationGracePeriodSeconds")!, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void TrainerDeployment_Default_IsCpuOnly_AndCanBeTurnedOff()
+    {
+        var container = Deployment(Render(), "trainer").At("spec", "template", "spec", "containers", "0")!;
+
+        Assert.Null(container.At("resources", "limits", "nvidia.com/gpu"));
+        Assert.DoesNotContain(Render("--set trainer.enabled=false"), d => d.Text("kind") == "Deployment" && d.Text("metadata", "labels", "app.kubernetes.io/component") == "trainer");
     }
 }

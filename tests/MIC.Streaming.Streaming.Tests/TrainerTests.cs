@@ -104,7 +104,16 @@ public sealed class TrainerTests(ITestOutputHelper output)
         var frozen = status.Online.Single(r => r.Model == "frozen" && r.Channel == "merged");
         Assert.True(live.Evaluated >= 300, $"only {live.Evaluated} events scored");
         Assert.True(live.Recall >= 1.2 * frozen.Recall, $"live Recall@50 {live.Recall:F3} vs frozen {frozen.Recall:F3}");
-        Assert.True(File.Exists(Path.Combine(store.Path, "online-metrics.csv")));
+
+        // And the online metrics file plots (mic report): both models, every channel, the version change points
+        var rows = OnlineMetricsFile.Read(Path.Combine(store.Path, "online-metrics.csv"));
+        Assert.Equal(8, rows.Select(r => (r.Model, r.Channel)).Distinct().Count());
+        Assert.True(rows.Select(r => r.Version).Distinct().Count() >= 3);
+        var png = Path.Combine(store.Path, "online-recall.png");
+        Assert.True(MIC.Streaming.Reports.OnlineRecallChart.Save(rows, png) >= 8);
+        var bytes = await File.ReadAllBytesAsync(png);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], bytes[..4]);
+        Assert.True(bytes.Length > 10_000, $"{bytes.Length} bytes");
     }
 
     [Fact]

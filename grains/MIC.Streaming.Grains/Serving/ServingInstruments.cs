@@ -28,6 +28,9 @@ public sealed class ServingInstruments
 
     public long ModelVersion { get; set; }
 
+    /// <summary>When each version started serving on this silo (version, Unix ms), for refresh-lag measurements.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<(long Version, long ServingSinceMs)> Swaps { get; } = new();
+
     /// <summary>Recent user-tower and channel times (ms) for in-process percentiles (benchmarks, demo).</summary>
     public MIC.Streaming.Core.Metrics.LatencyRing TowerMs { get; } = new(16_384);
 

@@ -27,6 +27,10 @@ public sealed class ServingModel(ChannelOptions channelOptions, ServingInstrumen
         ArgumentNullException.ThrowIfNull(version);
         _catalog.Publish(version.Spaces, version.Info.Version, version);
         instruments.ModelVersion = version.Info.Version;
+        instruments.Swaps.Enqueue((version.Info.Version, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+        while (instruments.Swaps.Count > 10_000 && instruments.Swaps.TryDequeue(out _))
+        {
+        }
     }
 
     /// <summary>Candidates for one user from the live sequence <paramref name="recent"/>.</summary>

@@ -16,6 +16,18 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: serving
 {{- end -}}
 
+{{- /* Every silo of the release, serving and trainer: the Orleans cluster. */ -}}
+{{- define "mic.clusterLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "mic.trainerSelectorLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: trainer
+{{- end -}}
+
 {{- define "mic.modelClaim" -}}
 {{- if .Values.modelStore.existingClaim -}}{{ .Values.modelStore.existingClaim }}{{- else -}}{{ include "mic.fullname" . }}-models{{- end -}}
 {{- end -}}
