@@ -107,6 +107,17 @@ public static class SnapshotStore
         }
     }
 
+    /// <summary>Gives a copied snapshot a new version number (rollback); the files and their checksums are unchanged.</summary>
+    public static void Restamp(string directory, long version)
+    {
+        var manifestPath = Path.Combine(directory, ManifestFile);
+        var manifest = JsonSerializer.Deserialize<Manifest>(File.ReadAllText(manifestPath), Json)
+            ?? throw new InvalidDataException($"{manifestPath} is empty.");
+        var temp = manifestPath + ".tmp";
+        File.WriteAllText(temp, JsonSerializer.Serialize(manifest with { Version = version }, Json));
+        File.Move(temp, manifestPath, overwrite: true);
+    }
+
     public static (RetrievalSpaces Spaces, long Version) Load(string directory)
     {
         var manifestPath = Path.Combine(directory, ManifestFile);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using MIC.Streaming.Core.Events;
 using MIC.Streaming.Grains;
 using MIC.Streaming.Grains.Serving;
@@ -56,6 +57,8 @@ public static class CandidatesApi
             .WithSummary("Publishes one click event (same JSON and validation as the Kafka topic).")
             .Accepts<ClickEventBody>("application/json");
         v1.MapGet("/model", GetModel).WithName("GetModel").WithSummary("The model version this silo serves and the registry's history.");
+        v1.MapPost("/model/rollback", Rollback).WithName("RollbackModel")
+            .WithSummary("Publishes an older version's weights and indexes again as a new version; every silo swaps to it.");
         return app;
     }
 
@@ -144,6 +147,38 @@ public static class CandidatesApi
     {
         var history = await grains.GetGrain<IModelRegistryGrain>(ModelRegistryGrain.DefaultKey).GetHistoryAsync();
         return TypedResults.Ok(new ModelStatusDto(serving.IsReady ? serving.CurrentVersion : null, history));
+    }
+
+    internal static async Task<Results<Ok<ModelVersionInfo>, ProblemHttpResult>> Rollback(
+        string? to, IGrainFactory grains, IOptions<ServingOptions> serving, TimeProvider time)
+    {
+        if (!long.TryParse(to, NumberStyles.None, CultureInfo.InvariantCulture, out var from) || from < 1)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Bad version", "Query parameter 'to' must be a published version number ≥ 1.", "bad_version");
+        }
+
+        var registry = grains.GetGrain<IModelRegistryGrain>(ModelRegistryGrain.DefaultKey);
+        var current = await registry.GetCurrentAsync();
+        if (current is not null && from == current.Version)
+        {
+            return Problem(StatusCodes.Status409Conflict, "Already current", $"Version {from} is the current version.", "already_current");
+        }
+
+        var store = serving.Value.ModelStore;
+        var next = Math.Max(current?.Version ?? 0, ModelStore.Versions(store) is { Length: > 0 } v ? v[^1] : 0) + 1;
+        try
+        {
+            var info = await Task.Run(() => ModelStore.Republish(store, from, next, time));
+            return TypedResults.Ok(await registry.PublishAsync(info));
+        }
+        catch (DirectoryNotFoundException ex)
+        {
+            return Problem(StatusCodes.Status404NotFound, "No such version", ex.Message, "unknown_version");
+        }
+        catch (Exception ex) when (ex is IOException or ArgumentException)
+        {
+            return Problem(StatusCodes.Status409Conflict, "Version race", ex.Message + " Retry.", "version_race");
+        }
     }
 
     internal static bool TryParseChannels(string? text, out RetrievalChannels set, out string error)

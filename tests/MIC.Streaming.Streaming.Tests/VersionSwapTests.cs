@@ -73,6 +73,25 @@ public sealed class VersionSwapTests
         });
         Assert.True(versions.SelectMany(v => v).Distinct().Count() >= 2, "queries spanned at least one swap");
         Assert.Equal(HttpStatusCode.OK, (await silo.Http.GetAsync($"/v1/users/{users[0]}/candidates?k=5")).StatusCode);
+
+        // When version 2 is rolled back to, it is published again as version 6 and served
+        using (var bad = await silo.Http.PostAsync("/v1/model/rollback?to=abc", null))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        }
+
+        using (var missing = await silo.Http.PostAsync("/v1/model/rollback?to=99", null))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        }
+
+        using var rollback = await silo.Http.PostAsync("/v1/model/rollback?to=2", null);
+        Assert.Equal(HttpStatusCode.OK, rollback.StatusCode);
+        Assert.Equal(6, (await rollback.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("version").GetInt64());
+        await StreamingCluster.WaitUntilAsync(() => Task.FromResult(serving.CurrentVersion == 6), TimeSpan.FromSeconds(30), "rolled-back version served");
+        Assert.Equal(
+            await File.ReadAllBytesAsync(Path.Combine(ModelStore.VersionPath(store.Path, 2), ModelStore.CheckpointDirectory, "weights.bin")),
+            await File.ReadAllBytesAsync(Path.Combine(ModelStore.VersionPath(store.Path, 6), ModelStore.CheckpointDirectory, "weights.bin")));
     }
 
     private static void CopyDirectory(string from, string to)

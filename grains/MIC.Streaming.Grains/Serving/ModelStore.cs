@@ -79,6 +79,55 @@ public static class ModelStore
         return new ModelVersionInfo(version, final, time.GetUtcNow(), description);
     }
 
+    /// <summary>
+    /// Rollback: copies version <paramref name="from"/> (weights + indexes, not its trainer state) to a
+    /// new, higher <paramref name="version"/>, re-stamping the index snapshot, written aside and
+    /// renamed like any version. Returns the registry entry to publish.
+    /// </summary>
+    public static ModelVersionInfo Republish(string root, long from, long version, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        var source = VersionPath(root, from);
+        if (!Directory.Exists(source))
+        {
+            throw new DirectoryNotFoundException($"Model version {from} is not in the store {root} (pruned, or never published).");
+        }
+
+        var final = VersionPath(root, version);
+        if (Directory.Exists(final))
+        {
+            throw new IOException($"Model version {version} already exists at {final}.");
+        }
+
+        var temp = Path.Combine(root, $".tmp-{version}-{Guid.NewGuid():N}");
+        try
+        {
+            foreach (var sub in new[] { CheckpointDirectory, IndexDirectory })
+            {
+                var target = Path.Combine(temp, sub);
+                Directory.CreateDirectory(target);
+                foreach (var file in Directory.GetFiles(Path.Combine(source, sub)))
+                {
+                    File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+                }
+            }
+
+            SnapshotStore.Restamp(Path.Combine(temp, IndexDirectory), version);
+            Directory.Move(temp, final);
+        }
+        catch
+        {
+            if (Directory.Exists(temp))
+            {
+                Directory.Delete(temp, recursive: true);
+            }
+
+            throw;
+        }
+
+        return new ModelVersionInfo(version, final, time.GetUtcNow(), $"rollback: the weights and indexes of version {from}");
+    }
+
     /// <summary>Loads a version for serving (model in eval mode, indexes checked against their checksums).</summary>
     public static ServingVersion Load(ModelVersionInfo info)
     {

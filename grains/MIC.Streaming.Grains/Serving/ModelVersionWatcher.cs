@@ -72,7 +72,8 @@ public sealed partial class ModelVersionWatcher(
         var current = await grains.GetGrain<IModelRegistryGrain>(ModelRegistryGrain.DefaultKey).GetCurrentAsync();
         if (current is null && options.Value.BootstrapCheckpoint is { Length: > 0 } bootstrap && !_bootstrapTried)
         {
-            _bootstrapTried = true;
+            // A failure that leaves nothing registered (a timeout under load, a crash between writing
+            // and registering) is retried at the next poll; a missing checkpoint is not.
             current = await BootstrapAsync(bootstrap);
         }
 
@@ -104,8 +105,17 @@ public sealed partial class ModelVersionWatcher(
     {
         if (!File.Exists(Path.Combine(checkpoint, MIC.Streaming.Model.Training.Checkpoint.ManifestFile)))
         {
+            _bootstrapTried = true;
             LogBootstrapMissing(logger, checkpoint);
             return null;
+        }
+
+        var registry = grains.GetGrain<IModelRegistryGrain>(ModelRegistryGrain.DefaultKey);
+        if (ModelStore.Versions(options.Value.ModelStore) is [.., var written])
+        {
+            // A version is in the store but the registry is empty: its writer stopped (or timed out)
+            // before registering it. Versions are renamed into place complete, so register it.
+            return await RegisterWrittenAsync(registry, written);
         }
 
         try
@@ -114,15 +124,36 @@ public sealed partial class ModelVersionWatcher(
             using (model)
             {
                 var info = await ModelPublisher.PublishAsync(grains, options.Value.ModelStore, model, dataset, dataset.Sequences, manifest, new Faiss.IndexBuildOptions(), "bootstrap from " + checkpoint, TimeProvider.System);
+                _bootstrapTried = true;
                 LogBootstrapped(logger, info.Version, checkpoint);
                 return info;
             }
         }
-        catch (Exception ex) when (ex is ArgumentException or IOException)
+        catch (ArgumentException)
         {
-            // Another silo registered (ArgumentException) or is writing (IOException: the version
-            // directory exists) the first version: follow the registry.
-            return await grains.GetGrain<IModelRegistryGrain>(ModelRegistryGrain.DefaultKey).GetCurrentAsync();
+            // Another silo registered the first version meanwhile: follow the registry.
+            _bootstrapTried = true;
+            return await registry.GetCurrentAsync();
+        }
+        catch (IOException) when (ModelStore.Versions(options.Value.ModelStore) is [.., var existing])
+        {
+            // Another silo renamed the same version into place first: make sure it gets registered.
+            return await RegisterWrittenAsync(registry, existing);
+        }
+    }
+
+    private async Task<ModelVersionInfo?> RegisterWrittenAsync(IModelRegistryGrain registry, long version)
+    {
+        try
+        {
+            var info = await registry.PublishAsync(new ModelVersionInfo(version, ModelStore.VersionPath(options.Value.ModelStore, version), DateTimeOffset.UtcNow, "bootstrap (registered by a follower silo)"));
+            _bootstrapTried = true;
+            return info;
+        }
+        catch (ArgumentException)
+        {
+            _bootstrapTried = true;
+            return await registry.GetCurrentAsync(); // its writer registered it first
         }
     }
 
