@@ -138,7 +138,8 @@ public sealed class StreamingTrainer : IDisposable
 
                 Consume(consumer, cancellationToken);
                 var due = _ctx.Time.GetElapsedTime(lastUpdate) >= _options.UpdateInterval || _window.NewCount >= _options.UpdateEvents;
-                if (_trainer is null ? _window.NewCount >= _options.InitialEvents : _window.NewCount >= _options.MinNewEvents && due)
+                // Thresholds count examples (events with a history before them), the first model counts events read.
+                if (_trainer is null ? Interlocked.Read(ref _eventsSeen) >= _options.InitialEvents && _window.NewCount >= 2 : _window.NewCount >= _options.MinNewEvents && due)
                 {
                     await UpdateAndPublishAsync(consumer, cancellationToken);
                     lastUpdate = _ctx.Time.GetTimestamp();

@@ -116,7 +116,7 @@ public sealed class BenchTrainerCommand : AsyncCommand<BenchTrainerSettings>
                 await Task.Delay(200, cancellationToken);
                 if (watch.Elapsed > TimeSpan.FromMinutes(10))
                 {
-                    throw new TimeoutException("No first version after 10 minutes.");
+                    throw new TimeoutException($"No first version after 10 minutes; trainer: {trainer.Status}.");
                 }
             }
 
