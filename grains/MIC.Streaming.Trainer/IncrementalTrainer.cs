@@ -50,7 +50,11 @@ public sealed class IncrementalTrainer : IDisposable
     /// Trains on <paramref name="fresh"/> (the new examples) mixed with <paramref name="replay"/>;
     /// <paramref name="dataset"/> is the catalog now (its ids size the tables, its sequences the user support set).
     /// </summary>
-    public UpdateResult Update(InteractionDataset dataset, IReadOnlyList<StreamExample> fresh, IReadOnlyList<StreamExample> replay, CancellationToken cancellationToken)
+    public UpdateResult Update(InteractionDataset dataset, IReadOnlyList<StreamExample> fresh, IReadOnlyList<StreamExample> replay, CancellationToken cancellationToken) =>
+        Update(dataset, fresh, replay, _options.EpochsPerUpdate, _options.MaxStepsPerUpdate, cancellationToken);
+
+    /// <summary>As <see cref="Update(InteractionDataset, IReadOnlyList{StreamExample}, IReadOnlyList{StreamExample}, CancellationToken)"/> with explicit passes and step cap (a first model trains longer).</summary>
+    public UpdateResult Update(InteractionDataset dataset, IReadOnlyList<StreamExample> fresh, IReadOnlyList<StreamExample> replay, int epochs, int maxSteps, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(fresh);
@@ -62,8 +66,8 @@ public sealed class IncrementalTrainer : IDisposable
             RefreshSupport(dataset); // users with a first click: the user support set must know their rows before training
         }
 
-        var all = new List<StreamExample>((fresh.Count * _options.EpochsPerUpdate) + replay.Count);
-        for (var e = 0; e < _options.EpochsPerUpdate; e++)
+        var all = new List<StreamExample>((fresh.Count * epochs) + replay.Count);
+        for (var e = 0; e < epochs; e++)
         {
             all.AddRange(fresh);
         }
@@ -79,7 +83,8 @@ public sealed class IncrementalTrainer : IDisposable
         var steps = 0;
         var trained = 0;
         LossParts? last = null;
-        for (var start = 0; start + 1 < order.Length && steps < _options.MaxStepsPerUpdate; start += batch)
+        var budget = maxSteps == int.MaxValue ? TimeSpan.MaxValue : _options.MaxUpdateTime; // a first model is not time-boxed
+        for (var start = 0; start + 1 < order.Length && steps < maxSteps && watch.Elapsed < budget; start += batch)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var len = Math.Min(batch, order.Length - start);
@@ -88,7 +93,7 @@ public sealed class IncrementalTrainer : IDisposable
                 break;
             }
 
-            var isLast = start + batch + 1 >= order.Length || steps + 1 == _options.MaxStepsPerUpdate;
+            var isLast = start + batch + 1 >= order.Length || steps + 1 == maxSteps;
             last = _trainer.TrainStep(examples, order.AsSpan(start, len), isLast) ?? last;
             steps++;
             trained += len;

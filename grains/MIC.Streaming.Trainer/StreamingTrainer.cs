@@ -323,7 +323,8 @@ public sealed class StreamingTrainer : IDisposable
         var dataset = catalog.Build("stream");
         var fresh = _window.TakeNew();
         var replay = _window.Sample((int)Math.Round(fresh.Count * _options.ReplayRatio));
-        if (_trainer is null)
+        var first = _trainer is null;
+        if (first)
         {
             var train = new TrainOptions
             {
@@ -339,7 +340,9 @@ public sealed class StreamingTrainer : IDisposable
             _trainer = new IncrementalTrainer(model, dataset, train, _options);
         }
 
-        var result = _trainer.Update(dataset, fresh, replay, cancellationToken);
+        var result = first
+            ? _trainer!.Update(dataset, fresh, replay, _options.InitialEpochs, int.MaxValue, cancellationToken)
+            : _trainer!.Update(dataset, fresh, replay, cancellationToken);
         _eventsTrained += fresh.Count;
         _updates++;
         _lastUpdateSeconds = result.Seconds;

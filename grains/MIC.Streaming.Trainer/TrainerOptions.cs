@@ -35,6 +35,9 @@ public sealed class TrainerOptions
     /// <summary>Cap on optimisation steps per update (bounds the refresh lag under bursts).</summary>
     public int MaxStepsPerUpdate { get; set; } = 200;
 
+    /// <summary>Wall-clock budget of one update's optimisation steps: bounds the refresh lag whatever the event rate.</summary>
+    public TimeSpan MaxUpdateTime { get; set; } = TimeSpan.FromSeconds(15);
+
     public int BatchSize { get; set; } = 1024;
 
     public double LearningRate { get; set; } = 1e-3;
@@ -50,6 +53,9 @@ public sealed class TrainerOptions
 
     /// <summary>Events needed before a first model is trained from scratch.</summary>
     public int InitialEvents { get; set; } = 20_000;
+
+    /// <summary>Passes over the collected examples for a first model (no step cap).</summary>
+    public int InitialEpochs { get; set; } = 3;
 
     /// <summary>Intra-op threads for training (0 = half the cores, at least 1), so serving on the same machine keeps its latency.</summary>
     public int Threads { get; set; }
@@ -108,14 +114,19 @@ public sealed class TrainerOptions
             yield return $"{Key(nameof(ReplayRatio))} must be in 0..100, {Key(nameof(EpochsPerUpdate))} in 1..100 and {Key(nameof(MaxStepsPerUpdate))} ≥ 1.";
         }
 
+        if (MaxUpdateTime < TimeSpan.FromMilliseconds(100) || MaxUpdateTime > TimeSpan.FromHours(1))
+        {
+            yield return $"{Key(nameof(MaxUpdateTime))} must be between 00:00:00.1 and 01:00:00 (got {MaxUpdateTime}).";
+        }
+
         if (BatchSize < 2 || LearningRate <= 0 || LearningRate > 1)
         {
             yield return $"{Key(nameof(BatchSize))} must be ≥ 2 and {Key(nameof(LearningRate))} in (0, 1].";
         }
 
-        if (MaxUserSequence is < 2 or > 10_000 || InitialEvents < 10)
+        if (MaxUserSequence is < 2 or > 10_000 || InitialEvents < 10 || InitialEpochs is < 1 or > 100)
         {
-            yield return $"{Key(nameof(MaxUserSequence))} must be in 2..10000 and {Key(nameof(InitialEvents))} ≥ 10.";
+            yield return $"{Key(nameof(MaxUserSequence))} must be in 2..10000, {Key(nameof(InitialEvents))} ≥ 10 and {Key(nameof(InitialEpochs))} in 1..100.";
         }
 
         if (!Model.Encoders.EncoderRegistry.Names.Contains(Encoder, StringComparer.OrdinalIgnoreCase))

@@ -72,13 +72,14 @@ public sealed class TrainerTests(ITestOutputHelper output)
                 }
             }
         });
+        publisher.EnqueueRaw("u0", "{not json"u8.ToArray()); // dead-lettered by ingestion, skipped by the trainer
         foreach (var chunk in stream.Phase(1, 40).Chunk(1500))
         {
             await publisher.ReplayAsync(chunk, 0);
             await Task.Delay(700);
         }
 
-        var total = 300 * 60;
+        var total = (300 * 60) + 1;
         await StreamingCluster.WaitUntilAsync(() => Task.FromResult(host.LastStatus is { } s && s.EventsSeen >= total && s.EventsTrained >= s.EventsSeen - 600), TimeSpan.FromSeconds(180), "trainer caught up");
         var status = host.LastStatus!;
         await StreamingCluster.WaitUntilAsync(() => Task.FromResult(serving.CurrentVersion == status.PublishedVersion), TimeSpan.FromSeconds(30), "serving on the trainer's last version");
@@ -104,6 +105,23 @@ public sealed class TrainerTests(ITestOutputHelper output)
         var frozen = status.Online.Single(r => r.Model == "frozen" && r.Channel == "merged");
         Assert.True(live.Evaluated >= 300, $"only {live.Evaluated} events scored");
         Assert.True(live.Recall >= 1.2 * frozen.Recall, $"live Recall@50 {live.Recall:F3} vs frozen {frozen.Recall:F3}");
+
+        // And the Prometheus endpoint exposes ingestion, serving (per channel, model version, refresh lag),
+        // trainer (online recall) and Orleans grain-count metrics
+        var metrics = await silo.Http.GetStringAsync("/metrics");
+        foreach (var name in new[]
+        {
+            "mic_ingest_records", "mic_ingest_lag", "mic_ingest_dead_lettered", "mic_ingest_freshness",
+            "mic_serving_retrieve_duration", "mic_serving_channel_duration", "mic_serving_model_version", "mic_serving_refresh_lag",
+            "mic_trainer_online_recall", "mic_trainer_online_hit_rate", "mic_trainer_model_version", "mic_trainer_publish_lag", "mic_trainer_events",
+        })
+        {
+            Assert.True(metrics.Contains(name, StringComparison.Ordinal), $"/metrics lacks {name}");
+        }
+
+        Assert.Contains("channel=\"u2u2i\"", metrics, StringComparison.Ordinal);
+        var orleans = metrics.Split('\n').Where(l => l.StartsWith("orleans", StringComparison.Ordinal) && l.Contains("activation", StringComparison.Ordinal)).ToList();
+        Assert.True(orleans.Count > 0, "no Orleans activation metric: " + string.Join(" ", metrics.Split('\n').Where(l => l.StartsWith("orleans", StringComparison.Ordinal)).Select(l => l.Split('{', ' ')[0]).Distinct().Take(40)));
 
         // And the online metrics file plots (mic report): both models, every channel, the version change points
         var rows = OnlineMetricsFile.Read(Path.Combine(store.Path, "online-metrics.csv"));

@@ -9,6 +9,8 @@ public sealed class ServingInstruments
     private readonly Histogram<double> _latency;
     private readonly Counter<long> _queries;
     private readonly Counter<long> _coldStarts;
+    private readonly Histogram<double> _channel;
+    private readonly Histogram<double> _refreshLag;
 
     public ServingInstruments(IMeterFactory meterFactory)
         : this(meterFactory, MeterName)
@@ -24,6 +26,9 @@ public sealed class ServingInstruments
         _queries = meter.CreateCounter<long>("mic.serving.queries", description: "Candidate queries answered.");
         _coldStarts = meter.CreateCounter<long>("mic.serving.cold_starts", description: "Queries answered from popularity (no usable history).");
         meter.CreateObservableGauge("mic.serving.model_version", () => ModelVersion, description: "Model version this silo serves.");
+        _channel = meter.CreateHistogram<double>("mic.serving.channel.duration", "ms", "Search time of one retrieval channel (u2i, u2u2i, u2i2i) per query.");
+        _refreshLag = meter.CreateHistogram<double>("mic.serving.refresh_lag", "ms",
+            "When a streamed version starts serving here: time since the oldest (edge=oldest) and the newest (edge=newest) event it is the first to have learned.");
     }
 
     public long ModelVersion { get; set; }
@@ -35,6 +40,27 @@ public sealed class ServingInstruments
     public MIC.Streaming.Core.Metrics.LatencyRing TowerMs { get; } = new(16_384);
 
     public MIC.Streaming.Core.Metrics.LatencyRing ChannelsMs { get; } = new(16_384);
+
+    public void RecordChannel(MIC.Streaming.Retrieval.Channels.ChannelSet channel, TimeSpan elapsed) =>
+        _channel.Record(elapsed.TotalMilliseconds, new KeyValuePair<string, object?>("channel", channel switch
+        {
+            MIC.Streaming.Retrieval.Channels.ChannelSet.U2I => "u2i",
+            MIC.Streaming.Retrieval.Channels.ChannelSet.U2U2I => "u2u2i",
+            _ => "u2i2i",
+        }));
+
+    public void RecordSwap(ModelVersionInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        if (info.OldestNewEventMs <= 0)
+        {
+            return; // not a streamed version (bootstrap, offline training)
+        }
+
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        _refreshLag.Record(now - info.OldestNewEventMs, new KeyValuePair<string, object?>("edge", "oldest"));
+        _refreshLag.Record(now - info.NewestEventMs, new KeyValuePair<string, object?>("edge", "newest"));
+    }
 
     public void RecordQuery(TimeSpan elapsed, bool coldStart)
     {

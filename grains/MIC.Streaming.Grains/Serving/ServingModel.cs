@@ -27,6 +27,7 @@ public sealed class ServingModel(ChannelOptions channelOptions, ServingInstrumen
         ArgumentNullException.ThrowIfNull(version);
         _catalog.Publish(version.Spaces, version.Info.Version, version);
         instruments.ModelVersion = version.Info.Version;
+        instruments.RecordSwap(version.Info);
         instruments.Swaps.Enqueue((version.Info.Version, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
         while (instruments.Swaps.Count > 10_000 && instruments.Swaps.TryDequeue(out _))
         {
@@ -63,7 +64,7 @@ public sealed class ServingModel(ChannelOptions channelOptions, ServingInstrumen
             var towerStarted = Stopwatch.GetTimestamp();
             var query = version.Tower.Encode([history], [userIndex])[0];
             var channelsStarted = Stopwatch.GetTimestamp();
-            var found = MultiChannelRetriever.Retrieve(version.Spaces, query, k + seen.Count, set, channelOptions);
+            var found = MultiChannelRetriever.Retrieve(version.Spaces, query, k + seen.Count, set, channelOptions, instruments.RecordChannel);
             instruments.TowerMs.Add(Stopwatch.GetElapsedTime(towerStarted, channelsStarted).TotalMilliseconds);
             instruments.ChannelsMs.Add(Stopwatch.GetElapsedTime(channelsStarted).TotalMilliseconds);
             items = new List<ServedCandidate>(k);

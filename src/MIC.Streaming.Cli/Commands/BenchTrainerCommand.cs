@@ -56,6 +56,11 @@ public sealed class BenchTrainerSettings : DataSettings
     [DefaultValue(10)]
     public int UpdateInterval { get; init; } = 10;
 
+    [CommandOption("--update-budget <SECONDS>")]
+    [Description("Trainer:MaxUpdateTime: wall-clock budget of one update's steps.")]
+    [DefaultValue(8)]
+    public int UpdateBudget { get; init; } = 8;
+
     [CommandOption("--dimension <D>")]
     [DefaultValue(64)]
     public int Dimension { get; init; } = 64;
@@ -96,7 +101,8 @@ public sealed class BenchTrainerCommand : AsyncCommand<BenchTrainerSettings>
                 ["Trainer:UpdateInterval"] = TimeSpan.FromSeconds(settings.UpdateInterval).ToString("c", CultureInfo.InvariantCulture),
                 ["Trainer:UpdateEvents"] = "1000000",
                 ["Trainer:MinNewEvents"] = "100",
-                ["Trainer:MaxStepsPerUpdate"] = "100",
+                ["Trainer:MaxStepsPerUpdate"] = "200",
+                ["Trainer:MaxUpdateTime"] = TimeSpan.FromSeconds(settings.UpdateBudget).ToString("c", CultureInfo.InvariantCulture),
                 ["Trainer:EvaluateShare"] = "0.2",
                 ["Trainer:EvaluateMaxPerSecond"] = "50",
                 ["Trainer:EvaluateWindow"] = "2000",

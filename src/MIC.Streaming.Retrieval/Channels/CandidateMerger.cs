@@ -41,23 +41,30 @@ public static class CandidateMerger
 /// <summary>Runs the requested channels for one user and merges them.</summary>
 public static class MultiChannelRetriever
 {
-    public static Candidate[] Retrieve(RetrievalSpaces spaces, UserQuery query, int k, ChannelSet channels, ChannelOptions options)
+    /// <param name="timed">Called with each channel's own search time (metrics); null to skip.</param>
+    public static Candidate[] Retrieve(RetrievalSpaces spaces, UserQuery query, int k, ChannelSet channels, ChannelOptions options, Action<ChannelSet, TimeSpan>? timed = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var lists = new List<(Candidate[], float)>(3);
         if (channels.HasFlag(ChannelSet.U2I))
         {
+            var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
             lists.Add((U2IChannel.Retrieve(spaces, query, k), options.WeightU2I));
+            timed?.Invoke(ChannelSet.U2I, System.Diagnostics.Stopwatch.GetElapsedTime(t0));
         }
 
         if (channels.HasFlag(ChannelSet.U2U2I))
         {
+            var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
             lists.Add((U2U2IChannel.Retrieve(spaces, query, k, options), options.WeightU2U2I));
+            timed?.Invoke(ChannelSet.U2U2I, System.Diagnostics.Stopwatch.GetElapsedTime(t0));
         }
 
         if (channels.HasFlag(ChannelSet.U2I2I))
         {
+            var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
             lists.Add((U2I2IChannel.Retrieve(spaces, query, k, options), options.WeightU2I2I));
+            timed?.Invoke(ChannelSet.U2I2I, System.Diagnostics.Stopwatch.GetElapsedTime(t0));
         }
 
         return lists.Count == 1 ? lists[0].Item1 : CandidateMerger.Merge(lists, k);
