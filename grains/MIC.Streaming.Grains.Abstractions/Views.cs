@@ -94,7 +94,8 @@ public sealed record TrainerStatus(
     [property: Id(9)] double LastUpdateSeconds,
     [property: Id(10)] double ExamplesPerSecond,
     [property: Id(11)] OnlineRecall[] Online,
-    [property: Id(12)] string? LastError);
+    [property: Id(12)] string? LastError,
+    [property: Id(13)] double LastPrepareSeconds);
 
 /// <summary>Prequential (test-then-train) recall of one channel over the recent evaluation window.</summary>
 [GenerateSerializer, Immutable, Alias("mic.online-recall.v1")]

@@ -7,7 +7,9 @@ using MIC.Streaming.Model.Training;
 namespace MIC.Streaming.Trainer;
 
 /// <summary>What one incremental update did.</summary>
-public sealed record UpdateResult(int NewExamples, int ReplayedExamples, int Steps, bool Grew, double Seconds, double ExamplesPerSecond, LossParts? LastLoss);
+/// <param name="PrepareSeconds">Growing the tables and rebuilding the support sets (before the steps).</param>
+/// <param name="ExamplesPerSecond">Examples per second of the optimisation steps alone.</param>
+public sealed record UpdateResult(int NewExamples, int ReplayedExamples, int Steps, bool Grew, double Seconds, double PrepareSeconds, double ExamplesPerSecond, LossParts? LastLoss);
 
 /// <summary>
 /// The model side of the streaming trainer: a <see cref="MicTrainer"/> continued update after
@@ -22,7 +24,6 @@ public sealed class IncrementalTrainer : IDisposable
     private readonly TrainOptions _train;
     private readonly Random _rng;
     private MicTrainer _trainer;
-    private int _supportUsers;
 
     public IncrementalTrainer(MicModel model, InteractionDataset dataset, TrainOptions train, TrainerOptions options)
     {
@@ -60,12 +61,16 @@ public sealed class IncrementalTrainer : IDisposable
         ArgumentNullException.ThrowIfNull(fresh);
         ArgumentNullException.ThrowIfNull(replay);
         var watch = Stopwatch.StartNew();
+        // The support sets are rebuilt once per update, here, in the representation space the previous
+        // update left (nothing trains in between, so it is the rebuild "after" that update, done when
+        // it is needed: it then also covers users whose first click arrived since).
         var grew = Grow(dataset);
-        if (!grew && ActiveUsers(dataset) != _supportUsers)
+        if (!grew)
         {
-            RefreshSupport(dataset); // users with a first click: the user support set must know their rows before training
+            RefreshSupport(dataset);
         }
 
+        var prepared = watch.Elapsed;
         var all = new List<StreamExample>((fresh.Count * epochs) + replay.Count);
         for (var e = 0; e < epochs; e++)
         {
@@ -84,7 +89,8 @@ public sealed class IncrementalTrainer : IDisposable
         var trained = 0;
         LossParts? last = null;
         var budget = maxSteps == int.MaxValue ? TimeSpan.MaxValue : _options.MaxUpdateTime; // a first model is not time-boxed
-        for (var start = 0; start + 1 < order.Length && steps < maxSteps && watch.Elapsed < budget; start += batch)
+        var stepsWatch = Stopwatch.StartNew();
+        for (var start = 0; start + 1 < order.Length && steps < maxSteps && stepsWatch.Elapsed < budget; start += batch)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var len = Math.Min(batch, order.Length - start);
@@ -100,9 +106,8 @@ public sealed class IncrementalTrainer : IDisposable
         }
 
         Steps += steps;
-        RefreshSupport(dataset); // the support sets in the new representation space
-        var seconds = watch.Elapsed.TotalSeconds;
-        return new UpdateResult(fresh.Count, replay.Count, steps, grew, seconds, trained / Math.Max(seconds, 1e-9), last);
+        var stepSeconds = stepsWatch.Elapsed.TotalSeconds;
+        return new UpdateResult(fresh.Count, replay.Count, steps, grew, watch.Elapsed.TotalSeconds, prepared.TotalSeconds, trained / Math.Max(stepSeconds, 1e-9), last);
     }
 
     /// <summary>Grows the tables to the catalog's ids when new ones appeared (Adam restarts then).</summary>
@@ -126,20 +131,9 @@ public sealed class IncrementalTrainer : IDisposable
     private void RefreshSupport(InteractionDataset dataset)
     {
         _trainer.RefreshSupportSets(dataset.Sequences);
-        _supportUsers = ActiveUsers(dataset);
     }
 
-    /// <summary>Users with at least one click (the rows of the user support set).</summary>
-    private static int ActiveUsers(InteractionDataset dataset)
-    {
-        var n = 0;
-        for (var u = 0; u < dataset.UserCount; u++)
-        {
-            n += dataset.Sequences.Length(u) > 0 ? 1 : 0;
-        }
 
-        return n;
-    }
 
     public void Dispose() => _trainer.Dispose();
 }

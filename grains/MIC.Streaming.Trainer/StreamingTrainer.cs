@@ -63,6 +63,7 @@ public sealed class StreamingTrainer : IDisposable
     private long _oldestNewMs;
     private long _newestMs;
     private double _lastUpdateSeconds;
+    private double _lastPrepareSeconds;
     private double _examplesPerSecond;
     private string _state = "starting";
     private string? _lastError;
@@ -346,9 +347,10 @@ public sealed class StreamingTrainer : IDisposable
         _eventsTrained += fresh.Count;
         _updates++;
         _lastUpdateSeconds = result.Seconds;
+        _lastPrepareSeconds = result.PrepareSeconds;
         _examplesPerSecond = result.ExamplesPerSecond;
         _ctx.Instruments.Updated(result);
-        TrainerLog.Updated(_ctx.Logger, _updates, result.NewExamples, result.ReplayedExamples, result.Steps, result.Seconds, result.Grew, dataset.UserCount, dataset.ItemCount);
+        TrainerLog.Updated(_ctx.Logger, _updates, result.NewExamples, result.ReplayedExamples, result.Steps, result.Seconds, result.PrepareSeconds, result.Grew, dataset.UserCount, dataset.ItemCount);
 
         SetState("publishing");
         var served = PublishedVersion; // the version the events scored since the last publish were scored against
@@ -482,7 +484,7 @@ public sealed class StreamingTrainer : IDisposable
 
     private TrainerStatus BuildStatus() => new(
         _ctx.Silo, _state, Interlocked.Read(ref _publishedVersion), Interlocked.Read(ref _eventsSeen), _eventsTrained, _updates,
-        _catalog?.UserCount ?? 0, _catalog?.ItemCount ?? 0, _window.Count, _lastUpdateSeconds, _examplesPerSecond, _evaluator.Snapshot(), _lastError);
+        _catalog?.UserCount ?? 0, _catalog?.ItemCount ?? 0, _window.Count, _lastUpdateSeconds, _examplesPerSecond, _evaluator.Snapshot(), _lastError, _lastPrepareSeconds);
 
     public void Dispose()
     {

@@ -20,7 +20,7 @@ public sealed class TrainerInstruments
         ArgumentNullException.ThrowIfNull(meterFactory);
         var meter = meterFactory.Create(MeterName);
         _updates = meter.CreateCounter<long>("mic.trainer.updates", description: "Incremental updates trained and published.");
-        _examples = meter.CreateCounter<long>("mic.trainer.examples", description: "Examples trained on (new and replayed, every pass).");
+        _examples = meter.CreateCounter<long>("mic.trainer.examples", description: "Examples given to updates (new + replayed; new ones count once per pass).");
         _updateSeconds = meter.CreateHistogram<double>("mic.trainer.update.duration", "s", "Training time of one incremental update (grow + steps + support-set rebuild).");
         _publishLag = meter.CreateHistogram<double>("mic.trainer.publish_lag", "ms", "From the oldest event a version is first to learn to its registration (serving swaps follow within the poll interval).");
         meter.CreateObservableCounter("mic.trainer.events", () => _trainer?.EventsSeen ?? 0, description: "Click records read by the trainer.");
@@ -48,7 +48,7 @@ public sealed class TrainerInstruments
     internal void Updated(UpdateResult result)
     {
         _updates.Add(1);
-        _examples.Add((long)Math.Round(result.ExamplesPerSecond * result.Seconds));
+        _examples.Add(result.NewExamples + result.ReplayedExamples);
         _updateSeconds.Record(result.Seconds);
     }
 

@@ -134,6 +134,9 @@ public sealed partial class DeployFilesTests
         Assert.Contains(exprs, e => e.Contains("mic_ingest_applied_total", StringComparison.Ordinal));
         Assert.Contains(exprs, e => e.Contains("mic_ingest_lag", StringComparison.Ordinal));
         Assert.Contains(exprs, e => e.Contains("mic_serving_model_version", StringComparison.Ordinal));
+        Assert.Contains(exprs, e => e.Contains("mic_trainer_online_recall", StringComparison.Ordinal));
+        Assert.Contains(exprs, e => e.Contains("mic_serving_refresh_lag_milliseconds_bucket", StringComparison.Ordinal));
+        Assert.Contains(exprs, e => e.Contains("mic_serving_channel_duration_milliseconds_bucket", StringComparison.Ordinal));
     }
 
     [GeneratedRegex(@"^FROM [a-z0-9./-]+:\d[\w.-]*( AS \w+)?$")]

@@ -197,8 +197,8 @@ public sealed class BenchTrainerCommand : AsyncCommand<BenchTrainerSettings>
             table.AddRow("events streamed / not yet in a served version", $"{sent:N0} / {uncovered:N0}");
             table.AddRow("versions published while streaming", versions.Count.ToString(CultureInfo.InvariantCulture));
             table.AddRow("[bold]refresh lag p50 / p99 (produced → serving)[/]", lags.Count == 0 ? "–" : $"[bold]{Percentile(lags, 50):F1} / {Percentile(lags, 99):F1} s[/]");
-            table.AddRow("updates, last update time", $"{status.Updates}, {status.LastUpdateSeconds:F1} s");
-            table.AddRow("[bold]incremental update examples/s (last update)[/]", $"[bold]{status.ExamplesPerSecond:N0}[/]");
+            table.AddRow("updates, last update time (of which growing tables + support sets)", $"{status.Updates}, {status.LastUpdateSeconds:F1} s ({status.LastPrepareSeconds:F1} s)");
+            table.AddRow("[bold]incremental update examples/s (optimisation steps, last update)[/]", $"[bold]{status.ExamplesPerSecond:N0}[/]");
             table.AddRow("queries while updating / idle", $"{busy.Count:N0} / {idle.Count:N0} (failed {failures})");
             table.AddRow("serving p50 / p99 idle", $"{idle.Percentile(50):F2} / {idle.Percentile(99):F2} ms");
             table.AddRow("serving p50 / p99 during an update", $"{busy.Percentile(50):F2} / {busy.Percentile(99):F2} ms");
