@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/prereqs.sh
 dotnet build MIC.Streaming.sln -c Release -nologo -v quiet -clp:ErrorsOnly
-dotnet test MIC.Streaming.sln -c Release --no-build -nologo --logger "console;verbosity=normal" "$@"
+# Minimal verbosity: failures (with their messages and captured output) and one summary line per test assembly.
+dotnet test MIC.Streaming.sln -c Release --no-build -nologo --logger "console;verbosity=minimal" "$@"

@@ -56,6 +56,7 @@ internal sealed class TestSilo : IAsyncDisposable
         var builder = WebApplication.CreateBuilder();
         builder.Configuration.AddInMemoryCollection(settings);
         builder.AddMicSilo();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning); // keep CI output to what matters
         if (logs is not null)
         {
             builder.Logging.ClearProviders();
