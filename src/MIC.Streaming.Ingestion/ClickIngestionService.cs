@@ -136,6 +136,9 @@ public sealed class ClickIngestionService(
             }
             catch (Exception ex) when (ex is TimeoutException or OrleansException or KafkaException or LostRecordsException)
             {
+                // The failed flush took the dirty grains with it: forget the positions too, or the
+                // revoke that Close() triggers would commit them without those grains persisted.
+                Abandon();
                 IngestionLog.Rewinding(logger, 0, "final commit failed; the next owner replays: " + ex.Message);
             }
         }
@@ -183,6 +186,7 @@ public sealed class ClickIngestionService(
             catch (Exception ex) when (ex is TimeoutException or OrleansException or KafkaException or LostRecordsException)
             {
                 IngestionLog.Rewinding(logger, 0, "commit on revoke failed; the next owner replays: " + ex.Message);
+                Abandon(); // nothing applied since the last commit may be committed now
                 _rewindReason = "flush on revoke failed: " + ex.Message;
             }
 
@@ -498,6 +502,16 @@ public sealed class ClickIngestionService(
         }
 
         IngestionLog.Rewinding(logger, seeks, reason);
+        Abandon();
+    }
+
+    /// <summary>
+    /// Forgets everything applied since the last commit (positions, dirty grains, pending item
+    /// batches, the flush in flight), so no later commit can cover records whose grains were not
+    /// persisted. The records are read again (after a seek, or by the partitions' next owner).
+    /// </summary>
+    private void Abandon()
+    {
         _generation++;
         _inFlight?.ContinueWith(t => _ = t.Exception, TaskScheduler.Default); // abandoned: observe its failure
         _inFlight = null;
