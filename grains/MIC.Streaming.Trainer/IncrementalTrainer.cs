@@ -36,7 +36,7 @@ public sealed class IncrementalTrainer : IDisposable
         _rng = new Random(options.Seed);
         Tables = new FeatureTables(dataset);
         _trainer = new MicTrainer(model, Tables, _train);
-        RefreshSupport(dataset);
+        _trainer.RefreshSupportSets(dataset.Sequences);
     }
 
     public MicModel Model => _trainer.Model;
@@ -67,7 +67,7 @@ public sealed class IncrementalTrainer : IDisposable
         var grew = Grow(dataset);
         if (!grew)
         {
-            RefreshSupport(dataset);
+            _trainer.RefreshSupportSets(dataset.Sequences);
         }
 
         var prepared = watch.Elapsed;
@@ -124,13 +124,8 @@ public sealed class IncrementalTrainer : IDisposable
         _trainer.Dispose();
         Tables = tables;
         _trainer = new MicTrainer(grown, tables, _train);
-        RefreshSupport(dataset);
-        return true;
-    }
-
-    private void RefreshSupport(InteractionDataset dataset)
-    {
         _trainer.RefreshSupportSets(dataset.Sequences);
+        return true;
     }
 
 

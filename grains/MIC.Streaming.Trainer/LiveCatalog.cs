@@ -111,20 +111,6 @@ public sealed class LiveCatalog
         return (user, item, history);
     }
 
-    /// <summary>The recent item ids of a user as raw ids (what a serving silo would read from the user grain).</summary>
-    public string[] RecentRawItems(int user, int max)
-    {
-        var sequence = _sequences[user];
-        var take = Math.Min(sequence.Count, max);
-        var result = new string[take];
-        for (var i = 0; i < take; i++)
-        {
-            result[i] = _items.GetRaw(sequence[sequence.Count - take + i].Item);
-        }
-
-        return result;
-    }
-
     /// <summary>
     /// The dataset of the current state: every id at its row (base ids first, then new ones in
     /// arrival order), categories and fields, and each user's recent sequence.

@@ -54,8 +54,6 @@ public sealed class PrequentialEvaluator : IDisposable
         old?.Dispose();
     }
 
-    public bool HasLive => _live is { IsReady: true };
-
     public bool HasFrozen => _frozen is { IsReady: true };
 
     /// <summary>Scores one event before it is trained on. <paramref name="recent"/>: the user's items before it, oldest first.</summary>

@@ -49,11 +49,9 @@ public sealed class StreamingTrainer : IDisposable
     private readonly Random _sampler;
     private readonly PrequentialEvaluator _evaluator;
     private readonly Dictionary<int, long> _positions = [];
-    private readonly Lock _statusGate = new();
     private ReplayWindow _window;
     private LiveCatalog? _catalog;
     private IncrementalTrainer? _trainer;
-    private TrainerStatus _status;
     private long _eventsSeen;
     private long _eventsTrained;
     private long _skipped;
@@ -65,7 +63,7 @@ public sealed class StreamingTrainer : IDisposable
     private double _lastUpdateSeconds;
     private double _lastPrepareSeconds;
     private double _examplesPerSecond;
-    private string _state = "starting";
+    private volatile string _state = "starting";
     private string? _lastError;
     private volatile bool _updating;
     private long _evaluationSecond;
@@ -79,21 +77,11 @@ public sealed class StreamingTrainer : IDisposable
         _sampler = new Random(_options.Seed + 11);
         _evaluator = new PrequentialEvaluator(_options.EvaluateK, _options.EvaluateWindow);
         _window = NewWindow();
-        _status = BuildStatus();
         context.Instruments.Observe(this);
     }
 
-    /// <summary>The latest status (thread-safe).</summary>
-    public TrainerStatus Status
-    {
-        get
-        {
-            lock (_statusGate)
-            {
-                return _status;
-            }
-        }
-    }
+    /// <summary>The current status, read from another thread (counters may be a step behind each other).</summary>
+    public TrainerStatus Status => BuildStatus();
 
     /// <summary>Online recall snapshot for the metrics exporter.</summary>
     public OnlineRecall[] Online => _evaluator.Snapshot();
@@ -286,22 +274,21 @@ public sealed class StreamingTrainer : IDisposable
                 continue;
             }
 
-            if (_options.EvaluateShare > 0 && _sampler.NextDouble() < _options.EvaluateShare && catalog.Users.TryGetIndex(evt!.UserId, out var known) && EvaluationBudget())
-            {
-                _evaluator.Evaluate(known, evt.UserId, catalog.RecentRawItems(known, maxLen), evt.ItemId);
-            }
-
             var (user, item, history) = catalog.Observe(evt!, maxLen);
             if (history.Length > 0)
             {
+                // Prequential: scored on the user's history before this click, before any update learns it.
+                if (_options.EvaluateShare > 0 && _sampler.NextDouble() < _options.EvaluateShare && EvaluationBudget())
+                {
+                    _evaluator.Evaluate(user, evt!.UserId, Array.ConvertAll(history, catalog.Items.GetRaw), evt.ItemId);
+                }
+
                 var produced = record.Message.Timestamp.UnixTimestampMs;
                 _window.Add(new StreamExample(user, item, history, produced));
                 _oldestNewMs = _oldestNewMs == 0 ? produced : Math.Min(_oldestNewMs, produced);
                 _newestMs = Math.Max(_newestMs, produced);
             }
         }
-
-        RefreshStatus();
     }
 
     private async Task UpdateAndPublishAsync(IConsumer<byte[]?, byte[]?> consumer, CancellationToken cancellationToken)
@@ -379,8 +366,7 @@ public sealed class StreamingTrainer : IDisposable
     {
         var registry = _ctx.Grains.GetGrain<IModelRegistryGrain>(ModelRegistryGrain.DefaultKey);
         var current = await registry.GetCurrentAsync();
-        var stored = ModelStore.Versions(_ctx.ModelStore);
-        var version = Math.Max(current?.Version ?? 0, stored.Length > 0 ? stored[^1] : 0) + 1;
+        var version = ModelStore.NextVersion(_ctx.ModelStore, current);
         var trainer = _trainer!;
         var manifest = new CheckpointManifest
         {
@@ -467,20 +453,7 @@ public sealed class StreamingTrainer : IDisposable
 
     private ReplayWindow NewWindow() => new(_options.WindowRecent, _options.WindowReservoir, _options.Seed);
 
-    private void SetState(string state)
-    {
-        _state = state;
-        RefreshStatus();
-    }
-
-    private void RefreshStatus()
-    {
-        var status = BuildStatus();
-        lock (_statusGate)
-        {
-            _status = status;
-        }
-    }
+    private void SetState(string state) => _state = state;
 
     private TrainerStatus BuildStatus() => new(
         _ctx.Silo, _state, Interlocked.Read(ref _publishedVersion), Interlocked.Read(ref _eventsSeen), _eventsTrained, _updates,

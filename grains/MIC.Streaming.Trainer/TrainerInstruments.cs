@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using MIC.Streaming.Core.Metrics;
 using MIC.Streaming.Grains;
 using MIC.Streaming.Grains.Serving;
 
@@ -34,9 +33,6 @@ public sealed class TrainerInstruments
     /// <summary>Instruments for the evaluator's own serving models (a meter no exporter reads).</summary>
     public ServingInstruments EvaluationServing { get; }
 
-    /// <summary>Publish lags (ms) of recent versions, for the demo and benchmarks.</summary>
-    public LatencyRing PublishLagMs { get; } = new(4096);
-
     /// <summary>True while the local trainer trains or publishes an update.</summary>
     public bool Updating => _trainer?.IsUpdating ?? false;
 
@@ -56,9 +52,7 @@ public sealed class TrainerInstruments
     {
         if (info.OldestNewEventMs > 0)
         {
-            var lag = Math.Max(0, nowMs - info.OldestNewEventMs);
-            _publishLag.Record(lag);
-            PublishLagMs.Add(lag);
+            _publishLag.Record(Math.Max(0, nowMs - info.OldestNewEventMs));
         }
     }
 

@@ -165,7 +165,7 @@ public static class CandidatesApi
         }
 
         var store = serving.Value.ModelStore;
-        var next = Math.Max(current?.Version ?? 0, ModelStore.Versions(store) is { Length: > 0 } v ? v[^1] : 0) + 1;
+        var next = ModelStore.NextVersion(store, current);
         try
         {
             var info = await Task.Run(() => ModelStore.Republish(store, from, next, time));

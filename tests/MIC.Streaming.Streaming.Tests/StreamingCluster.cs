@@ -41,9 +41,6 @@ internal static class StreamingCluster
         return cluster;
     }
 
-    public static IEnumerable<T> Services<T>(InProcessTestCluster cluster) where T : notnull =>
-        cluster.GetActiveSilos().Select(s => cluster.GetSiloServiceProvider(s.SiloAddress).GetRequiredService<T>());
-
     public static IEnumerable<IngestionInstruments> Ingestion(InProcessTestCluster cluster) =>
         cluster.GetActiveSilos().Select(s => cluster.GetSiloServiceProvider(s.SiloAddress).GetRequiredService<IngestionInstruments>());
 

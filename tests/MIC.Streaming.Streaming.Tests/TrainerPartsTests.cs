@@ -97,7 +97,7 @@ public sealed class TrainerPartsTests
         Assert.Equal((2, 2), (u3, c)); // new ids take the next rows
         Assert.Empty(none);
         catalog.Observe(new ClickEvent("e3", "u1", "c", 12), 5);
-        Assert.Equal(["b", "b", "c"], catalog.RecentRawItems(u1, 10)); // bounded to the last 3
+        Assert.Equal(["b", "b", "c"], catalog.SequenceOf(u1).Select(e => catalog.Items.GetRaw(e.Item))); // bounded to the last 3
 
         var built = catalog.Build("v2");
         Assert.Equal(["a", "b", "c"], built.Items.RawIds);

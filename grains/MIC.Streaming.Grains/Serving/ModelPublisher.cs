@@ -27,8 +27,7 @@ public static class ModelPublisher
         ArgumentNullException.ThrowIfNull(manifest);
         var registry = grains.GetGrain<IModelRegistryGrain>(ModelRegistryGrain.DefaultKey);
         var current = await registry.GetCurrentAsync();
-        var stored = ModelStore.Versions(storeRoot);
-        var version = Math.Max(current?.Version ?? 0, stored.Length > 0 ? stored[^1] : 0) + 1;
+        var version = ModelStore.NextVersion(storeRoot, current);
         var info = await Task.Run(() => Write(storeRoot, version, model, dataset, userHistories, manifest, indexOptions, description, time));
         return await registry.PublishAsync(info);
     }

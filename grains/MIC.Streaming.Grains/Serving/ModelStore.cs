@@ -43,6 +43,13 @@ public static class ModelStore
     }
 
     /// <summary>
+    /// The number a new version gets: above the registry's current one and above every directory in
+    /// the store (a version written but never registered must not be overwritten).
+    /// </summary>
+    public static long NextVersion(string root, ModelVersionInfo? current) =>
+        Math.Max(current?.Version ?? 0, Versions(root) is [.., var last] ? last : 0) + 1;
+
+    /// <summary>
     /// Writes a version: checkpoint + index snapshot of <paramref name="spaces"/>. Returns the
     /// registry entry to publish.
     /// </summary>

@@ -49,15 +49,21 @@ public sealed class ServingInstruments
             _ => "u2i2i",
         }));
 
+    /// <summary>A version started serving here: remembers when (<see cref="Swaps"/>) and, for a streamed version, its refresh lag.</summary>
     public void RecordSwap(ModelVersionInfo info)
     {
         ArgumentNullException.ThrowIfNull(info);
-        if (info.OldestNewEventMs <= 0)
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        Swaps.Enqueue((info.Version, now));
+        while (Swaps.Count > 10_000 && Swaps.TryDequeue(out _))
         {
-            return; // not a streamed version (bootstrap, offline training)
         }
 
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        if (info.OldestNewEventMs <= 0)
+        {
+            return; // not a streamed version (bootstrap, offline training): no refresh lag
+        }
+
         _refreshLag.Record(now - info.OldestNewEventMs, new KeyValuePair<string, object?>("edge", "oldest"));
         _refreshLag.Record(now - info.NewestEventMs, new KeyValuePair<string, object?>("edge", "newest"));
     }

@@ -28,10 +28,6 @@ public sealed class ServingModel(ChannelOptions channelOptions, ServingInstrumen
         _catalog.Publish(version.Spaces, version.Info.Version, version);
         instruments.ModelVersion = version.Info.Version;
         instruments.RecordSwap(version.Info);
-        instruments.Swaps.Enqueue((version.Info.Version, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
-        while (instruments.Swaps.Count > 10_000 && instruments.Swaps.TryDequeue(out _))
-        {
-        }
     }
 
     /// <summary>Candidates for one user from the live sequence <paramref name="recent"/>.</summary>

@@ -32,8 +32,6 @@ public sealed class DatasetBuilder
 
     public IdVocabulary Users => _users;
 
-    public IdVocabulary Categories => _categories;
-
     /// <summary>
     /// Starts this (empty) builder with every id of <paramref name="dataset"/> in its dense order
     /// (users, items, categories, attributes, behaviours, user-field values), the items' categories
@@ -108,9 +106,6 @@ public sealed class DatasetBuilder
             _userFields[field.Name] = (vocab, values);
         }
     }
-
-    /// <summary>Names of the user fields so far.</summary>
-    public IReadOnlyCollection<string> UserFieldNames => _userFields.Keys;
 
     public void Add(in RawInteraction interaction)
     {
