@@ -262,7 +262,6 @@ public sealed class ClickIngestionService(
         {
             var tp = record.TopicPartition;
             _rewindTo.TryAdd(tp, record.Offset.Value);
-            _processed[tp] = record.Offset.Value + 1;
             if (!ClickEventJson.TryParse(record.Message.Value, out var evt, out var reason))
             {
                 DeadLetter(record, reason);
@@ -323,6 +322,13 @@ public sealed class ClickIngestionService(
         {
             Expect(_dirtyUsers, user, partition, g.Offsets[^1]);
             Expect(_sentUsers, user, partition, g.Offsets[^1]);
+        }
+
+        // Positions become committable only now that every grain acknowledged the batch: a batch
+        // whose apply failed (or was cancelled while the silo stops) is never covered by a commit.
+        foreach (var record in batch)
+        {
+            _processed[record.TopicPartition] = record.Offset.Value + 1;
         }
 
         instruments.Applied(applied, skipped);
@@ -416,7 +422,20 @@ public sealed class ClickIngestionService(
     {
         var task = _inFlight!;
         _inFlight = null;
-        var snapshot = await task; // a failed flush throws here and the caller rewinds
+        FlushSnapshot snapshot;
+        try
+        {
+            snapshot = await task;
+        }
+        catch
+        {
+            // Whatever failed (a grain, storage, a cancelled call while the silo stops) and whoever
+            // called: the grains that flush took are not persisted, so no position applied since the
+            // last commit may be committed later. The caller rewinds, or the next owner replays.
+            Abandon();
+            throw;
+        }
+
         if (snapshot.Generation != _generation)
         {
             return; // taken before a rewind: its positions may be ahead of what is now applied
