@@ -95,7 +95,24 @@ public sealed record TrainerStatus(
     [property: Id(10)] double ExamplesPerSecond,
     [property: Id(11)] OnlineRecall[] Online,
     [property: Id(12)] string? LastError,
-    [property: Id(13)] double LastPrepareSeconds);
+    [property: Id(13)] UpdatePhases? LastCycle);
+
+/// <summary>
+/// Where the seconds of the last update cycle went, in order: building the catalog snapshot,
+/// growing the tables, rebuilding the support sets, the optimisation steps, writing the version
+/// (export + indexes + checkpoint) and registering it, and loading it for prequential scoring.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("mic.update-phases.v1")]
+public sealed record UpdatePhases(
+    [property: Id(0)] double Catalog,
+    [property: Id(1)] double Grow,
+    [property: Id(2)] double Support,
+    [property: Id(3)] double Steps,
+    [property: Id(4)] double Publish,
+    [property: Id(5)] double Reload)
+{
+    public double Total => Catalog + Grow + Support + Steps + Publish + Reload;
+}
 
 /// <summary>Prequential (test-then-train) recall of one channel over the recent evaluation window.</summary>
 [GenerateSerializer, Immutable, Alias("mic.online-recall.v1")]

@@ -7,9 +7,14 @@ using MIC.Streaming.Model.Training;
 namespace MIC.Streaming.Trainer;
 
 /// <summary>What one incremental update did.</summary>
-/// <param name="PrepareSeconds">Growing the tables and rebuilding the support sets (before the steps).</param>
+/// <param name="GrowSeconds">Growing the tables to new ids (a new model and optimizer; 0 when nothing grew).</param>
+/// <param name="SupportSeconds">Rebuilding the support sets in the current representation space.</param>
+/// <param name="StepSeconds">The optimisation steps.</param>
 /// <param name="ExamplesPerSecond">Examples per second of the optimisation steps alone.</param>
-public sealed record UpdateResult(int NewExamples, int ReplayedExamples, int Steps, bool Grew, double Seconds, double PrepareSeconds, double ExamplesPerSecond, LossParts? LastLoss);
+public sealed record UpdateResult(int NewExamples, int ReplayedExamples, int Steps, bool Grew, double GrowSeconds, double SupportSeconds, double StepSeconds, double ExamplesPerSecond, LossParts? LastLoss)
+{
+    public double Seconds => GrowSeconds + SupportSeconds + StepSeconds;
+}
 
 /// <summary>
 /// The model side of the streaming trainer: a <see cref="MicTrainer"/> continued update after
@@ -65,12 +70,9 @@ public sealed class IncrementalTrainer : IDisposable
         // update left (nothing trains in between, so it is the rebuild "after" that update, done when
         // it is needed: it then also covers users whose first click arrived since).
         var grew = Grow(dataset);
-        if (!grew)
-        {
-            _trainer.RefreshSupportSets(dataset.Sequences);
-        }
-
-        var prepared = watch.Elapsed;
+        var grown = watch.Elapsed;
+        _trainer.RefreshSupportSets(dataset.Sequences);
+        var supported = watch.Elapsed;
         var all = new List<StreamExample>((fresh.Count * epochs) + replay.Count);
         for (var e = 0; e < epochs; e++)
         {
@@ -107,7 +109,7 @@ public sealed class IncrementalTrainer : IDisposable
 
         Steps += steps;
         var stepSeconds = stepsWatch.Elapsed.TotalSeconds;
-        return new UpdateResult(fresh.Count, replay.Count, steps, grew, watch.Elapsed.TotalSeconds, prepared.TotalSeconds, trained / Math.Max(stepSeconds, 1e-9), last);
+        return new UpdateResult(fresh.Count, replay.Count, steps, grew, grown.TotalSeconds, (supported - grown).TotalSeconds, stepSeconds, trained / Math.Max(stepSeconds, 1e-9), last);
     }
 
     /// <summary>Grows the tables to the catalog's ids when new ones appeared (Adam restarts then).</summary>
@@ -124,7 +126,6 @@ public sealed class IncrementalTrainer : IDisposable
         _trainer.Dispose();
         Tables = tables;
         _trainer = new MicTrainer(grown, tables, _train);
-        _trainer.RefreshSupportSets(dataset.Sequences);
         return true;
     }
 

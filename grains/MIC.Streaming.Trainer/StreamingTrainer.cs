@@ -61,7 +61,7 @@ public sealed class StreamingTrainer : IDisposable
     private long _oldestNewMs;
     private long _newestMs;
     private double _lastUpdateSeconds;
-    private double _lastPrepareSeconds;
+    private UpdatePhases? _lastCycle;
     private double _examplesPerSecond;
     private volatile string _state = "starting";
     private string? _lastError;
@@ -308,7 +308,9 @@ public sealed class StreamingTrainer : IDisposable
     {
         var catalog = _catalog!;
         SetState("training");
+        var phase = Stopwatch.StartNew();
         var dataset = catalog.Build("stream");
+        var catalogSeconds = phase.Elapsed.TotalSeconds;
         var fresh = _window.TakeNew();
         var replay = _window.Sample((int)Math.Round(fresh.Count * _options.ReplayRatio));
         var first = _trainer is null;
@@ -334,14 +336,16 @@ public sealed class StreamingTrainer : IDisposable
         _eventsTrained += fresh.Count;
         _updates++;
         _lastUpdateSeconds = result.Seconds;
-        _lastPrepareSeconds = result.PrepareSeconds;
         _examplesPerSecond = result.ExamplesPerSecond;
         _ctx.Instruments.Updated(result);
-        TrainerLog.Updated(_ctx.Logger, _updates, result.NewExamples, result.ReplayedExamples, result.Steps, result.Seconds, result.PrepareSeconds, result.Grew, dataset.UserCount, dataset.ItemCount);
+        TrainerLog.Updated(_ctx.Logger, _updates, result.NewExamples, result.ReplayedExamples, result.Steps, result.Seconds, result.GrowSeconds, result.SupportSeconds, result.Grew, dataset.UserCount, dataset.ItemCount);
 
         SetState("publishing");
         var served = PublishedVersion; // the version the events scored since the last publish were scored against
+        phase.Restart();
         var info = await PublishAsync(dataset);
+        var publishSeconds = phase.Elapsed.TotalSeconds;
+        phase.Restart();
         _ctx.Instruments.Published(info, _ctx.Time.GetUtcNow().ToUnixTimeMilliseconds());
         CommitPositions(consumer);
         AppendMetricsRow(served);
@@ -357,7 +361,8 @@ public sealed class StreamingTrainer : IDisposable
         }
 
         var pruned = ModelStore.Prune(_ctx.ModelStore, _options.KeepVersions, info.Version, _frozenVersion);
-        TrainerLog.Published(_ctx.Logger, info.Version, pruned);
+        _lastCycle = new UpdatePhases(catalogSeconds, result.GrowSeconds, result.SupportSeconds, result.StepSeconds, publishSeconds, phase.Elapsed.TotalSeconds);
+        TrainerLog.Published(_ctx.Logger, info.Version, pruned, publishSeconds);
         _lastError = null;
         SetState("streaming");
     }
@@ -457,7 +462,7 @@ public sealed class StreamingTrainer : IDisposable
 
     private TrainerStatus BuildStatus() => new(
         _ctx.Silo, _state, Interlocked.Read(ref _publishedVersion), Interlocked.Read(ref _eventsSeen), _eventsTrained, _updates,
-        _catalog?.UserCount ?? 0, _catalog?.ItemCount ?? 0, _window.Count, _lastUpdateSeconds, _examplesPerSecond, _evaluator.Snapshot(), _lastError, _lastPrepareSeconds);
+        _catalog?.UserCount ?? 0, _catalog?.ItemCount ?? 0, _window.Count, _lastUpdateSeconds, _examplesPerSecond, _evaluator.Snapshot(), _lastError, _lastCycle);
 
     public void Dispose()
     {

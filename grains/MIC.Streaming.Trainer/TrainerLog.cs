@@ -10,11 +10,11 @@ internal static partial class TrainerLog
     [LoggerMessage(Level = LogLevel.Information, Message = "Trainer resumed from model version {Version}: {Events} events seen, {Partitions} partition positions, {Window} window examples")]
     public static partial void Resumed(ILogger logger, long version, long events, int partitions, int window);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Update {Update}: {New} new + {Replayed} replayed examples, {Steps} steps in {Seconds:F1} s ({Prepare:F1} s growing tables / rebuilding support sets; grew: {Grew}); {Users} users, {Items} items")]
-    public static partial void Updated(ILogger logger, int update, int @new, int replayed, int steps, double seconds, double prepare, bool grew, int users, int items);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Update {Update}: {New} new + {Replayed} replayed examples, {Steps} steps in {Seconds:F1} s ({Grow:F1} s growing tables, grew: {Grew}; {Support:F1} s rebuilding support sets); {Users} users, {Items} items")]
+    public static partial void Updated(ILogger logger, int update, int @new, int replayed, int steps, double seconds, double grow, double support, bool grew, int users, int items);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Published model version {Version} ({Pruned} old versions pruned)")]
-    public static partial void Published(ILogger logger, long version, int pruned);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Published model version {Version} in {Seconds:F1} s ({Pruned} old versions pruned)")]
+    public static partial void Published(ILogger logger, long version, int pruned, double seconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Trainer update or publish failed, retrying (weights and window kept): {Reason}")]
     public static partial void UpdateFailed(ILogger logger, string reason);

@@ -128,4 +128,35 @@ public class MicPartsTests
 
         Assert.Equal(3, found.Distinct().Count());
     }
+
+    [Fact]
+    public void SupportSet_InvertedFileNeighbours_FindMostTrueNeighbours()
+    {
+        using var scope = NewDisposeScope();
+        torch.manual_seed(3);
+        // 6,000 rows around 60 directions in 16-D (a trained embedding space is clustered like this).
+        var centres = nn.functional.normalize(torch.randn(60, 16), dim: 1);
+        var points = nn.functional.normalize(centres.index_select(0, torch.randint(0, 60, [6000])) + (0.25 * torch.randn(6000, 16)), dim: 1);
+        using var support = new SupportSet(neighbours: 10, clusters: 0, seed: 5, exactBelow: 1000, probe: 16);
+
+        var exact = SupportSet.ExactNeighbours(points, 10).data<long>().ToArray();
+        var approx = support.InvertedFileNeighbours(points, 10).data<long>().ToArray();
+
+        var found = 0;
+        for (var r = 0; r < 6000; r++)
+        {
+            var truth = exact.AsSpan(r * 10, 10).ToArray().ToHashSet();
+            var row = approx.AsSpan(r * 10, 10).ToArray();
+            Assert.DoesNotContain((long)r, row);                 // never itself
+            Assert.Equal(10, row.Distinct().Count());            // k distinct rows
+            found += row.Count(truth.Contains);
+        }
+
+        var recall = found / 60_000.0;
+        Assert.True(recall >= 0.9, $"recall@10 of the inverted-file search vs exact: {recall:F3}");
+
+        // Refresh takes the inverted-file path above exactBelow and keeps serving positives.
+        support.Refresh(points);
+        Assert.Equal([6000L, 10L], support.NeighboursOf(torch.arange(6000)).shape);
+    }
 }

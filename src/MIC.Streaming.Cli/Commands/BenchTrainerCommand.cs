@@ -197,7 +197,12 @@ public sealed class BenchTrainerCommand : AsyncCommand<BenchTrainerSettings>
             table.AddRow("events streamed / not yet in a served version", $"{sent:N0} / {uncovered:N0}");
             table.AddRow("versions published while streaming", versions.Count.ToString(CultureInfo.InvariantCulture));
             table.AddRow("[bold]refresh lag p50 / p99 (produced → serving)[/]", lags.Count == 0 ? "–" : $"[bold]{Percentile(lags, 50):F1} / {Percentile(lags, 99):F1} s[/]");
-            table.AddRow("updates, last update time (of which growing tables + support sets)", $"{status.Updates}, {status.LastUpdateSeconds:F1} s ({status.LastPrepareSeconds:F1} s)");
+            table.AddRow("updates, last update time (of which growing tables + support sets)", $"{status.Updates}, {status.LastUpdateSeconds:F1} s ({(status.LastCycle is { } p ? p.Grow + p.Support : 0):F1} s)");
+            if (status.LastCycle is { } c)
+            {
+                table.AddRow("last cycle: catalog / grow / support sets / steps / publish / reload (s)", FormattableString.Invariant($"{c.Catalog:F1} / {c.Grow:F1} / {c.Support:F1} / {c.Steps:F1} / {c.Publish:F1} / {c.Reload:F1} = {c.Total:F1}"));
+            }
+
             table.AddRow("[bold]incremental update examples/s (optimisation steps, last update)[/]", $"[bold]{status.ExamplesPerSecond:N0}[/]");
             table.AddRow("queries while updating / idle", $"{busy.Count:N0} / {idle.Count:N0} (failed {failures})");
             table.AddRow("serving p50 / p99 idle", $"{idle.Percentile(50):F2} / {idle.Percentile(99):F2} ms");

@@ -64,6 +64,16 @@ public sealed record MicOptions
     /// <summary>Refresh the support set every N training steps.</summary>
     public int SupportRefreshSteps { get; init; } = 200;
 
+    /// <summary>
+    /// Support sets with fewer rows find neighbours exactly (all pairs); larger ones with an inverted-file
+    /// search (√n spherical k-means cells, each cell's rows searched among its <see cref="SupportProbe"/>
+    /// nearest cells), which costs ~probe/√n of the exact pass.
+    /// </summary>
+    public int SupportExactBelow { get; init; } = 4096;
+
+    /// <summary>Cells searched per cell in the inverted-file neighbour search of large support sets.</summary>
+    public int SupportProbe { get; init; } = 16;
+
     public bool UsesUI => Variant is MicVariant.UI or MicVariant.Full;
 
     public bool UsesUU => Variant is MicVariant.UU or MicVariant.Full;
@@ -82,9 +92,9 @@ public sealed record MicOptions
             throw new ArgumentException("Temperature must be > 0.");
         }
 
-        if (SupportNeighbours < 1 || SupportRefreshSteps < 1 || SupportClusters < 0)
+        if (SupportNeighbours < 1 || SupportRefreshSteps < 1 || SupportClusters < 0 || SupportExactBelow < 0 || SupportProbe < 1)
         {
-            throw new ArgumentException("Support set sizes must be ≥ 1 (clusters ≥ 0).");
+            throw new ArgumentException("Support set sizes must be ≥ 1 (clusters ≥ 0, exact-below ≥ 0).");
         }
     }
 }

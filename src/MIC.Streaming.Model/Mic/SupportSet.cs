@@ -10,21 +10,32 @@ namespace MIC.Streaming.Model.Mic;
 /// r is a random one of its top-k neighbours or, with k-means clusters on, with probability ½ a
 /// random member of r's cluster. Rows that are all-zero (no representation) never become positives.
 /// Tensors here are constants: no gradient flows into the bank.
+/// <para>Neighbours are exact (all pairs, chunked) below <c>exactBelow</c> rows. A larger bank — a live
+/// catalogue rebuilt after every streaming update — uses an inverted-file search: √n spherical
+/// k-means cells; the rows of a cell are compared with the rows of its <c>probe</c> nearest cells
+/// only (~probe/√n of the exact pass; recall@10 ≥ 0.9 of the exact neighbours on clustered data with probe 16, see the tests). The exact
+/// pass over 18k users × 18k at D = 64 took ~4.5 s on one core, which dominated an update.</para>
 /// </summary>
 public sealed class SupportSet : IDisposable
 {
     private readonly int _neighbours;
     private readonly int _clusters;
+    private readonly int _exactBelow;
+    private readonly int _probe;
     private readonly Generator _generator;
     private Tensor? _bank;        // [N, D] unit rows
     private Tensor? _neighbourIds; // [N, k]
     private Tensor? _clusterOf;   // [N]
     private long[][] _clusterMembers = [];
 
-    public SupportSet(int neighbours, int clusters, long seed)
+    public SupportSet(int neighbours, int clusters, long seed, int exactBelow = int.MaxValue, int probe = 16)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(neighbours, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(probe, 1);
         _neighbours = neighbours;
         _clusters = clusters;
+        _exactBelow = exactBelow;
+        _probe = probe;
         _generator = new Generator((ulong)seed);
     }
 
@@ -40,24 +51,7 @@ public sealed class SupportSet : IDisposable
         var bank = nn.functional.normalize(representations.detach(), dim: 1).MoveToOuterDisposeScope();
         var n = bank.shape[0];
         var k = (int)Math.Min(_neighbours, Math.Max(1, n - 1));
-        var ids = new List<Tensor>();
-        const int Chunk = 2048;
-        for (long start = 0; start < n; start += Chunk)
-        {
-            using var scope = torch.NewDisposeScope();
-            var len = Math.Min(Chunk, n - start);
-            var sims = torch.mm(bank.narrow(0, start, len), bank.t());                   // [c, N]
-            var rows = torch.arange(start, start + len, device: bank.device);
-            sims.index_put_(torch.tensor(float.NegativeInfinity), torch.arange(len, device: bank.device), rows); // no self
-            ids.Add(sims.topk(k, dim: 1).indexes.MoveToOuterDisposeScope());
-        }
-
-        var neighbourIds = torch.cat(ids, 0);
-        foreach (var t in ids)
-        {
-            t.Dispose();
-        }
-
+        var neighbourIds = n < _exactBelow ? ExactNeighbours(bank, k) : InvertedFileNeighbours(bank, k);
         _bank?.Dispose();
         _neighbourIds?.Dispose();
         _bank = bank;
@@ -71,6 +65,85 @@ public sealed class SupportSet : IDisposable
                 .Select(c => Enumerable.Range(0, labels.Length).Where(i => labels[i] == c).Select(i => (long)i).ToArray())
                 .ToArray();
         }
+    }
+
+    /// <summary>Every row's top-k rows by cosine (self excluded) over all pairs, in chunks of rows: [N, k].</summary>
+    public static Tensor ExactNeighbours(Tensor unitRows, int k)
+    {
+        ArgumentNullException.ThrowIfNull(unitRows);
+        using var scope = torch.NewDisposeScope();
+        var n = unitRows.shape[0];
+        var ids = new List<Tensor>();
+        const int Chunk = 2048;
+        for (long start = 0; start < n; start += Chunk)
+        {
+            var len = Math.Min(Chunk, n - start);
+            var sims = torch.mm(unitRows.narrow(0, start, len), unitRows.t());               // [c, N]
+            var rows = torch.arange(start, start + len, device: unitRows.device);
+            sims.index_put_(torch.tensor(float.NegativeInfinity), torch.arange(len, device: unitRows.device), rows); // no self
+            ids.Add(sims.topk(k, dim: 1).indexes);
+        }
+
+        return torch.cat(ids, 0).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Approximate top-k by cosine (self excluded): rows are put in √n k-means cells; the rows of a
+    /// cell are compared with every row of the <c>probe</c> cells whose centroids are nearest to that
+    /// cell's centroid (the cell itself first). A cell whose candidates are too few falls back to all rows.
+    /// </summary>
+    public Tensor InvertedFileNeighbours(Tensor unitRows, int k)
+    {
+        ArgumentNullException.ThrowIfNull(unitRows);
+        using var scope = torch.NewDisposeScope();
+        var n = unitRows.shape[0];
+        var cells = (int)Math.Clamp(Math.Round(Math.Sqrt(n)), 1, n);
+        var labels = KMeans(unitRows, cells, iterations: 5, sample: Math.Min(n, cells * 64));
+        var labelOf = labels.data<long>().ToArray();
+        var members = new List<long>[cells];
+        for (var c = 0; c < cells; c++)
+        {
+            members[c] = [];
+        }
+
+        for (var i = 0; i < labelOf.Length; i++)
+        {
+            members[labelOf[i]].Add(i);
+        }
+
+        // Cell-to-cell proximity from the cells' mean directions (empty cells never get probed).
+        var sums = torch.zeros(cells, unitRows.shape[1], device: unitRows.device).index_add(0, labels, unitRows, 1.0);
+        var centroids = nn.functional.normalize(sums, dim: 1);
+        var probe = Math.Min(_probe, cells);
+        var nearest = torch.mm(centroids, centroids.t()).topk(probe, dim: 1).indexes.data<long>().ToArray(); // [cells, probe]
+        var result = torch.empty(n, k, dtype: ScalarType.Int64, device: unitRows.device);
+        for (var c = 0; c < cells; c++)
+        {
+            if (members[c].Count == 0)
+            {
+                continue;
+            }
+
+            using var step = torch.NewDisposeScope();
+            var candidates = new List<long>(members[c]);
+            for (var p = 0; p < probe; p++)
+            {
+                var other = (int)nearest[(c * probe) + p];
+                if (other != c)
+                {
+                    candidates.AddRange(members[other]);
+                }
+            }
+
+            var queryIds = torch.tensor(members[c].ToArray(), device: unitRows.device);
+            var candidateIds = candidates.Count > k ? torch.tensor(candidates.ToArray(), device: unitRows.device) : torch.arange(n, device: unitRows.device);
+            var sims = torch.mm(unitRows.index_select(0, queryIds), unitRows.index_select(0, candidateIds).t()); // [q, m]
+            sims.masked_fill_(queryIds.unsqueeze(1).eq(candidateIds.unsqueeze(0)), float.NegativeInfinity); // no self
+            var top = sims.topk(k, dim: 1).indexes;                                                        // [q, k] positions
+            result.index_copy_(0, queryIds, candidateIds.index_select(0, top.flatten()).view(top.shape[0], k));
+        }
+
+        return result.MoveToOuterDisposeScope();
     }
 
     /// <summary>The precomputed neighbour ids of rows [B] → [B, k].</summary>
@@ -106,25 +179,29 @@ public sealed class SupportSet : IDisposable
         return Bank.index_select(0, chosen);
     }
 
-    /// <summary>Spherical k-means (cosine) with k-means++-style seeding from the generator; returns labels [N].</summary>
-    public Tensor KMeans(Tensor unitRows, int clusters, int iterations)
+    /// <summary>
+    /// Spherical k-means (cosine) seeded with random rows from the generator; returns labels [N].
+    /// With <paramref name="sample"/> &lt; N the centroids are fitted on that many random rows and
+    /// every row is then assigned once.
+    /// </summary>
+    public Tensor KMeans(Tensor unitRows, int clusters, int iterations, long sample = long.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(unitRows);
         using var scope = torch.NewDisposeScope();
         var n = unitRows.shape[0];
-        var seeds = torch.randperm(n, generator: _generator, device: unitRows.device).narrow(0, 0, clusters);
-        var centroids = unitRows.index_select(0, seeds);
-        var labels = torch.zeros(n, dtype: ScalarType.Int64, device: unitRows.device);
+        var order = torch.randperm(n, generator: _generator, device: unitRows.device);
+        var fit = sample < n ? unitRows.index_select(0, order.narrow(0, 0, Math.Max(sample, clusters))) : unitRows;
+        var centroids = unitRows.index_select(0, order.narrow(0, 0, clusters));
         for (var it = 0; it < iterations; it++)
         {
-            labels = torch.mm(unitRows, centroids.t()).argmax(1);                               // [N]
-            var sums = torch.zeros(clusters, unitRows.shape[1], device: unitRows.device).index_add(0, labels, unitRows, 1.0);
-            var counts = torch.bincount(labels, minlength: clusters).unsqueeze(1).to(ScalarType.Float32);
+            var assigned = torch.mm(fit, centroids.t()).argmax(1);                              // [S]
+            var sums = torch.zeros(clusters, unitRows.shape[1], device: unitRows.device).index_add(0, assigned, fit, 1.0);
+            var counts = torch.bincount(assigned, minlength: clusters).unsqueeze(1).to(ScalarType.Float32);
             // An empty cluster keeps its old centroid.
             centroids = torch.where(counts.gt(0), nn.functional.normalize(sums, dim: 1), centroids);
         }
 
-        return labels.MoveToOuterDisposeScope();
+        return torch.mm(unitRows, centroids.t()).argmax(1).MoveToOuterDisposeScope();
     }
 
     public void Dispose()

@@ -49,12 +49,12 @@ public sealed class MicTrainer : IDisposable
         {
             if (mic.UsesUU)
             {
-                _userSupport = new SupportSet(mic.SupportNeighbours, mic.SupportClusters, options.Seed + 1);
+                _userSupport = new SupportSet(mic.SupportNeighbours, mic.SupportClusters, options.Seed + 1, mic.SupportExactBelow, mic.SupportProbe);
             }
 
             if (mic.UsesII)
             {
-                _itemSupport = new SupportSet(mic.SupportNeighbours, mic.SupportClusters, options.Seed + 2);
+                _itemSupport = new SupportSet(mic.SupportNeighbours, mic.SupportClusters, options.Seed + 2, mic.SupportExactBelow, mic.SupportProbe);
             }
         }
 
