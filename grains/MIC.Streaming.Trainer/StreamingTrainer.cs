@@ -130,8 +130,10 @@ public sealed class StreamingTrainer : IDisposable
                 // Thresholds count examples (events with a history before them), the first model counts events read.
                 if (_trainer is null ? Interlocked.Read(ref _eventsSeen) >= _options.InitialEvents && _window.NewCount >= 2 : _window.NewCount >= _options.MinNewEvents && due)
                 {
-                    await UpdateAndPublishAsync(consumer, cancellationToken);
+                    // The interval runs start to start: an update that took longer than the interval is
+                    // followed at once by the next one, so the refresh lag is ~interval + one update.
                     lastUpdate = _ctx.Time.GetTimestamp();
+                    await UpdateAndPublishAsync(consumer, cancellationToken);
                 }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

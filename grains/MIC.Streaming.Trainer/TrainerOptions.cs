@@ -11,7 +11,7 @@ public sealed class TrainerOptions
     /// <summary>The trainer's own consumer group: its position is informational (the checkpoint holds the real one).</summary>
     public string GroupId { get; set; } = "mic-trainer";
 
-    /// <summary>Run an incremental update at least this often while new events arrive…</summary>
+    /// <summary>Start an incremental update this often (start to start) while new events arrive…</summary>
     public TimeSpan UpdateInterval { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>…or as soon as this many new events are waiting.</summary>

@@ -61,6 +61,16 @@ public sealed class BenchStreamingSettings : CommandSettings
     [Description("Ingestion: apply to user grains only (Kafka:UpdateItems=false).")]
     public bool NoItems { get; init; }
 
+    [CommandOption("--commit-interval <SECONDS>")]
+    [Description("Kafka:CommitInterval: how often dirty grains are flushed and offsets committed.")]
+    [DefaultValue(2.0)]
+    public double CommitInterval { get; init; } = 2.0;
+
+    [CommandOption("--max-batch <N>")]
+    [Description("Kafka:MaxBatch: most records applied per batch.")]
+    [DefaultValue(20_000)]
+    public int MaxBatch { get; init; } = 20_000;
+
     [CommandOption("--memory-storage")]
     [Description("Ingestion: in-memory grain storage instead of Redis (to isolate the storage cost).")]
     public bool MemoryStorage { get; init; }
@@ -121,7 +131,7 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
             // 2. The silo's consumer on the same backlog: parse, apply to user + item grains, flush to Redis, commit.
             var watchIngest = Stopwatch.StartNew();
             await using var ingest = await LocalSilo.StartAsync(kafka, ownsKafka: false, LocalSilo.FreePort(), store, settings.MemoryStorage ? null : redis,
-                new Dictionary<string, string?> { ["Kafka:UpdateItems"] = settings.NoItems ? "false" : "true" });
+                IngestOverrides(settings));
             var instruments = ingest.Ingestion;
             while (instruments.TotalApplied + instruments.TotalSkipped < settings.Events)
             {
@@ -202,7 +212,7 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
         };
         var store = Path.Combine(Path.GetTempPath(), "mic-bench-" + Guid.NewGuid().ToString("N")[..8]);
         await using var silo = await LocalSilo.StartAsync(LocalSilo.FreePort(), 16, store, redis,
-            new Dictionary<string, string?> { ["Kafka:UpdateItems"] = settings.NoItems ? "false" : "true" });
+            IngestOverrides(settings));
         try
         {
             var publish = Stopwatch.StartNew();
@@ -320,4 +330,11 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
             yield return new ClickEvent("be" + i.ToString(CultureInfo.InvariantCulture), user, "bi" + random.Next(items).ToString(CultureInfo.InvariantCulture), 1_700_000_000 + i, Category: "c" + (i % 50).ToString(CultureInfo.InvariantCulture));
         }
     }
+
+    private static Dictionary<string, string?> IngestOverrides(BenchStreamingSettings settings) => new()
+    {
+        ["Kafka:UpdateItems"] = settings.NoItems ? "false" : "true",
+        ["Kafka:CommitInterval"] = TimeSpan.FromSeconds(settings.CommitInterval).ToString("c", CultureInfo.InvariantCulture),
+        ["Kafka:MaxBatch"] = settings.MaxBatch.ToString(CultureInfo.InvariantCulture),
+    };
 }

@@ -61,6 +61,16 @@ public sealed class BenchTrainerSettings : DataSettings
     [DefaultValue(8)]
     public int UpdateBudget { get; init; } = 8;
 
+    [CommandOption("--epochs-per-update <N>")]
+    [Description("Trainer:EpochsPerUpdate: passes over the new examples in one update.")]
+    [DefaultValue(2)]
+    public int EpochsPerUpdate { get; init; } = 2;
+
+    [CommandOption("--replay-ratio <R>")]
+    [Description("Trainer:ReplayRatio: replayed (older) examples per new example in one update.")]
+    [DefaultValue(1.0)]
+    public double ReplayRatio { get; init; } = 1.0;
+
     [CommandOption("--dimension <D>")]
     [DefaultValue(64)]
     public int Dimension { get; init; } = 64;
@@ -103,9 +113,11 @@ public sealed class BenchTrainerCommand : AsyncCommand<BenchTrainerSettings>
                 ["Trainer:MinNewEvents"] = "100",
                 ["Trainer:MaxStepsPerUpdate"] = "200",
                 ["Trainer:MaxUpdateTime"] = TimeSpan.FromSeconds(settings.UpdateBudget).ToString("c", CultureInfo.InvariantCulture),
+                ["Trainer:EpochsPerUpdate"] = settings.EpochsPerUpdate.ToString(CultureInfo.InvariantCulture),
+                ["Trainer:ReplayRatio"] = settings.ReplayRatio.ToString(CultureInfo.InvariantCulture),
                 ["Trainer:EvaluateShare"] = "0.2",
                 ["Trainer:EvaluateMaxPerSecond"] = "50",
-                ["Trainer:EvaluateWindow"] = "2000",
+                ["Trainer:EvaluateWindow"] = "10000000", // prequential recall over the whole streamed phase
                 ["Trainer:Threads"] = settings.Threads.ToString(CultureInfo.InvariantCulture),
             };
             await using var silo = await LocalSilo.StartAsync(LocalSilo.FreePort(), 8, store, null, overrides);
