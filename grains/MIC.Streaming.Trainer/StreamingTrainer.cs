@@ -364,6 +364,7 @@ public sealed class StreamingTrainer : IDisposable
 
         var pruned = ModelStore.Prune(_ctx.ModelStore, _options.KeepVersions, info.Version, _frozenVersion);
         _lastCycle = new UpdatePhases(catalogSeconds, result.GrowSeconds, result.SupportSeconds, result.StepSeconds, publishSeconds, phase.Elapsed.TotalSeconds);
+        _ctx.Instruments.Cycle(_lastCycle);
         TrainerLog.Published(_ctx.Logger, info.Version, pruned, publishSeconds);
         _lastError = null;
         SetState("streaming");

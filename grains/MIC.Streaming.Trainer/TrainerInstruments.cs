@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using MIC.Streaming.Grains;
 using MIC.Streaming.Grains.Serving;
@@ -12,6 +13,8 @@ public sealed class TrainerInstruments
     private readonly Counter<long> _examples;
     private readonly Histogram<double> _updateSeconds;
     private readonly Histogram<double> _publishLag;
+    private readonly Histogram<double> _phaseSeconds;
+    private readonly ConcurrentQueue<UpdatePhases> _cycles = new();
     private StreamingTrainer? _trainer;
 
     public TrainerInstruments(IMeterFactory meterFactory)
@@ -22,6 +25,7 @@ public sealed class TrainerInstruments
         _examples = meter.CreateCounter<long>("mic.trainer.examples", description: "Examples given to updates (new + replayed; new ones count once per pass).");
         _updateSeconds = meter.CreateHistogram<double>("mic.trainer.update.duration", "s", "Training time of one incremental update (grow + steps + support-set rebuild).");
         _publishLag = meter.CreateHistogram<double>("mic.trainer.publish_lag", "ms", "From the oldest event a version is first to learn to its registration (serving swaps follow within the poll interval).");
+        _phaseSeconds = meter.CreateHistogram<double>("mic.trainer.cycle.phase.duration", "s", "Seconds of one update cycle's phase (catalog, grow, support, steps, publish, reload).");
         meter.CreateObservableCounter("mic.trainer.events", () => _trainer?.EventsSeen ?? 0, description: "Click records read by the trainer.");
         meter.CreateObservableGauge("mic.trainer.model_version", () => _trainer?.PublishedVersion ?? 0, description: "Last version the trainer published.");
         meter.CreateObservableGauge("mic.trainer.window_examples", () => _trainer?.WindowExamples ?? 0, description: "Examples in the replay window.");
@@ -39,7 +43,24 @@ public sealed class TrainerInstruments
     /// <summary>The local trainer's latest status (null on a silo whose trainer grain is elsewhere).</summary>
     public TrainerStatus? Status => _trainer?.Status;
 
+    /// <summary>The phases of the most recent update cycles on this silo (newest last, at most 1,024).</summary>
+    public IReadOnlyList<UpdatePhases> Cycles => [.. _cycles];
+
     internal void Observe(StreamingTrainer trainer) => _trainer = trainer;
+
+    internal void Cycle(UpdatePhases phases)
+    {
+        _phaseSeconds.Record(phases.Catalog, new KeyValuePair<string, object?>("phase", "catalog"));
+        _phaseSeconds.Record(phases.Grow, new KeyValuePair<string, object?>("phase", "grow"));
+        _phaseSeconds.Record(phases.Support, new KeyValuePair<string, object?>("phase", "support"));
+        _phaseSeconds.Record(phases.Steps, new KeyValuePair<string, object?>("phase", "steps"));
+        _phaseSeconds.Record(phases.Publish, new KeyValuePair<string, object?>("phase", "publish"));
+        _phaseSeconds.Record(phases.Reload, new KeyValuePair<string, object?>("phase", "reload"));
+        _cycles.Enqueue(phases);
+        while (_cycles.Count > 1024 && _cycles.TryDequeue(out _))
+        {
+        }
+    }
 
     internal void Updated(UpdateResult result)
     {

@@ -50,6 +50,7 @@ public sealed class ClickIngestionService(
     // freshness); its snapshot's offsets are committed when it completes. A rewind abandons it.
     private Task<FlushSnapshot>? _inFlight;
     private int _generation;
+    private bool _readSinceFlush; // records were read (applied or dead-lettered) since the last flush snapshot
 
     // Set when a flush inside a rebalance callback failed: its snapshot (dirty grains and pending item
     // batches of every partition, not only the revoked ones) is gone, so the partitions we keep must
@@ -100,7 +101,10 @@ public sealed class ClickIngestionService(
                         UpdateLag(consumer);
                     }
 
-                    if (_inFlight is null && (time.GetElapsedTime(lastCommit) >= _options.CommitInterval || _dirtyUsers.Count + _pendingItems.Count >= _options.MaxDirtyGrains))
+                    // Flush every CommitInterval while busy, when too many grains are dirty, or at once when
+                    // caught up (an empty poll): a backlog pays for few flushes, an idle consumer commits promptly.
+                    var caughtUp = batch.Count == 0 && _readSinceFlush;
+                    if (_inFlight is null && (caughtUp || time.GetElapsedTime(lastCommit) >= _options.CommitInterval || _dirtyUsers.Count + _pendingItems.Count >= _options.MaxDirtyGrains))
                     {
                         StartFlush();
                         lastCommit = time.GetTimestamp();
@@ -255,6 +259,7 @@ public sealed class ClickIngestionService(
     {
         var parseStarted = Stopwatch.GetTimestamp();
         instruments.Consumed(batch.Count);
+        _readSinceFlush = true;
         var users = new Dictionary<(string User, int Partition), EventGroup>();
         var items = _pendingItems;
         var timestamps = new List<long>(batch.Count);
@@ -373,6 +378,7 @@ public sealed class ClickIngestionService(
         }
 
         var snapshot = new FlushSnapshot(_dirtyUsers, _dirtyItems, itemBatches, new Dictionary<TopicPartition, long>(_processed), _deadLetterDeliveries, _generation, Stopwatch.GetTimestamp());
+        _readSinceFlush = false;
         _dirtyUsers = new(StringComparer.Ordinal);
         _dirtyItems = new(StringComparer.Ordinal);
         _pendingItems = [];

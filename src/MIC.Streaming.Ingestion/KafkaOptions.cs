@@ -19,14 +19,24 @@ public sealed class KafkaOptions
     /// <summary>Whether this silo runs the hosted consumer.</summary>
     public bool ConsumerEnabled { get; set; } = true;
 
-    /// <summary>Most records applied per batch.</summary>
-    public int MaxBatch { get; set; } = 20_000;
+    /// <summary>
+    /// Most records applied per batch. Large batches matter under backlog: a user's records in one
+    /// batch travel in one grain call (20k users: 20k → 100k took grain apply from 14 to 8 s per 500k
+    /// events); a caught-up consumer's batches stay small (<see cref="BatchWindow"/>).
+    /// </summary>
+    public int MaxBatch { get; set; } = 100_000;
 
     /// <summary>How long a batch waits to fill before it is applied.</summary>
     public TimeSpan BatchWindow { get; set; } = TimeSpan.FromMilliseconds(20);
 
-    /// <summary>Dirty grains are flushed and offsets committed at least this often.</summary>
-    public TimeSpan CommitInterval { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// While records keep coming, dirty grains are flushed and offsets committed this often (a
+    /// consumer that catches up — an empty poll — flushes at once). Each flush writes every grain
+    /// touched since the last one, so under backlog a longer interval writes each grain once for
+    /// several of its events (20k users: 2 s → 10 s cut flush time from 21 to 6 s per 500k events);
+    /// the cost is a longer replay (grains skip it) after a crash.
+    /// </summary>
+    public TimeSpan CommitInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>… or as soon as this many grains are dirty.</summary>
     public int MaxDirtyGrains { get; set; } = 50_000;
@@ -87,9 +97,9 @@ public sealed class KafkaOptions
             yield return $"{SectionName}:{nameof(GroupId)} is required.";
         }
 
-        if (MaxBatch is < 1 or > 100_000)
+        if (MaxBatch is < 1 or > 1_000_000)
         {
-            yield return $"{SectionName}:{nameof(MaxBatch)} must be in 1..100000 (got {MaxBatch}).";
+            yield return $"{SectionName}:{nameof(MaxBatch)} must be in 1..1000000 (got {MaxBatch}).";
         }
 
         if (BatchWindow < TimeSpan.Zero || BatchWindow > TimeSpan.FromSeconds(10))

@@ -207,12 +207,17 @@ public sealed class BenchTrainerCommand : AsyncCommand<BenchTrainerSettings>
             var status = trainer.Status!;
             var table = new Table().Border(TableBorder.Rounded).Title("bench trainer").AddColumn("Measure").AddColumn(new TableColumn("Value").RightAligned());
             table.AddRow("events streamed / not yet in a served version", $"{sent:N0} / {uncovered:N0}");
-            table.AddRow("versions published while streaming", versions.Count.ToString(CultureInfo.InvariantCulture));
+            table.AddRow("versions trained on the stream (first model included)", versions.Count.ToString(CultureInfo.InvariantCulture));
             table.AddRow("[bold]refresh lag p50 / p99 (produced → serving)[/]", lags.Count == 0 ? "–" : $"[bold]{Percentile(lags, 50):F1} / {Percentile(lags, 99):F1} s[/]");
-            table.AddRow("updates, last update time (of which growing tables + support sets)", $"{status.Updates}, {status.LastUpdateSeconds:F1} s ({(status.LastCycle is { } p ? p.Grow + p.Support : 0):F1} s)");
-            if (status.LastCycle is { } c)
+            // Update cycles while streaming: every one after the first model, except a last partial one after the stream ended.
+            var cycles = trainer.Cycles.Skip(1).Take(Math.Max(0, versions.Count - 2)).ToList();
+            table.AddRow("updates after the first model (full cycles averaged below)", $"{status.Updates - 1} ({cycles.Count})");
+            if (cycles.Count > 0)
             {
-                table.AddRow("last cycle: catalog / grow / support sets / steps / publish / reload (s)", FormattableString.Invariant($"{c.Catalog:F1} / {c.Grow:F1} / {c.Support:F1} / {c.Steps:F1} / {c.Publish:F1} / {c.Reload:F1} = {c.Total:F1}"));
+                double Mean(Func<UpdatePhases, double> f) => cycles.Average(f);
+                table.AddRow(
+                    "one update cycle, mean: catalog / grow / support sets / steps / publish / reload (s)",
+                    FormattableString.Invariant($"{Mean(c => c.Catalog):F1} / {Mean(c => c.Grow):F1} / {Mean(c => c.Support):F1} / {Mean(c => c.Steps):F1} / {Mean(c => c.Publish):F1} / {Mean(c => c.Reload):F1} = {Mean(c => c.Total):F1}"));
             }
 
             table.AddRow("[bold]incremental update examples/s (optimisation steps, last update)[/]", $"[bold]{status.ExamplesPerSecond:N0}[/]");
