@@ -303,7 +303,7 @@ public sealed class ClickIngestionService(
             calls.Add(grains.GetGrain<IUserGrain>(user).ApplyAsync(new UserEventBatch(partition, [.. g.Offsets], [.. g.Events], g.Fields, Previous(_sentUsers, user, partition))));
         }
 
-        var results = await Task.WhenAll(calls).WaitAsync(_options.GrainCallTimeout);
+        var results = await StallTimeout.WhenAllAsync(calls, _options.GrainCallTimeout, time);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         foreach (var ts in timestamps)
         {
@@ -390,7 +390,7 @@ public sealed class ClickIngestionService(
     {
         if (snapshot.ItemBatches.Count > 0)
         {
-            var applied = await Task.WhenAll(snapshot.ItemBatches.Select(b => grains.GetGrain<IItemGrain>(b.Item).ApplyAsync(b.Batch))).WaitAsync(_options.GrainCallTimeout);
+            var applied = await StallTimeout.WhenAllAsync([.. snapshot.ItemBatches.Select(b => grains.GetGrain<IItemGrain>(b.Item).ApplyAsync(b.Batch))], _options.GrainCallTimeout, time);
             if (applied.Any(r => r.Lost))
             {
                 throw new LostRecordsException("item grain(s) lack records acknowledged earlier (their silo stopped before a flush)");
@@ -408,14 +408,14 @@ public sealed class ClickIngestionService(
             flushes.Add(grains.GetGrain<IItemGrain>(item).FlushAsync(ToArray(expected)));
         }
 
-        var results = await Task.WhenAll(flushes).WaitAsync(_options.GrainCallTimeout);
+        var results = await StallTimeout.WhenAllAsync(flushes, _options.GrainCallTimeout, time);
         var lost = results.Count(r => !r.Persisted);
         if (lost > 0)
         {
             throw new LostRecordsException($"{lost} grain(s) no longer hold records they acknowledged (their silo stopped before a flush)");
         }
 
-        await Task.WhenAll(snapshot.DeadLetters).WaitAsync(_options.GrainCallTimeout);
+        await StallTimeout.WhenAllAsync(snapshot.DeadLetters, _options.GrainCallTimeout, time);
         return snapshot;
     }
 

@@ -41,7 +41,10 @@ public sealed class KafkaOptions
     /// <summary>… or as soon as this many grains are dirty.</summary>
     public int MaxDirtyGrains { get; set; } = 50_000;
 
-    /// <summary>A grain call slower than this fails the batch (rewind + retry) instead of stalling.</summary>
+    /// <summary>
+    /// Grain calls (a batch's applies, a flush) that make no progress for this long — none of the
+    /// outstanding ones completes — fail the batch (rewind + retry) instead of stalling.
+    /// </summary>
     public TimeSpan GrainCallTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Kafka session timeout: how fast a dead consumer's partitions move to the others.</summary>
