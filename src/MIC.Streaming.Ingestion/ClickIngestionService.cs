@@ -297,13 +297,13 @@ public sealed class ClickIngestionService(
 
         var parsed = Stopwatch.GetElapsedTime(parseStarted);
         var applyStarted = Stopwatch.GetTimestamp();
-        var calls = new List<Task<ApplyResult>>(users.Count);
-        foreach (var ((user, partition), g) in users)
-        {
-            calls.Add(grains.GetGrain<IUserGrain>(user).ApplyAsync(new UserEventBatch(partition, [.. g.Offsets], [.. g.Events], g.Fields, Previous(_sentUsers, user, partition))));
-        }
-
-        var results = await StallTimeout.WhenAllAsync(calls, _options.GrainCallTimeout, time);
+        var groups = users.ToList();
+        var results = await StallTimeout.CallAllAsync(
+            groups,
+            g => grains.GetGrain<IUserGrain>(g.Key.User).ApplyAsync(new UserEventBatch(g.Key.Partition, [.. g.Value.Offsets], [.. g.Value.Events], g.Value.Fields, Previous(_sentUsers, g.Key.User, g.Key.Partition))),
+            _options.MaxCallsInFlight,
+            _options.GrainCallTimeout,
+            time);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         foreach (var ts in timestamps)
         {
@@ -390,25 +390,25 @@ public sealed class ClickIngestionService(
     {
         if (snapshot.ItemBatches.Count > 0)
         {
-            var applied = await StallTimeout.WhenAllAsync([.. snapshot.ItemBatches.Select(b => grains.GetGrain<IItemGrain>(b.Item).ApplyAsync(b.Batch))], _options.GrainCallTimeout, time);
+            var applied = await StallTimeout.CallAllAsync(snapshot.ItemBatches, b => grains.GetGrain<IItemGrain>(b.Item).ApplyAsync(b.Batch), _options.MaxCallsInFlight, _options.GrainCallTimeout, time);
             if (applied.Any(r => r.Lost))
             {
                 throw new LostRecordsException("item grain(s) lack records acknowledged earlier (their silo stopped before a flush)");
             }
         }
 
-        var flushes = new List<Task<FlushResult>>(snapshot.Users.Count + snapshot.Items.Count);
+        var flushes = new List<Func<Task<FlushResult>>>(snapshot.Users.Count + snapshot.Items.Count);
         foreach (var (user, expected) in snapshot.Users)
         {
-            flushes.Add(grains.GetGrain<IUserGrain>(user).FlushAsync(ToArray(expected)));
+            flushes.Add(() => grains.GetGrain<IUserGrain>(user).FlushAsync(ToArray(expected)));
         }
 
         foreach (var (item, expected) in snapshot.Items)
         {
-            flushes.Add(grains.GetGrain<IItemGrain>(item).FlushAsync(ToArray(expected)));
+            flushes.Add(() => grains.GetGrain<IItemGrain>(item).FlushAsync(ToArray(expected)));
         }
 
-        var results = await StallTimeout.WhenAllAsync(flushes, _options.GrainCallTimeout, time);
+        var results = await StallTimeout.CallAllAsync(flushes, f => f(), _options.MaxCallsInFlight, _options.GrainCallTimeout, time);
         var lost = results.Count(r => !r.Persisted);
         if (lost > 0)
         {
@@ -514,7 +514,7 @@ public sealed class ClickIngestionService(
 
     private void Rewind(IConsumer<byte[]?, byte[]?> consumer, string reason)
     {
-        instruments.Rewound();
+        instruments.Rewound(reason);
         var assigned = consumer.Assignment.ToHashSet();
         var seeks = 0;
         foreach (var (tp, offset) in _rewindTo)

@@ -53,6 +53,9 @@ public sealed class IngestionInstruments
 
     public long TotalRewinds => Interlocked.Read(ref _totalRewinds);
 
+    /// <summary>Why the consumer last rewound (null when it never did).</summary>
+    public string? LastRewindReason { get; private set; }
+
     public long TotalCommits => Interlocked.Read(ref _totalCommits);
 
     public long Lag => Interlocked.Read(ref _lag);
@@ -100,8 +103,9 @@ public sealed class IngestionInstruments
         Interlocked.Increment(ref _totalDeadLettered);
     }
 
-    internal void Rewound()
+    internal void Rewound(string reason)
     {
+        LastRewindReason = reason;
         _rewinds.Add(1);
         Interlocked.Increment(ref _totalRewinds);
     }

@@ -47,6 +47,12 @@ public sealed class KafkaOptions
     /// </summary>
     public TimeSpan GrainCallTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Most grain calls a consumer has in flight at once (applies of a batch, a flush's writes are sent
+    /// in groups of this size): bounds each call's queueing so it stays under the silo's response timeout.
+    /// </summary>
+    public int MaxCallsInFlight { get; set; } = 10_000;
+
     /// <summary>Kafka session timeout: how fast a dead consumer's partitions move to the others.</summary>
     public int SessionTimeoutMs { get; set; } = 6000;
 
@@ -118,6 +124,11 @@ public sealed class KafkaOptions
         if (MaxDirtyGrains < 1)
         {
             yield return $"{SectionName}:{nameof(MaxDirtyGrains)} must be ≥ 1 (got {MaxDirtyGrains}).";
+        }
+
+        if (MaxCallsInFlight is < 1 or > 1_000_000)
+        {
+            yield return $"{SectionName}:{nameof(MaxCallsInFlight)} must be in 1..1000000 (got {MaxCallsInFlight}).";
         }
 
         if (GrainCallTimeout < TimeSpan.FromMilliseconds(100) || GrainCallTimeout > TimeSpan.FromMinutes(2))

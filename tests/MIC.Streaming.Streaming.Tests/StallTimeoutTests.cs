@@ -54,6 +54,34 @@ public sealed class StallTimeoutTests
         Assert.Equal("grain said no", error.Message);
     }
 
+    [Fact]
+    public async Task CallAll_KeepsAtMostMaxInFlight_AndReturnsResultsInInputOrder()
+    {
+        var inFlight = 0;
+        var peak = 0;
+        async Task<int> Call(int x)
+        {
+            var now = Interlocked.Increment(ref inFlight);
+            InterlockedMax(ref peak, now);
+            await Task.Yield();
+            Interlocked.Decrement(ref inFlight);
+            return x * 10;
+        }
+
+        var results = await StallTimeout.CallAllAsync(Enumerable.Range(0, 25).ToList(), Call, maxInFlight: 4, Stall);
+
+        Assert.Equal(Enumerable.Range(0, 25).Select(x => x * 10), results);
+        Assert.InRange(peak, 1, 4);
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int current;
+        while ((current = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, current) != current)
+        {
+        }
+    }
+
     /// <summary>Advances fake time, then lets the waiter's continuation run (it re-arms its timer).</summary>
     private static async Task AdvanceAsync(FakeTimeProvider time, TimeSpan by)
     {

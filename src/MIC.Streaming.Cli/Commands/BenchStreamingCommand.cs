@@ -152,6 +152,11 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
                 $"{rate:N0} events/s ({persisted:F1} s; all applied at {applied:F1} s; silo start {watchIngest.Elapsed.TotalSeconds - persisted:F1} s)");
             table.AddRow("Ingest / raw consume", $"{rate / raw:P0}");
             table.AddRow("Rewinds / dead letters during ingest", $"{instruments.TotalRewinds} / {instruments.TotalDeadLettered}");
+            if (instruments.LastRewindReason is { } why)
+            {
+                table.AddRow("Last rewind", Markup.Escape(why));
+            }
+
             var (tRead, tParse, tApply, tFlush) = instruments.TimeSpent;
             table.AddRow("Consumer time: read / parse+group / grain apply / flush+commit", $"{tRead:F1} / {tParse:F1} / {tApply:F1} / {tFlush:F1} s");
         }
