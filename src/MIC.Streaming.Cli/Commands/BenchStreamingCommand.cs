@@ -63,13 +63,13 @@ public sealed class BenchStreamingSettings : CommandSettings
 
     [CommandOption("--commit-interval <SECONDS>")]
     [Description("Kafka:CommitInterval: how often dirty grains are flushed and offsets committed.")]
-    [DefaultValue(10.0)]
-    public double CommitInterval { get; init; } = 10.0;
+    [DefaultValue(2.0)]
+    public double CommitInterval { get; init; } = 2.0;
 
     [CommandOption("--max-batch <N>")]
     [Description("Kafka:MaxBatch: most records applied per batch.")]
-    [DefaultValue(100_000)]
-    public int MaxBatch { get; init; } = 100_000;
+    [DefaultValue(20_000)]
+    public int MaxBatch { get; init; } = 20_000;
 
     [CommandOption("--memory-storage")]
     [Description("Ingestion: in-memory grain storage instead of Redis (to isolate the storage cost).")]
