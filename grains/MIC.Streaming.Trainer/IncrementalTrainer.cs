@@ -129,7 +129,5 @@ public sealed class IncrementalTrainer : IDisposable
         return true;
     }
 
-
-
     public void Dispose() => _trainer.Dispose();
 }

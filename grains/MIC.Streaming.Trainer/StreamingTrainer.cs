@@ -60,9 +60,8 @@ public sealed class StreamingTrainer : IDisposable
     private long _frozenVersion;
     private long _oldestNewMs;
     private long _newestMs;
-    private double _lastUpdateSeconds;
+    private UpdateResult? _lastUpdate;
     private UpdatePhases? _lastCycle;
-    private double _examplesPerSecond;
     private volatile string _state = "starting";
     private string? _lastError;
     private volatile bool _updating;
@@ -337,8 +336,7 @@ public sealed class StreamingTrainer : IDisposable
             : _trainer!.Update(dataset, fresh, replay, cancellationToken);
         _eventsTrained += fresh.Count;
         _updates++;
-        _lastUpdateSeconds = result.Seconds;
-        _examplesPerSecond = result.ExamplesPerSecond;
+        _lastUpdate = result;
         _ctx.Instruments.Updated(result);
         TrainerLog.Updated(_ctx.Logger, _updates, result.NewExamples, result.ReplayedExamples, result.Steps, result.Seconds, result.GrowSeconds, result.SupportSeconds, result.Grew, dataset.UserCount, dataset.ItemCount);
 
@@ -465,7 +463,7 @@ public sealed class StreamingTrainer : IDisposable
 
     private TrainerStatus BuildStatus() => new(
         _ctx.Silo, _state, Interlocked.Read(ref _publishedVersion), Interlocked.Read(ref _eventsSeen), _eventsTrained, _updates,
-        _catalog?.UserCount ?? 0, _catalog?.ItemCount ?? 0, _window.Count, _lastUpdateSeconds, _examplesPerSecond, _evaluator.Snapshot(), _lastError, _lastCycle);
+        _catalog?.UserCount ?? 0, _catalog?.ItemCount ?? 0, _window.Count, _lastUpdate?.Seconds ?? 0, _lastUpdate?.ExamplesPerSecond ?? 0, _evaluator.Snapshot(), _lastError, _lastCycle);
 
     public void Dispose()
     {
