@@ -46,27 +46,21 @@ public static class MultiChannelRetriever
     {
         ArgumentNullException.ThrowIfNull(options);
         var lists = new List<(Candidate[], float)>(3);
-        if (channels.HasFlag(ChannelSet.U2I))
+        void Run(ChannelSet channel, float weight, Func<Candidate[]> search)
         {
-            var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-            lists.Add((U2IChannel.Retrieve(spaces, query, k), options.WeightU2I));
-            timed?.Invoke(ChannelSet.U2I, System.Diagnostics.Stopwatch.GetElapsedTime(t0));
+            if (!channels.HasFlag(channel))
+            {
+                return;
+            }
+
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            lists.Add((search(), weight));
+            timed?.Invoke(channel, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
 
-        if (channels.HasFlag(ChannelSet.U2U2I))
-        {
-            var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-            lists.Add((U2U2IChannel.Retrieve(spaces, query, k, options), options.WeightU2U2I));
-            timed?.Invoke(ChannelSet.U2U2I, System.Diagnostics.Stopwatch.GetElapsedTime(t0));
-        }
-
-        if (channels.HasFlag(ChannelSet.U2I2I))
-        {
-            var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-            lists.Add((U2I2IChannel.Retrieve(spaces, query, k, options), options.WeightU2I2I));
-            timed?.Invoke(ChannelSet.U2I2I, System.Diagnostics.Stopwatch.GetElapsedTime(t0));
-        }
-
+        Run(ChannelSet.U2I, options.WeightU2I, () => U2IChannel.Retrieve(spaces, query, k));
+        Run(ChannelSet.U2U2I, options.WeightU2U2I, () => U2U2IChannel.Retrieve(spaces, query, k, options));
+        Run(ChannelSet.U2I2I, options.WeightU2I2I, () => U2I2IChannel.Retrieve(spaces, query, k, options));
         return lists.Count == 1 ? lists[0].Item1 : CandidateMerger.Merge(lists, k);
     }
 }
