@@ -38,6 +38,7 @@ public sealed class ServingOptions
 public sealed partial class ModelVersionWatcher(
     IGrainFactory grains, ServingModel serving, IOptions<ServingOptions> options, ILogger<ModelVersionWatcher> logger) : BackgroundService
 {
+    private const long BootstrapVersion = 1;
     private long _failedVersion = -1;
     private bool _bootstrapTried;
 
@@ -123,7 +124,11 @@ public sealed partial class ModelVersionWatcher(
             var (model, _, dataset, manifest) = await Task.Run(() => MIC.Streaming.Model.Training.Checkpoint.Load(checkpoint));
             using (model)
             {
-                var info = await ModelPublisher.PublishAsync(grains, options.Value.ModelStore, model, dataset, dataset.Sequences, manifest, new Faiss.IndexBuildOptions(), "bootstrap from " + checkpoint, TimeProvider.System);
+                // Always version 1: silos that bootstrap at once collide on that one number (rename or
+                // registry refuses the loser) instead of each taking the next free number and
+                // registering a second bootstrap version.
+                var first = await Task.Run(() => ModelPublisher.Write(options.Value.ModelStore, BootstrapVersion, model, dataset, dataset.Sequences, manifest, new Faiss.IndexBuildOptions(), "bootstrap from " + checkpoint, TimeProvider.System));
+                var info = await registry.PublishAsync(first);
                 _bootstrapTried = true;
                 LogBootstrapped(logger, info.Version, checkpoint);
                 return info;
