@@ -38,7 +38,7 @@ public sealed class BenchTrainCommand : Command<BenchTrainSettings>
         var split = CliData.Split(dataset, settings);
         var tables = new FeatureTables(dataset);
         var examples = new TrainingExamples(split.Train);
-        var table = new Table().AddColumns("encoder", "variant", "examples/s", "ms/step", "peak RSS MiB", "support sets s", "user tower p50 ms", "U2I p50/p99 ms", "U2U2I p50/p99 ms", "U2I2I p50/p99 ms");
+        var table = new Table().AddColumns("encoder", "variant", "examples/s", "ms/step", "batch/fwd/bwd/opt ms", "peak RSS MiB", "support sets s", "user tower p50 ms", "U2I p50/p99 ms", "U2U2I p50/p99 ms", "U2I2I p50/p99 ms");
         var rng = new Random(1);
         foreach (var (encoder, variant, options) in settings.Grid())
         {
@@ -53,6 +53,7 @@ public sealed class BenchTrainCommand : Command<BenchTrainSettings>
                 trainer.TrainStep(examples, Batch(), report: false);
             }
 
+            trainer.ResetStepTimes();
             var watch = Stopwatch.StartNew();
             for (var i = 0; i < settings.Steps; i++)
             {
@@ -67,6 +68,7 @@ public sealed class BenchTrainCommand : Command<BenchTrainSettings>
                 variant,
                 (settings.Steps * options.BatchSize / seconds).ToString("F0", CultureInfo.InvariantCulture),
                 (seconds * 1000 / settings.Steps).ToString("F1", CultureInfo.InvariantCulture),
+                Phases(trainer.StepTimes),
                 rss.ToString("F0", CultureInfo.InvariantCulture),
                 refreshSeconds.ToString("F2", CultureInfo.InvariantCulture),
                 tower.ToString("F2", CultureInfo.InvariantCulture),
@@ -107,6 +109,10 @@ public sealed class BenchTrainCommand : Command<BenchTrainSettings>
         string P(List<double> t) => string.Create(CultureInfo.InvariantCulture, $"{Percentile(t, 0.5):F2}/{Percentile(t, 0.99):F2}");
         return (Percentile(towerTimes, 0.5), P(times[0]), P(times[1]), P(times[2]));
     }
+
+    private static string Phases(StepPhaseTimes t) => string.Join(
+        '/',
+        new[] { t.Batch, t.Forward, t.Backward, t.Optimizer }.Select(ticks => t.MeanMs(ticks).ToString("F0", CultureInfo.InvariantCulture)));
 
     private static double Percentile(List<double> values, double p)
     {

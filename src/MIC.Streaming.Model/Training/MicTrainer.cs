@@ -10,6 +10,16 @@ using static TorchSharp.torch;
 
 namespace MIC.Streaming.Model.Training;
 
+/// <summary>Accumulated time of training steps by phase (Stopwatch ticks): batch build + zero_grad, forward (loss), backward, optimizer.</summary>
+public readonly record struct StepPhaseTimes(long Steps, long Batch, long Forward, long Backward, long Optimizer)
+{
+    public StepPhaseTimes Add(long batch, long forward, long backward, long optimizer) =>
+        new(Steps + 1, Batch + batch, Forward + forward, Backward + backward, Optimizer + optimizer);
+
+    /// <summary>Mean milliseconds per step of a phase's ticks.</summary>
+    public double MeanMs(long ticks) => Steps == 0 ? 0 : ticks * 1000.0 / Stopwatch.Frequency / Steps;
+}
+
 /// <summary>
 /// Trains a <see cref="MicModel"/> on a split: Adam, shuffled next-item examples, one dispose scope
 /// per step (no await anywhere: scopes and grad mode are thread-local), support sets refreshed every
@@ -75,6 +85,11 @@ public sealed class MicTrainer : IDisposable
     public FeatureTables Tables { get; }
 
     public long Step { get; private set; }
+
+    /// <summary>Where the steps' time went since construction or <see cref="ResetStepTimes"/> (for benchmarks and logs).</summary>
+    public StepPhaseTimes StepTimes { get; private set; }
+
+    public void ResetStepTimes() => StepTimes = default;
 
     private optim.Optimizer Optimizer { get; }
 
@@ -162,12 +177,17 @@ public sealed class MicTrainer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(examples);
         using var scope = torch.NewDisposeScope();
+        var t0 = Stopwatch.GetTimestamp();
         Model.train();
         var batch = BuildBatch(examples, batchExamples);
         Optimizer.zero_grad();
+        var t1 = Stopwatch.GetTimestamp();
         var (loss, parts) = Model.Loss(batch, _userSupport, _itemSupport);
+        var t2 = Stopwatch.GetTimestamp();
         loss.backward();
+        var t3 = Stopwatch.GetTimestamp();
         Optimizer.step();
+        StepTimes = StepTimes.Add(t1 - t0, t2 - t1, t3 - t2, Stopwatch.GetTimestamp() - t3);
         if (!report)
         {
             return null;
