@@ -62,41 +62,43 @@ public sealed class MicModel : nn.Module
         ArgumentNullException.ThrowIfNull(batch);
         var o = Options;
         // Embed once; perturbed views reuse the embeddings and perturb on top of them.
-        var userInput = encoder.UsesHistorySequence ? batch.User with { EmbeddedHistory = encoder.EmbedHistory(batch.User.History) } : batch.User;
+        var userInput = batch.User with { EmbeddedHistory = encoder.EmbedHistory(batch.User.History) };
         var itemFields = encoder.EmbedItemFields(batch.TargetTokens);                   // [B, F, D]
         var userK = encoder.EncodeUser(userInput);                                      // [B, K, D]
         var item = encoder.EncodeItem(batch.TargetTokens, fields: itemFields);          // [B, D]
         var user = Readout(userK, item);                                                // [B, D]
         var zero = torch.zeros(1, device: item.device).squeeze();
+        var itemGroups = InBatchGroups.Of(batch.TargetIds, batch.TargetIds.shape[0], item.device); // shared by every loss over the batch's items
 
-        var softmax = o.SoftmaxWeight > 0 ? CrossChannelLoss.InBatchSoftmax(user, item, batch.TargetIds, o.Temperature) : zero;
+        var softmax = o.SoftmaxWeight > 0 ? CrossChannelLoss.InBatchSoftmax(user, item, itemGroups, o.Temperature) : zero;
         var logistic = o.LogisticWeight > 0 ? CrossChannelLoss.Logistic(user, item, batch.TargetIds, o.Temperature) : zero;
         var ui = zero;
         var uu = zero;
         var ii = zero;
         if (o.Lambda > 0 && o.UsesUI && o.WeightUI > 0)
         {
-            ui = CrossChannelLoss.InfoNce(user_head.forward(user), item_head.forward(item), o.Temperature, batch.TargetIds);
+            ui = CrossChannelLoss.InfoNce(user_head.forward(user), item_head.forward(item), o.Temperature, itemGroups);
         }
 
         if (o.Lambda > 0 && o.UsesUU && o.WeightUU > 0)
         {
+            var userGroups = InBatchGroups.Of(batch.UserRows, batch.UserRows.shape[0], item.device);
             var own = userK.mean([1]);                                                  // [B, D]
             var view = encoder.EncodeUser(userInput, Perturbation).mean([1]);
-            uu = CrossChannelLoss.PairwiseInfoNce(own, view, o.Temperature, batch.UserRows);
+            uu = CrossChannelLoss.PairwiseInfoNce(own, view, o.Temperature, userGroups);
             if (userSupport is { IsReady: true })
             {
-                uu = (uu + CrossChannelLoss.PairwiseInfoNce(own, userSupport.SamplePositives(batch.UserRows), o.Temperature, batch.UserRows)) / 2;
+                uu = (uu + CrossChannelLoss.PairwiseInfoNce(own, userSupport.SamplePositives(batch.UserRows), o.Temperature, userGroups)) / 2;
             }
         }
 
         if (o.Lambda > 0 && o.UsesII && o.WeightII > 0)
         {
             var view = encoder.EncodeItem(batch.TargetTokens, Perturbation, itemFields);
-            ii = CrossChannelLoss.PairwiseInfoNce(item, view, o.Temperature, batch.TargetIds);
+            ii = CrossChannelLoss.PairwiseInfoNce(item, view, o.Temperature, itemGroups);
             if (itemSupport is { IsReady: true })
             {
-                ii = (ii + CrossChannelLoss.PairwiseInfoNce(item, itemSupport.SamplePositives(batch.TargetIds), o.Temperature, batch.TargetIds)) / 2;
+                ii = (ii + CrossChannelLoss.PairwiseInfoNce(item, itemSupport.SamplePositives(batch.TargetIds), o.Temperature, itemGroups)) / 2;
             }
         }
 

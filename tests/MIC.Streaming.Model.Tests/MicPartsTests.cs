@@ -93,6 +93,52 @@ public class MicPartsTests
     }
 
     [Fact]
+    public void InfoNce_WithGroups_MatchesExplicitTwoNMatrix()
+    {
+        using var scope = NewDisposeScope();
+        torch.manual_seed(11);
+        var a = torch.randn(6, 4);
+        var b = torch.randn(6, 4);
+        var groups = torch.tensor(new long[] { 3, 1, 3, 2, 1, 5 });
+
+        var loss = CrossChannelLoss.InfoNce(a, b, 0.2, groups).item<float>();
+
+        // Reference: [2N, 2N] NT-Xent where any two rows of the same group (other than a row and its
+        // positive) are not negatives, written with masked_fill and cross_entropy.
+        var z = nn.functional.normalize(torch.cat([a, b], 0), dim: 1);
+        var sim = torch.mm(z, z.t()) / 0.2;
+        var g2 = torch.cat([groups, groups], 0);
+        var targets = torch.cat([torch.arange(6, 12), torch.arange(0, 6)], 0);
+        var positive = torch.zeros(12, 12, dtype: ScalarType.Bool).scatter(1, targets.unsqueeze(1), torch.ones(12, 1, dtype: ScalarType.Bool));
+        var drop = g2.unsqueeze(1).eq(g2.unsqueeze(0)).logical_and(positive.logical_not());
+        var reference = nn.functional.cross_entropy(sim.masked_fill(drop, float.NegativeInfinity), targets).item<float>();
+        Assert.Equal(reference, loss, 4);
+    }
+
+    [Fact]
+    public void PairwiseInfoNce_AndInBatchSoftmax_MatchCrossEntropyReference()
+    {
+        using var scope = NewDisposeScope();
+        torch.manual_seed(12);
+        var a = torch.randn(7, 5);
+        var b = torch.randn(7, 5);
+        var groups = torch.tensor(new long[] { 4, 4, 0, 1, 2, 1, 9 });
+
+        var pairwise = CrossChannelLoss.PairwiseInfoNce(a, b, 0.1, groups).item<float>();
+        var softmax = CrossChannelLoss.InBatchSoftmax(a, b, groups, 0.1).item<float>();
+
+        var logits = torch.mm(nn.functional.normalize(a, dim: 1), nn.functional.normalize(b, dim: 1).t()) / 0.1;
+        var drop = groups.unsqueeze(1).eq(groups.unsqueeze(0)).logical_and(torch.eye(7, dtype: ScalarType.Bool).logical_not());
+        var masked = logits.masked_fill(drop, float.NegativeInfinity);
+        var labels = torch.arange(7);
+        var rows = nn.functional.cross_entropy(masked, labels).item<float>();
+        var columns = nn.functional.cross_entropy(masked.t(), labels).item<float>();
+        Assert.Equal((rows + columns) / 2, pairwise, 4);
+        Assert.Equal(rows, softmax, 4);
+        Assert.Equal(rows, CrossChannelLoss.InBatchSoftmax(a, b, InBatchGroups.Of(groups, 7, a.device), 0.1).item<float>(), 4);
+    }
+
+    [Fact]
     public void SupportSet_ReturnsTrueNearestNeighbours()
     {
         using var scope = NewDisposeScope();

@@ -32,8 +32,6 @@ public sealed class ComiRecDR : TwoTowerEncoder
 
     public override int Interests => Options.Interests;
 
-    public override bool UsesHistorySequence => true;
-
     public override Tensor EncodeUser(UserBatch batch, FieldMaskEmbedding? perturb = null)
     {
         var (h, mask) = SequenceInput(batch, perturb);                                  // [B, L, D], [B, L]

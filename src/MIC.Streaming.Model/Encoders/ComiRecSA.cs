@@ -34,8 +34,6 @@ public sealed class ComiRecSA : TwoTowerEncoder
 
     public override int Interests => Options.Interests;
 
-    public override bool UsesHistorySequence => true;
-
     public override Tensor EncodeUser(UserBatch batch, FieldMaskEmbedding? perturb = null)
     {
         var (h, mask) = SequenceInput(batch, perturb);                                  // [B, L, D], [B, L]

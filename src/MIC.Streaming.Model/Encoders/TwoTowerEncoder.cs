@@ -81,17 +81,18 @@ public abstract class TwoTowerEncoder : nn.Module
     public Tensor EmbedItemFields(Tensor itemTokens) => Items.forward(itemTokens);
 
     /// <summary>History items embedded as the sum of their fields: [B, L, D].</summary>
-    public Tensor EmbedHistory(Tensor history) => Items.forward(history).sum(-2);
+    public Tensor EmbedHistory(Tensor history) => Items.EmbedSequence(history);
 
     /// <summary>The batch's embedded history, computed unless the batch carries it.</summary>
     protected Tensor EmbeddedHistoryOf(UserBatch batch) => batch.EmbeddedHistory ?? EmbedHistory(batch.History);
 
-    /// <summary>True when the user tower needs the history as a sequence [B, L, D] (not only pooled).</summary>
-    public virtual bool UsesHistorySequence => false;
-
-    /// <summary>Masked mean of the history's item embeddings, pooled directly: mask [B, L] → [B, D].</summary>
-    protected Tensor MeanPoolHistory(Tensor history, Tensor mask) =>
-        Items.Pool(history, mask / mask.sum(1, keepdim: true).clamp_min(1));
+    /// <summary>Masked mean of the batch's embedded history: mask [B, L] → [B, D] (one batched product).</summary>
+    protected Tensor MeanPoolHistory(UserBatch batch, Tensor mask)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var weights = mask / mask.sum(1, keepdim: true).clamp_min(1);                  // [B, L]
+        return torch.bmm(weights.unsqueeze(1), EmbeddedHistoryOf(batch)).squeeze(1);
+    }
 
     /// <summary>
     /// The user's fields as [B, 1 + Fu, D]: the mean-pooled history (one field) and the categorical
@@ -101,7 +102,7 @@ public abstract class TwoTowerEncoder : nn.Module
     {
         ArgumentNullException.ThrowIfNull(batch);
         var mask = perturb?.DropHistory(batch.HistoryMask) ?? batch.HistoryMask;       // [B, L]
-        var history = MeanPoolHistory(batch.History, mask);                            // [B, D]
+        var history = MeanPoolHistory(batch, mask);                            // [B, D]
         var fields = cat([history.unsqueeze(1), EmbedUserFields(batch.UserFields)], 1); // [B, 1+Fu, D]
         return perturb is null ? fields : perturb.Perturb(fields);
     }
