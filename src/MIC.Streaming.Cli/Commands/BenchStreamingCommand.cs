@@ -240,6 +240,7 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
             var live = split.Test.Select(c => c.User).Take(5000).ToHashSet();
             var events = ReplayEvents.FromDataset(dataset, u => live.Contains(u) ? 0 : int.MaxValue).ToList();
             silo.Ingestion.Freshness.Clear();
+            var freshGc = GcWindow.Start();
             using (var publisher = new ClickPublisher(silo.BootstrapServers, silo.TopicName, lingerMs: 1))
             {
                 await publisher.ReplayAsync(events, settings.FreshRate, cancellationToken: cancellationToken);
@@ -259,14 +260,17 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
 
             table.AddRow($"Freshness p50 / p99 at {settings.FreshRate:N0} events/s (produce → in the user's sequence)",
                 $"{silo.Ingestion.Freshness.Percentile(50):F1} / {silo.Ingestion.Freshness.Percentile(99):F1} ms ({events.Count:N0} events)");
+            table.AddRow("  GC during it", freshGc.Describe());
 
             // Candidates over HTTP, open loop at a fixed rate.
             var ids = live.Select(u => dataset.Users.GetRaw(u)).ToArray();
+            var loadGc = GcWindow.Start();
             var (p50, p99, achieved, errors) = await LoadAsync(silo.BaseUrl, ids, settings.Rps, settings.Seconds, cancellationToken);
             table.AddRow($"Candidates over HTTP (3 channels, k=50) at {settings.Rps:N0} req/s target", $"p50 {p50:F2} ms, p99 {p99:F2} ms ({achieved:N0} req/s achieved, {errors} errors)");
             var si = silo.App.Services.GetRequiredService<ServingInstruments>();
             table.AddRow("  in the silo: user tower p50 / p99; channels + merge p50 / p99",
                 $"{si.TowerMs.Percentile(50):F2} / {si.TowerMs.Percentile(99):F2} ms; {si.ChannelsMs.Percentile(50):F2} / {si.ChannelsMs.Percentile(99):F2} ms");
+            table.AddRow("  GC during it", loadGc.Describe());
         }
         finally
         {
@@ -342,4 +346,21 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
         ["Kafka:CommitInterval"] = TimeSpan.FromSeconds(settings.CommitInterval).ToString("c", CultureInfo.InvariantCulture),
         ["Kafka:MaxBatch"] = settings.MaxBatch.ToString(CultureInfo.InvariantCulture),
     };
+}
+
+/// <summary>Garbage collections and total GC pause time over a measured window (pauses stop every thread: they show up in tail latencies).</summary>
+internal readonly record struct GcWindow(int Gen0, int Gen1, int Gen2, TimeSpan Paused, long Started)
+{
+    public static GcWindow Start() => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), Stopwatch.GetTimestamp());
+
+    public string Describe()
+    {
+        var paused = GC.GetTotalPauseDuration() - Paused;
+        var window = Stopwatch.GetElapsedTime(Started);
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"gen0/1/2 {GC.CollectionCount(0) - Gen0}/{GC.CollectionCount(1) - Gen1}/{GC.CollectionCount(2) - Gen2}, paused {paused.TotalMilliseconds:F0} ms ({paused / window:P1} of {window.TotalSeconds:F0} s), {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC, {System.Runtime.GCSettings.LatencyMode}; heap {Last(GCKind.Any).HeapSizeBytes / 1048576.0:F0} MiB; last gen0/1 GC: {Last(GCKind.Ephemeral).PauseDurations[0].TotalMilliseconds:F0} ms, promoted {Last(GCKind.Ephemeral).PromotedBytes / 1048576.0:F1} MiB, {Last(GCKind.Ephemeral).PinnedObjectsCount} pinned");
+    }
+
+    private static GCMemoryInfo Last(GCKind kind) => GC.GetGCMemoryInfo(kind);
 }
