@@ -82,7 +82,7 @@ public sealed class ClickIngestionService(
                 {
                     var readStarted = Stopwatch.GetTimestamp();
                     var batch = ReadBatch(consumer, stoppingToken);
-                    var read = Stopwatch.GetElapsedTime(readStarted);
+                    var read = Stopwatch.GetElapsedTime(readStarted) - batch.Parsing;
                     if (_rewindReason is { } reason)
                     {
                         _rewindReason = null;
@@ -226,9 +226,14 @@ public sealed class ClickIngestionService(
         }
     }
 
-    private List<ConsumeResult<byte[]?, byte[]?>> ReadBatch(IConsumer<byte[]?, byte[]?> consumer, CancellationToken stoppingToken)
+    /// <summary>
+    /// Reads up to <see cref="KafkaOptions.MaxBatch"/> records (or for <see cref="KafkaOptions.BatchWindow"/>),
+    /// parsing and grouping each as it arrives: a valid record's bytes are not kept, so a large batch
+    /// does not hold (and make the GC promote) every consumed record until it is applied.
+    /// </summary>
+    private ParsedBatch ReadBatch(IConsumer<byte[]?, byte[]?> consumer, CancellationToken stoppingToken)
     {
-        var batch = new List<ConsumeResult<byte[]?, byte[]?>>();
+        var batch = new ParsedBatch(_options.UpdateItems);
         var first = consumer.Consume(TimeSpan.FromMilliseconds(100));
         if (first is null || first.IsPartitionEOF)
         {
@@ -255,48 +260,37 @@ public sealed class ClickIngestionService(
         return batch;
     }
 
-    private async Task ApplyAsync(List<ConsumeResult<byte[]?, byte[]?>> batch, TimeSpan read)
+    /// <summary>
+    /// Applies a batch: dead-letters its malformed records, adds its item events to the ones the next
+    /// flush applies, sends each user's events to the user's grain, awaits every ack, and only then
+    /// makes the batch's positions committable.
+    /// </summary>
+    private async Task ApplyAsync(ParsedBatch batch, TimeSpan read)
     {
-        var parseStarted = Stopwatch.GetTimestamp();
         instruments.Consumed(batch.Count);
         _readSinceFlush = true;
-        var users = new Dictionary<(string User, int Partition), EventGroup>();
-        var items = _pendingItems;
-        var timestamps = new List<long>(batch.Count);
-        foreach (var record in batch)
+        foreach (var (tp, firstOffset, _) in batch.Partitions.Values)
         {
-            var tp = record.TopicPartition;
-            _rewindTo.TryAdd(tp, record.Offset.Value);
-            if (!ClickEventJson.TryParse(record.Message.Value, out var evt, out var reason))
-            {
-                DeadLetter(record, reason);
-                continue;
-            }
-
-            var partition = record.Partition.Value;
-            var offset = record.Offset.Value;
-            var interaction = new Interaction(evt!.EventId, evt.ItemId, evt.Timestamp, evt.Behaviour, evt.Category);
-            if (!users.TryGetValue((evt.UserId, partition), out var userGroup))
-            {
-                users[(evt.UserId, partition)] = userGroup = new EventGroup();
-            }
-
-            userGroup.Add(offset, interaction, evt.UserId, evt.Fields);
-            if (_options.UpdateItems)
-            {
-                if (!items.TryGetValue((evt.ItemId, partition), out var itemGroup))
-                {
-                    items[(evt.ItemId, partition)] = itemGroup = new EventGroup();
-                }
-
-                itemGroup.Add(offset, interaction, evt.UserId, null);
-            }
-
-            timestamps.Add(record.Message.Timestamp.UnixTimestampMs);
+            _rewindTo.TryAdd(tp, firstOffset);
         }
 
-        var parsed = Stopwatch.GetElapsedTime(parseStarted);
+        foreach (var (record, reason) in batch.Malformed)
+        {
+            DeadLetter(record, reason);
+        }
+
+        foreach (var (item, partition, offset, interaction, user) in batch.Items)
+        {
+            if (!_pendingItems.TryGetValue((item, partition), out var itemGroup))
+            {
+                _pendingItems[(item, partition)] = itemGroup = new EventGroup();
+            }
+
+            itemGroup.Add(offset, interaction, user, null);
+        }
+
         var applyStarted = Stopwatch.GetTimestamp();
+        var users = batch.Users;
         var groups = users.ToList();
         var results = await StallTimeout.CallAllAsync(
             groups,
@@ -305,7 +299,7 @@ public sealed class ClickIngestionService(
             _options.GrainCallTimeout,
             time);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        foreach (var ts in timestamps)
+        foreach (var ts in batch.Timestamps)
         {
             instruments.Fresh(Math.Max(0, now - ts));
         }
@@ -331,13 +325,13 @@ public sealed class ClickIngestionService(
 
         // Positions become committable only now that every grain acknowledged the batch: a batch
         // whose apply failed (or was cancelled while the silo stops) is never covered by a commit.
-        foreach (var record in batch)
+        foreach (var (tp, _, lastOffset) in batch.Partitions.Values)
         {
-            _processed[record.TopicPartition] = record.Offset.Value + 1;
+            _processed[tp] = lastOffset + 1;
         }
 
         instruments.Applied(applied, skipped);
-        instruments.Spent(read, parsed, Stopwatch.GetElapsedTime(applyStarted));
+        instruments.Spent(read, batch.Parsing, Stopwatch.GetElapsedTime(applyStarted));
     }
 
     private static long Previous(Dictionary<string, Dictionary<int, long>> dirty, string key, int partition) =>
@@ -568,21 +562,79 @@ public sealed class ClickIngestionService(
     private static PartitionOffset[] ToArray(Dictionary<int, long> expected) =>
         [.. expected.Select(p => new PartitionOffset(p.Key, p.Value))];
 
+    /// <summary>
+    /// A batch as read: the records' count and positions per partition, each user's valid events
+    /// (grouped per user and partition, in offset order), the item events, the malformed records (kept
+    /// whole for the dead-letter topic) and the produce timestamps (for freshness).
+    /// </summary>
+    private sealed class ParsedBatch(bool withItems)
+    {
+        public int Count { get; private set; }
+
+        public TimeSpan Parsing { get; private set; }
+
+        public Dictionary<int, (TopicPartition Tp, long First, long Last)> Partitions { get; } = [];
+
+        public Dictionary<(string User, int Partition), EventGroup> Users { get; } = [];
+
+        public List<(string Item, int Partition, long Offset, Interaction Event, string User)> Items { get; } = [];
+
+        public List<(ConsumeResult<byte[]?, byte[]?> Record, string Reason)> Malformed { get; } = [];
+
+        public List<long> Timestamps { get; } = [];
+
+        public void Add(ConsumeResult<byte[]?, byte[]?> record)
+        {
+            var started = Stopwatch.GetTimestamp();
+            Count++;
+            var partition = record.Partition.Value;
+            var offset = record.Offset.Value;
+            Partitions[partition] = Partitions.TryGetValue(partition, out var seen) ? seen with { Last = offset } : (record.TopicPartition, offset, offset);
+            if (!ClickEventJson.TryParse(record.Message.Value, out var evt, out var reason))
+            {
+                Malformed.Add((record, reason));
+            }
+            else
+            {
+                var interaction = new Interaction(evt!.EventId, evt.ItemId, evt.Timestamp, evt.Behaviour, evt.Category);
+                if (!Users.TryGetValue((evt.UserId, partition), out var userGroup))
+                {
+                    Users[(evt.UserId, partition)] = userGroup = new EventGroup();
+                }
+
+                userGroup.Add(offset, interaction, null, evt.Fields);
+                if (withItems)
+                {
+                    Items.Add((evt.ItemId, partition, offset, interaction, evt.UserId));
+                }
+
+                Timestamps.Add(record.Message.Timestamp.UnixTimestampMs);
+            }
+
+            Parsing += Stopwatch.GetElapsedTime(started);
+        }
+    }
+
     private sealed class EventGroup
     {
         public List<long> Offsets { get; } = [];
 
         public List<Interaction> Events { get; } = [];
 
+        /// <summary>The interacting user of each event (item groups only).</summary>
         public List<string> Users { get; } = [];
 
         public IReadOnlyDictionary<string, string>? Fields { get; private set; }
 
-        public void Add(long offset, Interaction interaction, string user, IReadOnlyDictionary<string, string>? fields)
+        public void Add(long offset, Interaction interaction, string? user, IReadOnlyDictionary<string, string>? fields)
         {
             Offsets.Add(offset);
             Events.Add(interaction);
-            Users.Add(user);
+            if (user is not null)
+            {
+                Users.Add(user);
+            }
+
             if (fields is { Count: > 0 })
             {
                 Fields = fields;

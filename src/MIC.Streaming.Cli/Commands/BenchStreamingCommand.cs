@@ -130,6 +130,7 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
 
             // 2. The silo's consumer on the same backlog: parse, apply to user + item grains, flush to Redis, commit.
             var watchIngest = Stopwatch.StartNew();
+            var ingestGc = GcWindow.Start();
             await using var ingest = await LocalSilo.StartAsync(kafka, ownsKafka: false, LocalSilo.FreePort(), store, settings.MemoryStorage ? null : redis,
                 IngestOverrides(settings));
             var instruments = ingest.Ingestion;
@@ -159,6 +160,7 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
 
             var (tRead, tParse, tApply, tFlush) = instruments.TimeSpent;
             table.AddRow("Consumer time: read / parse+group / grain apply / flush+commit", $"{tRead:F1} / {tParse:F1} / {tApply:F1} / {tFlush:F1} s");
+            table.AddRow("  GC during ingest (silo start included)", ingestGc.Describe());
         }
         finally
         {
@@ -349,9 +351,9 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
 }
 
 /// <summary>Garbage collections and total GC pause time over a measured window (pauses stop every thread: they show up in tail latencies).</summary>
-internal readonly record struct GcWindow(int Gen0, int Gen1, int Gen2, TimeSpan Paused, long Started)
+internal readonly record struct GcWindow(int Gen0, int Gen1, int Gen2, TimeSpan Paused, long Allocated, long Started)
 {
-    public static GcWindow Start() => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), Stopwatch.GetTimestamp());
+    public static GcWindow Start() => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes(), Stopwatch.GetTimestamp());
 
     public string Describe()
     {
@@ -359,7 +361,7 @@ internal readonly record struct GcWindow(int Gen0, int Gen1, int Gen2, TimeSpan 
         var window = Stopwatch.GetElapsedTime(Started);
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"gen0/1/2 {GC.CollectionCount(0) - Gen0}/{GC.CollectionCount(1) - Gen1}/{GC.CollectionCount(2) - Gen2}, paused {paused.TotalMilliseconds:F0} ms ({paused / window:P1} of {window.TotalSeconds:F0} s), {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC, {System.Runtime.GCSettings.LatencyMode}; heap {Last(GCKind.Any).HeapSizeBytes / 1048576.0:F0} MiB; last gen0/1 GC: {Last(GCKind.Ephemeral).PauseDurations[0].TotalMilliseconds:F0} ms, promoted {Last(GCKind.Ephemeral).PromotedBytes / 1048576.0:F1} MiB, {Last(GCKind.Ephemeral).PinnedObjectsCount} pinned");
+            $"allocated {(GC.GetTotalAllocatedBytes() - Allocated) / 1048576.0:N0} MiB, gen0/1/2 {GC.CollectionCount(0) - Gen0}/{GC.CollectionCount(1) - Gen1}/{GC.CollectionCount(2) - Gen2}, paused {paused.TotalMilliseconds:F0} ms ({paused / window:P1} of {window.TotalSeconds:F0} s), {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC, {System.Runtime.GCSettings.LatencyMode}; heap {Last(GCKind.Any).HeapSizeBytes / 1048576.0:F0} MiB; last gen0/1 GC: {Last(GCKind.Ephemeral).PauseDurations[0].TotalMilliseconds:F0} ms, promoted {Last(GCKind.Ephemeral).PromotedBytes / 1048576.0:F1} MiB, {Last(GCKind.Ephemeral).PinnedObjectsCount} pinned");
     }
 
     private static GCMemoryInfo Last(GCKind kind) => GC.GetGCMemoryInfo(kind);

@@ -91,7 +91,7 @@ public static class ClickEventJson
         Dictionary<string, string>? fields = null;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
         {
-            var name = reader.GetString();
+            var name = Property(ref reader);   // known names are matched on the UTF-8 bytes, without a string
             reader.Read();
             switch (name)
             {
@@ -124,7 +124,11 @@ public static class ClickEventJson
 
                     break;
                 case "behaviour":
-                    if (!TryString(ref reader, "behaviour", 32, out behaviour, out reason))
+                    if (reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(DefaultBehaviourUtf8))
+                    {
+                        behaviour = ClickEvent.DefaultBehaviour; // the common case, shared instead of allocated
+                    }
+                    else if (!TryString(ref reader, "behaviour", 32, out behaviour, out reason))
                     {
                         return false;
                     }
@@ -156,13 +160,11 @@ public static class ClickEventJson
             return false;
         }
 
-        foreach (var (value, field) in new[] { (eventId, "eventId"), (userId, "userId"), (itemId, "itemId") })
+        var missing = eventId is null ? "eventId" : userId is null ? "userId" : itemId is null ? "itemId" : null;
+        if (missing is not null)
         {
-            if (value is null)
-            {
-                reason = $"missing_field: {field}";
-                return false;
-            }
+            reason = $"missing_field: {missing}";
+            return false;
         }
 
         if (timestamp is null)
@@ -175,6 +177,19 @@ public static class ClickEventJson
         reason = string.Empty;
         return true;
     }
+
+    /// <summary>The current property's name: one of the contract's names (interned constants) or, for any other, a new string.</summary>
+    private static readonly byte[] DefaultBehaviourUtf8 = Encoding.UTF8.GetBytes(ClickEvent.DefaultBehaviour);
+
+    private static string? Property(ref Utf8JsonReader reader) =>
+        reader.ValueTextEquals("eventId"u8) ? "eventId"
+        : reader.ValueTextEquals("userId"u8) ? "userId"
+        : reader.ValueTextEquals("itemId"u8) ? "itemId"
+        : reader.ValueTextEquals("timestamp"u8) ? "timestamp"
+        : reader.ValueTextEquals("behaviour"u8) ? "behaviour"
+        : reader.ValueTextEquals("category"u8) ? "category"
+        : reader.ValueTextEquals("fields"u8) ? "fields"
+        : reader.GetString();
 
     private static bool TryString(ref Utf8JsonReader reader, string field, int maxLength, out string? value, out string reason)
     {
