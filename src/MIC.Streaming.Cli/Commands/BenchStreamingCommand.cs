@@ -151,7 +151,11 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
             var rate = settings.Events / persisted;
             table.AddRow((settings.NoItems ? "Ingest → user grains" : "Ingest → user + item grains") + $" ({settings.Users:N0} users), {(settings.MemoryStorage ? "memory" : "Redis")}-persisted, committed",
                 $"{rate:N0} events/s ({persisted:F1} s; all applied at {applied:F1} s; silo start {watchIngest.Elapsed.TotalSeconds - persisted:F1} s)");
-            table.AddRow("Ingest / raw consume", $"{rate / raw:P0}");
+            // The raw rate of one consumer moves a lot between runs of this shared machine (180k–530k records/s seen):
+            // measure it again after the ingest, on the same backlog, and judge the ratio against the faster of the two.
+            var rawAfter = RawConsume(kafka.BootstrapServers, LocalSilo.Topic, settings.Events);
+            table.AddRow("Raw consume again, after the ingest", $"{rawAfter:N0} records/s");
+            table.AddRow("Ingest / raw consume (the faster raw run)", $"{rate / Math.Max(raw, rawAfter):P0}");
             table.AddRow("Rewinds / dead letters during ingest", $"{instruments.TotalRewinds} / {instruments.TotalDeadLettered}");
             if (instruments.LastRewindReason is { } why)
             {

@@ -37,7 +37,7 @@ public sealed class ComiRecDR : TwoTowerEncoder
         var (h, mask) = SequenceInput(batch, perturb);                                  // [B, L, D], [B, L]
 
         var (b, l, d, k) = (h.shape[0], h.shape[1], (long)Dimension, (long)Interests);
-        var hat = mapping.forward(h).view(b, l, k, d).permute(0, 2, 1, 3);             // [B, K, L, D]
+        var hat = mapping.forward(h).view(b, l, k, d).permute(0, 2, 1, 3).contiguous(); // [B, K, L, D]: contiguous once, not copied by each routing matmul
         var hatDetached = hat.detach();
         var logits = torch.randn(b, k, l, device: h.device);                           // fixed random start
         var realPositions = mask.unsqueeze(1);                                         // [B, 1, L]
