@@ -81,7 +81,7 @@ public sealed class ClickIngestionService(
                 try
                 {
                     var readStarted = Stopwatch.GetTimestamp();
-                    var batch = ReadBatch(consumer, stoppingToken);
+                    var batch = await ReadBatchAsync(consumer, stoppingToken);
                     var read = Stopwatch.GetElapsedTime(readStarted) - batch.Parsing;
                     if (_rewindReason is { } reason)
                     {
@@ -227,16 +227,24 @@ public sealed class ClickIngestionService(
     }
 
     /// <summary>
-    /// Reads up to <see cref="KafkaOptions.MaxBatch"/> records (or for <see cref="KafkaOptions.BatchWindow"/>),
-    /// parsing and grouping each as it arrives: a valid record's bytes are not kept, so a large batch
-    /// does not hold (and make the GC promote) every consumed record until it is applied.
+    /// Reads up to <see cref="KafkaOptions.MaxBatch"/> records, or what arrives within
+    /// <see cref="KafkaOptions.BatchWindow"/>, parsing and grouping each as it arrives: a valid record's
+    /// bytes are not kept, so a large batch does not hold (and make the GC promote) every consumed
+    /// record until it is applied. Never blocks: librdkafka fetches in its own threads, this loop runs
+    /// on the shared thread pool (the API and the grains' pool), so with nothing fetched it awaits a
+    /// short delay instead of blocking a pool thread in Consume.
     /// </summary>
-    private ParsedBatch ReadBatch(IConsumer<byte[]?, byte[]?> consumer, CancellationToken stoppingToken)
+    private async Task<ParsedBatch> ReadBatchAsync(IConsumer<byte[]?, byte[]?> consumer, CancellationToken stoppingToken)
     {
         var batch = new ParsedBatch(_options.UpdateItems);
-        var first = consumer.Consume(TimeSpan.FromMilliseconds(100));
+        var first = consumer.Consume(TimeSpan.Zero);
         if (first is null || first.IsPartitionEOF)
         {
+            if (_rewindReason is null)
+            {
+                await Task.Delay(IdlePoll, stoppingToken).ConfigureAwait(false);
+            }
+
             return batch;
         }
 
@@ -244,11 +252,21 @@ public sealed class ClickIngestionService(
         var started = Stopwatch.GetTimestamp();
         while (batch.Count < _options.MaxBatch && !stoppingToken.IsCancellationRequested)
         {
-            var remaining = _options.BatchWindow - Stopwatch.GetElapsedTime(started);
-            var next = consumer.Consume(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
-            if (next is null || _rewindReason is not null)
+            var next = consumer.Consume(TimeSpan.Zero);
+            if (_rewindReason is not null)
             {
                 break;
+            }
+
+            if (next is null)
+            {
+                if (Stopwatch.GetElapsedTime(started) >= _options.BatchWindow)
+                {
+                    break;
+                }
+
+                await Task.Delay(FillPoll, stoppingToken).ConfigureAwait(false); // let the batch fill, without blocking a pool thread
+                continue;
             }
 
             if (!next.IsPartitionEOF)
@@ -259,6 +277,12 @@ public sealed class ClickIngestionService(
 
         return batch;
     }
+
+    /// <summary>How long an idle consumer waits before it looks at the fetched records again.</summary>
+    private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>How long a filling batch waits for more fetched records (within <see cref="KafkaOptions.BatchWindow"/>).</summary>
+    private static readonly TimeSpan FillPoll = TimeSpan.FromMilliseconds(1);
 
     /// <summary>
     /// Applies a batch: dead-letters its malformed records, adds its item events to the ones the next
