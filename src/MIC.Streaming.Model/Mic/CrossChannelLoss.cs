@@ -48,7 +48,7 @@ public static class CrossChannelLoss
     /// not used as each other's negatives (e.g. two examples with the same target item). Returns a scalar.
     /// </summary>
     public static Tensor InfoNce(Tensor a, Tensor b, double temperature, Tensor? groups = null) =>
-        InfoNce(a, b, temperature, InBatchGroups.Of(groups, a.shape[0], a.device));
+        InfoNce(a, b, temperature, InBatchGroups.Of(groups, Rows(a), a.device));
 
     /// <inheritdoc cref="InfoNce(Tensor, Tensor, double, Tensor?)"/>
     public static Tensor InfoNce(Tensor a, Tensor b, double temperature, InBatchGroups groups)
@@ -61,7 +61,7 @@ public static class CrossChannelLoss
         // logsumexp over both parts; the right block's rows are a·bᵀ's columns (the masks are symmetric).
         var za = ScaledUnit(a, temperature);
         var zb = nn.functional.normalize(b, dim: 1);
-        var ab = InBatchGroups.Logits(za, zb, groups.Duplicates);                               // [N, N]
+        var ab = InBatchGroups.Logits(za, zb, groups.Duplicates);                      // [N, N]
         var aa = InBatchGroups.Logits(za, nn.functional.normalize(a, dim: 1), groups.SameGroup);
         var bb = InBatchGroups.Logits(ScaledUnit(b, temperature), zb, groups.SameGroup);
         var left = torch.stack([ab.logsumexp(1), aa.logsumexp(1)], 1).logsumexp(1);      // [N]
@@ -74,7 +74,7 @@ public static class CrossChannelLoss
     /// directions, averaged. groups as in <see cref="InfoNce(Tensor, Tensor, double, Tensor?)"/>.
     /// </summary>
     public static Tensor PairwiseInfoNce(Tensor a, Tensor b, double temperature, Tensor? groups = null) =>
-        PairwiseInfoNce(a, b, temperature, InBatchGroups.Of(groups, a.shape[0], a.device));
+        PairwiseInfoNce(a, b, temperature, InBatchGroups.Of(groups, Rows(a), a.device));
 
     /// <inheritdoc cref="PairwiseInfoNce(Tensor, Tensor, double, Tensor?)"/>
     public static Tensor PairwiseInfoNce(Tensor a, Tensor b, double temperature, InBatchGroups groups)
@@ -92,7 +92,7 @@ public static class CrossChannelLoss
     /// users, items: [B, D]; itemIds: [B] ids or prebuilt groups (copies of the positive are masked). Returns a scalar.
     /// </summary>
     public static Tensor InBatchSoftmax(Tensor users, Tensor items, Tensor itemIds, double temperature) =>
-        InBatchSoftmax(users, items, InBatchGroups.Of(itemIds, users.shape[0], users.device), temperature);
+        InBatchSoftmax(users, items, InBatchGroups.Of(itemIds ?? throw new ArgumentNullException(nameof(itemIds)), Rows(users), users.device), temperature);
 
     /// <inheritdoc cref="InBatchSoftmax(Tensor, Tensor, Tensor, double)"/>
     public static Tensor InBatchSoftmax(Tensor users, Tensor items, InBatchGroups itemGroups, double temperature)
@@ -123,6 +123,8 @@ public static class CrossChannelLoss
         var negLoss = (nn.functional.binary_cross_entropy_with_logits(neg, torch.zeros_like(neg), reduction: nn.Reduction.None) * valid).sum() / valid.sum().clamp_min(1);
         return posLoss + negLoss;
     }
+
+    private static long Rows(Tensor x) => (x ?? throw new ArgumentNullException(nameof(x))).shape[0];
 
     /// <summary>Unit rows scaled by 1/τ: [N, D] → [N, D], so a product with unit rows is cosine/τ.</summary>
     private static Tensor ScaledUnit(Tensor x, double temperature) => nn.functional.normalize(x, dim: 1) * (1.0 / temperature);
