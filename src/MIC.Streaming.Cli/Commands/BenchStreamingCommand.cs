@@ -363,10 +363,9 @@ internal readonly record struct GcWindow(int Gen0, int Gen1, int Gen2, TimeSpan 
     {
         var paused = GC.GetTotalPauseDuration() - Paused;
         var window = Stopwatch.GetElapsedTime(Started);
+        var ephemeral = GC.GetGCMemoryInfo(GCKind.Ephemeral);
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"allocated {(GC.GetTotalAllocatedBytes() - Allocated) / 1048576.0:N0} MiB, gen0/1/2 {GC.CollectionCount(0) - Gen0}/{GC.CollectionCount(1) - Gen1}/{GC.CollectionCount(2) - Gen2}, paused {paused.TotalMilliseconds:F0} ms ({paused / window:P1} of {window.TotalSeconds:F0} s), {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC, {System.Runtime.GCSettings.LatencyMode}; heap {Last(GCKind.Any).HeapSizeBytes / 1048576.0:F0} MiB; last gen0/1 GC: {Last(GCKind.Ephemeral).PauseDurations[0].TotalMilliseconds:F0} ms, promoted {Last(GCKind.Ephemeral).PromotedBytes / 1048576.0:F1} MiB, {Last(GCKind.Ephemeral).PinnedObjectsCount} pinned");
+            $"allocated {(GC.GetTotalAllocatedBytes() - Allocated) / 1048576.0:N0} MiB, gen0/1/2 {GC.CollectionCount(0) - Gen0}/{GC.CollectionCount(1) - Gen1}/{GC.CollectionCount(2) - Gen2}, paused {paused.TotalMilliseconds:F0} ms ({paused / window:P1} of {window.TotalSeconds:F0} s), {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC, {System.Runtime.GCSettings.LatencyMode}; heap {GC.GetGCMemoryInfo(GCKind.Any).HeapSizeBytes / 1048576.0:F0} MiB; last gen0/1 GC: {ephemeral.PauseDurations[0].TotalMilliseconds:F0} ms, promoted {ephemeral.PromotedBytes / 1048576.0:F1} MiB, {ephemeral.PinnedObjectsCount} pinned");
     }
-
-    private static GCMemoryInfo Last(GCKind kind) => GC.GetGCMemoryInfo(kind);
 }

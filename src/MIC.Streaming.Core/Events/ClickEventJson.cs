@@ -178,9 +178,9 @@ public static class ClickEventJson
         return true;
     }
 
-    /// <summary>The current property's name: one of the contract's names (interned constants) or, for any other, a new string.</summary>
     private static readonly byte[] DefaultBehaviourUtf8 = Encoding.UTF8.GetBytes(ClickEvent.DefaultBehaviour);
 
+    /// <summary>The current property's name: one of the contract's names (interned constants) or, for any other, a new string.</summary>
     private static string? Property(ref Utf8JsonReader reader) =>
         reader.ValueTextEquals("eventId"u8) ? "eventId"
         : reader.ValueTextEquals("userId"u8) ? "userId"

@@ -59,11 +59,12 @@ public static class CrossChannelLoss
         // Block form of the [2N, 2N] NT-Xent matrix: anchor a_i sees [a_i·b_j | a_i·a_j] and b_i sees
         // [b_i·a_j | b_i·b_j]; positives sit on the diagonal of a·bᵀ. Row i of the left block is
         // logsumexp over both parts; the right block's rows are a·bᵀ's columns (the masks are symmetric).
-        var za = ScaledUnit(a, temperature);
-        var zb = nn.functional.normalize(b, dim: 1);
-        var ab = InBatchGroups.Logits(za, zb, groups.Duplicates);                      // [N, N]
-        var aa = InBatchGroups.Logits(za, nn.functional.normalize(a, dim: 1), groups.SameGroup);
-        var bb = InBatchGroups.Logits(ScaledUnit(b, temperature), zb, groups.SameGroup);
+        var ua = nn.functional.normalize(a, dim: 1);
+        var ub = nn.functional.normalize(b, dim: 1);
+        var za = ua * (1.0 / temperature);
+        var ab = InBatchGroups.Logits(za, ub, groups.Duplicates);                      // [N, N]
+        var aa = InBatchGroups.Logits(za, ua, groups.SameGroup);
+        var bb = InBatchGroups.Logits(ub * (1.0 / temperature), ub, groups.SameGroup);
         var left = torch.stack([ab.logsumexp(1), aa.logsumexp(1)], 1).logsumexp(1);      // [N]
         var right = torch.stack([ab.logsumexp(0), bb.logsumexp(1)], 1).logsumexp(1);     // [N]
         return ((left.mean() + right.mean()) / 2) - ab.diagonal().mean();
