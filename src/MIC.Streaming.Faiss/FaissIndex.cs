@@ -61,6 +61,12 @@ public sealed unsafe class FaissIndex : IVectorIndex
     /// <summary>Live native indexes in this process (for leak tests).</summary>
     public static long LiveNativeIndexes => FaissNative.LiveIndexes();
 
+    /// <summary>
+    /// Whether Faiss's per-vector distance kernels run the AVX2 + FMA versions linked in by our shim
+    /// (native/distance_kernels.cpp) rather than the portable loop (CPUs without them).
+    /// </summary>
+    public static bool SimdDistanceKernels => FaissNative.SimdKernels() != 0;
+
     public static FaissIndex Create(int dimension, string description, FaissMetric metric = FaissMetric.InnerProduct)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);

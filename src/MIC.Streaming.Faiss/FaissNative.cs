@@ -79,6 +79,9 @@ internal static partial class FaissNative
     [LibraryImport(Library, EntryPoint = "mic_faiss_live_indexes")]
     public static partial long LiveIndexes();
 
+    [LibraryImport(Library, EntryPoint = "mic_faiss_simd_kernels")]
+    public static partial int SimdKernels();
+
     [LibraryImport(Library, EntryPoint = "mic_faiss_index_factory", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int IndexFactory(int dim, string description, int metric, out IntPtr index);
 

@@ -245,6 +245,7 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
             // Freshness: live users' histories arrive through Kafka at a paced rate.
             var live = split.Test.Select(c => c.User).Take(5000).ToHashSet();
             var events = ReplayEvents.FromDataset(dataset, u => live.Contains(u) ? 0 : int.MaxValue).ToList();
+            AnsiConsole.MarkupLine($"Measuring freshness: {events.Count:N0} events at {settings.FreshRate:N0} events/s…");
             silo.Ingestion.Freshness.Clear();
             var freshGc = GcWindow.Start();
             using (var publisher = new ClickPublisher(silo.BootstrapServers, silo.TopicName, lingerMs: 1))
@@ -270,6 +271,7 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
 
             // Candidates over HTTP, open loop at a fixed rate.
             var ids = live.Select(u => dataset.Users.GetRaw(u)).ToArray();
+            AnsiConsole.MarkupLine($"Measuring candidates over HTTP: {settings.Rps:N0} req/s for {settings.Seconds} s…");
             var loadGc = GcWindow.Start();
             var (p50, p99, achieved, errors) = await LoadAsync(silo.BaseUrl, ids, settings.Rps, settings.Seconds, cancellationToken);
             table.AddRow($"Candidates over HTTP (3 channels, k=50) at {settings.Rps:N0} req/s target", $"p50 {p50:F2} ms, p99 {p99:F2} ms ({achieved:N0} req/s achieved, {errors} errors)");
