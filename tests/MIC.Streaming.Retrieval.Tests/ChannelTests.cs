@@ -137,4 +137,33 @@ public class ChannelTests
         Assert.Contains(result, c => c.Channels.HasFlag(ChannelSet.U2U2I));
         Assert.Contains(result, c => c.Channels.HasFlag(ChannelSet.U2I2I));
     }
+
+    [Theory]
+    [InlineData(1, 3)]
+    [InlineData(3, 50)]
+    [InlineData(500, 50)]
+    [InlineData(500, 1000)]
+    public void TopByVoteTimesRelevance_EqualsScoringEachCandidateOnItsOwn(int candidates, int k)
+    {
+        // The prefetching loop must rank exactly as vote × best-interest cosine, one row at a time.
+        var rng = new Random(candidates + k);
+        var items = new EmbeddingMatrix(Enumerable.Range(0, 2000 * 16).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray(), 16).Normalised();
+        float[][] interests = [.. Enumerable.Range(0, 2).Select(_ => Enumerable.Range(0, 16).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray())];
+        var unit = ChannelMath.Normalise(interests);
+        var votes = new Dictionary<int, float>();
+        while (votes.Count < candidates)
+        {
+            votes[rng.Next(items.Rows)] = (float)rng.NextDouble();
+        }
+
+        var result = ChannelMath.TopByVoteTimesRelevance(votes, unit, items, k, ChannelSet.U2I2I);
+
+        var expected = votes
+            .Select(kv => (Item: kv.Key, Score: kv.Value * unit.Max(u => System.Numerics.Tensors.TensorPrimitives.Dot(u, items.Row(kv.Key)))))
+            .OrderByDescending(x => x.Score).Take(k).ToArray();
+        Assert.Equal(expected.Length, result.Length);
+        Assert.Equal(expected.Select(x => x.Item), result.Select(c => c.Item));
+        Assert.Equal(expected.Select(x => x.Score), result.Select(c => c.Score));
+        Assert.All(result, c => Assert.Equal(ChannelSet.U2I2I, c.Channels));
+    }
 }

@@ -68,13 +68,6 @@ public static class U2I2IChannel
             }
         }
 
-        var relevance = ChannelMath.Normalise(query.RelevanceInterests);
-        var scores = new Dictionary<int, float>(votes.Count);
-        foreach (var (item, vote) in votes)
-        {
-            scores[item] = vote * ChannelMath.Relevance(relevance, spaces.ItemRelevance.Row(item));
-        }
-
-        return ChannelMath.Top(scores, k, ChannelSet.U2I2I);
+        return ChannelMath.TopByVoteTimesRelevance(votes, ChannelMath.Normalise(query.RelevanceInterests), spaces.ItemRelevance, k, ChannelSet.U2I2I);
     }
 }

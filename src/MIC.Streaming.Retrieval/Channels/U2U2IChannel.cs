@@ -15,6 +15,7 @@ public static class U2U2IChannel
         ArgumentNullException.ThrowIfNull(options);
         var votes = new Dictionary<int, float>();
         var hits = new Index.SearchHit[options.SimilarUsers + 1];
+        var seen = new HashSet<int>(); // one similar user's distinct items (reused: one per query, not per user)
         foreach (var q in ChannelMath.Normalise(query.OwnInterests))
         {
             var n = spaces.UserOwnIndex.Search(q, hits.Length, hits);
@@ -30,7 +31,7 @@ public static class U2U2IChannel
                 used++;
                 var history = spaces.UserHistories.Sequence(user);
                 var recent = history[Math.Max(0, history.Length - options.ItemsPerSimilarUser)..];
-                var seen = new HashSet<int>();
+                seen.Clear();
                 foreach (var item in recent)
                 {
                     if (seen.Add(item))
@@ -41,13 +42,6 @@ public static class U2U2IChannel
             }
         }
 
-        var relevance = ChannelMath.Normalise(query.RelevanceInterests);
-        var scores = new Dictionary<int, float>(votes.Count);
-        foreach (var (item, vote) in votes)
-        {
-            scores[item] = vote * ChannelMath.Relevance(relevance, spaces.ItemRelevance.Row(item));
-        }
-
-        return ChannelMath.Top(scores, k, ChannelSet.U2U2I);
+        return ChannelMath.TopByVoteTimesRelevance(votes, ChannelMath.Normalise(query.RelevanceInterests), spaces.ItemRelevance, k, ChannelSet.U2U2I);
     }
 }
