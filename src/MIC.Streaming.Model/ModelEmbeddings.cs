@@ -89,6 +89,11 @@ public sealed class ModelEmbeddings
     {
         ArgumentNullException.ThrowIfNull(histories);
         ArgumentNullException.ThrowIfNull(users);
+        if (histories.Count <= ManagedBatchLimit && ManagedUserTower.TryCreate(_model, _maxLen) is { } managed)
+        {
+            return EncodeManaged(managed, histories, users);
+        }
+
         var result = new UserQuery[histories.Count];
         var d = Dimension;
         var k = _model.Encoder.Interests;
@@ -132,6 +137,37 @@ public sealed class ModelEmbeddings
         finally
         {
             _model.train(wasTraining);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Up to this many users are encoded by <see cref="ManagedUserTower"/> when the encoder has one
+    /// (serving: one user per query); larger batches go through libtorch, whose batched kernels win there.
+    /// </summary>
+    public const int ManagedBatchLimit = 16;
+
+    private UserQuery[] EncodeManaged(ManagedUserTower tower, IReadOnlyList<ReadOnlyMemory<int>> histories, IReadOnlyList<int> users)
+    {
+        var fieldCount = _tables.UserFieldCount;
+        Span<long> fields = stackalloc long[fieldCount];
+        var result = new UserQuery[histories.Count];
+        for (var i = 0; i < histories.Count; i++)
+        {
+            // Field tokens as UserBatchBuilder reads them: the user's row, or all 0 (unknown).
+            var u = users[i];
+            fields.Clear();
+            if (u >= 0 && fieldCount > 0 && (u * fieldCount) < _tables.UserFieldTokens.Length)
+            {
+                _tables.UserFieldTokens.AsSpan(u * fieldCount, fieldCount).CopyTo(fields);
+            }
+
+            var own = new float[Dimension];
+            var rel = new float[Dimension];
+            var history = histories[i].Span;
+            tower.Encode(history, fields, own, rel);
+            result[i] = new UserQuery([own], [rel], history[Math.Max(0, history.Length - _maxLen)..].ToArray(), u >= 0 ? u : null);
         }
 
         return result;

@@ -10,7 +10,7 @@ namespace MIC.Streaming.Model.Encoders;
 /// is an MLP over its concatenated field embeddings. User fields: the mean-pooled history (one
 /// field) + categorical user fields; item fields: id, category, attribute bag.
 /// </summary>
-public sealed class Dssm : TwoTowerEncoder
+public sealed class Dssm : TwoTowerEncoder, IPooledFieldsUserTower
 {
     private readonly Sequential user_mlp;
     private readonly Sequential item_mlp;
@@ -22,6 +22,8 @@ public sealed class Dssm : TwoTowerEncoder
         item_mlp = Mlp(Items.FieldCount * (long)options.Dimension, options.Hidden, options.Dimension, options.Dropout);
         RegisterComponents();
     }
+
+    Sequential IPooledFieldsUserTower.UserMlp => user_mlp;
 
     public override Tensor EncodeUser(UserBatch batch, FieldMaskEmbedding? perturb = null) =>
         user_mlp.forward(PooledUserFields(batch, perturb).flatten(1)).unsqueeze(1);     // [B, 1, D]

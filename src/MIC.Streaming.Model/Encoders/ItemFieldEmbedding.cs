@@ -91,4 +91,16 @@ public sealed class ItemFieldEmbedding : nn.Module<Tensor, Tensor>
 
     /// <summary>The trainable id table (for the sparse-row optimizer and growth).</summary>
     public Embedding IdTable => id;
+
+    /// <summary>The category table, if items have categories (read by <see cref="ManagedUserTower"/>).</summary>
+    internal Embedding? CategoryTable => category;
+
+    /// <summary>The attribute table, if items have attributes (read by <see cref="ManagedUserTower"/>).</summary>
+    internal Embedding? AttributeTable => attributes;
+
+    /// <summary>[I+1]: category token of each item token.</summary>
+    internal Tensor CategoryOf => categoryOf;
+
+    /// <summary>[I+1, A]: attribute tokens of each item token (0 = none).</summary>
+    internal Tensor AttributesOf => attributesOf;
 }

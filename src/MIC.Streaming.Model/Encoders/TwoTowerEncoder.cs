@@ -66,6 +66,12 @@ public abstract class TwoTowerEncoder : nn.Module
 
     protected ItemFieldEmbedding Items { get; }
 
+    /// <summary>The item field tables (read by <see cref="ManagedUserTower"/>).</summary>
+    internal ItemFieldEmbedding ItemEmbedding => Items;
+
+    /// <summary>The user field tables, one per user field (read by <see cref="ManagedUserTower"/>).</summary>
+    internal IEnumerable<Embedding> UserFieldTables => UserFieldEmbeddings.Cast<Embedding>();
+
     protected ModuleList<nn.Module<Tensor, Tensor>> UserFieldEmbeddings { get; }
 
     /// <summary>User tower: → [B, K, D]. With <paramref name="perturb"/>, a perturbed view.</summary>
@@ -156,6 +162,17 @@ public abstract class TwoTowerEncoder : nn.Module
         nn.ReLU(),
         nn.Dropout(dropout),
         ModelInit.XavierLinear(hidden, output));
+}
+
+/// <summary>
+/// An encoder whose user tower is <c>MLP(concat(mean-pooled history, user fields))</c>
+/// (<see cref="TwoTowerEncoder"/>'s PooledUserFields into a two-layer MLP): DSSM and YouTubeDNN.
+/// Such a tower also runs without libtorch, in <see cref="ManagedUserTower"/>.
+/// </summary>
+internal interface IPooledFieldsUserTower
+{
+    /// <summary>Linear → ReLU → Dropout → Linear.</summary>
+    Sequential UserMlp { get; }
 }
 
 /// <summary>Encoder names for the CLI and checkpoints.</summary>

@@ -11,7 +11,7 @@ namespace MIC.Streaming.Model.Encoders;
 /// embeddings — here the sum of the item's field embeddings (no item MLP). Trained with in-batch
 /// sampled softmax.
 /// </summary>
-public sealed class YoutubeDnn : TwoTowerEncoder
+public sealed class YoutubeDnn : TwoTowerEncoder, IPooledFieldsUserTower
 {
     private readonly Sequential user_mlp;
 
@@ -21,6 +21,8 @@ public sealed class YoutubeDnn : TwoTowerEncoder
         user_mlp = Mlp((1 + tables.UserFieldCount) * (long)options.Dimension, options.Hidden, options.Dimension, options.Dropout);
         RegisterComponents();
     }
+
+    Sequential IPooledFieldsUserTower.UserMlp => user_mlp;
 
     public override Tensor EncodeUser(UserBatch batch, FieldMaskEmbedding? perturb = null) =>
         user_mlp.forward(PooledUserFields(batch, perturb).flatten(1)).unsqueeze(1);     // [B, 1, D]

@@ -24,6 +24,10 @@ public sealed class SharedSpaceProjection : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    internal Linear Hidden => hidden;
+
+    internal Linear Output => output;
+
     /// <summary>[..., D] own space → [..., D] shared space.</summary>
     public override Tensor forward(Tensor x) => output.forward(nn.functional.relu(hidden.forward(x)));
 }
