@@ -19,11 +19,16 @@ public sealed class ModelEmbeddings
     private readonly FeatureTables _tables;
     private readonly int _maxLen;
 
+    // Built once: it reads the model's parameter tensors in place, which optimizers and checkpoint
+    // loads update in place (growth makes a new model, and with it new embeddings).
+    private readonly Lazy<ManagedUserTower?> _managed;
+
     public ModelEmbeddings(MicModel model, FeatureTables tables, int maxLen)
     {
         _model = model ?? throw new ArgumentNullException(nameof(model));
         _tables = tables ?? throw new ArgumentNullException(nameof(tables));
         _maxLen = maxLen;
+        _managed = new Lazy<ManagedUserTower?>(() => ManagedUserTower.TryCreate(model, maxLen));
     }
 
     public int Dimension => _model.Encoder.Dimension;
@@ -89,7 +94,7 @@ public sealed class ModelEmbeddings
     {
         ArgumentNullException.ThrowIfNull(histories);
         ArgumentNullException.ThrowIfNull(users);
-        if (histories.Count <= ManagedBatchLimit && ManagedUserTower.TryCreate(_model, _maxLen) is { } managed)
+        if (histories.Count <= ManagedBatchLimit && _managed.Value is { } managed)
         {
             return EncodeManaged(managed, histories, users);
         }
