@@ -274,7 +274,7 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
             AnsiConsole.MarkupLine($"Measuring candidates over HTTP: {settings.Rps:N0} req/s for {settings.Seconds} s…");
             var loadGc = GcWindow.Start();
             var (p50, p99, achieved, errors) = await LoadAsync(silo.BaseUrl, ids, settings.Rps, settings.Seconds, cancellationToken);
-            table.AddRow($"Candidates over HTTP (3 channels, k=50) at {settings.Rps:N0} req/s target", $"p50 {p50:F2} ms, p99 {p99:F2} ms ({achieved:N0} req/s achieved, {errors} errors)");
+            table.AddRow($"Candidates over HTTP (3 channels, k=50) at {settings.Rps:N0} req/s target", $"p50 {p50:F2} ms, p99 {p99:F2} ms ({achieved:N0} req/s achieved, {errors})");
             var si = silo.App.Services.GetRequiredService<ServingInstruments>();
             table.AddRow("  in the silo: user tower p50 / p99; channels + merge p50 / p99",
                 $"{si.TowerMs.Percentile(50):F2} / {si.TowerMs.Percentile(99):F2} ms; {si.ChannelsMs.Percentile(50):F2} / {si.ChannelsMs.Percentile(99):F2} ms");
@@ -290,7 +290,7 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
     }
 
     /// <summary>Open-loop load: requests start on schedule whether or not earlier ones finished.</summary>
-    private static async Task<(double P50, double P99, double Achieved, int Errors)> LoadAsync(string baseUrl, string[] users, int rps, int seconds, CancellationToken cancellationToken)
+    private static async Task<(double P50, double P99, double Achieved, string Errors)> LoadAsync(string baseUrl, string[] users, int rps, int seconds, CancellationToken cancellationToken)
     {
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 64 };
         using var http = new HttpClient(handler) { BaseAddress = new Uri(baseUrl) };
@@ -310,6 +310,7 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
         var latencies = new List<double>(rps * seconds);
         var gate = new Lock();
         var errors = 0;
+        var statuses = new SortedDictionary<int, int>();
         var tasks = new List<Task>(rps * seconds);
         var random = new Random(3);
         var watch = Stopwatch.StartNew();
@@ -334,6 +335,7 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
                     if (!response.IsSuccessStatusCode)
                     {
                         errors++;
+                        statuses[(int)response.StatusCode] = statuses.GetValueOrDefault((int)response.StatusCode) + 1;
                     }
                 }
             }, cancellationToken));
@@ -342,7 +344,8 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
         await Task.WhenAll(tasks);
         var achieved = tasks.Count / watch.Elapsed.TotalSeconds;
         latencies.Sort();
-        return (latencies[(int)(0.5 * (latencies.Count - 1))], latencies[(int)Math.Ceiling(0.99 * (latencies.Count - 1))], achieved, errors);
+        var described = errors == 0 ? "0 errors" : $"{errors} errors: " + string.Join(", ", statuses.Select(kv => $"HTTP {kv.Key} × {kv.Value}"));
+        return (latencies[(int)(0.5 * (latencies.Count - 1))], latencies[(int)Math.Ceiling(0.99 * (latencies.Count - 1))], achieved, described);
     }
 
     private static IEnumerable<ClickEvent> SyntheticEvents(int events, int users, int items)
