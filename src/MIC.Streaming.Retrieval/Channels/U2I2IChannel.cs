@@ -14,7 +14,7 @@ public static class U2I2IChannel
         ArgumentNullException.ThrowIfNull(spaces);
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(options);
-        var votes = new Dictionary<int, float>();
+        var votes = ChannelMath.RentVotes();
         var history = query.History;
         var recent = history.Skip(Math.Max(0, history.Length - options.RecentHistoryItems)).Distinct()
             .Where(h => (uint)h < (uint)spaces.ItemOwn.Rows) // items the model has no vector for are skipped

@@ -13,7 +13,7 @@ public static class U2U2IChannel
         ArgumentNullException.ThrowIfNull(spaces);
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(options);
-        var votes = new Dictionary<int, float>();
+        var votes = ChannelMath.RentVotes();
         var hits = new Index.SearchHit[options.SimilarUsers + 1];
         var seen = new HashSet<int>(); // one similar user's distinct items (reused: one per query, not per user)
         foreach (var q in ChannelMath.Normalise(query.OwnInterests))
