@@ -37,6 +37,9 @@ public sealed class ManagedUserTower
     private readonly Dense? _headOutput;
     private readonly int _maxLen;
 
+    /// <summary>Scratch vectors up to this many floats live on the stack (sizes are configuration).</summary>
+    private const int StackLimit = 2048;
+
     private ManagedUserTower(MicModel model, IPooledFieldsUserTower tower, int maxLen)
     {
         var encoder = model.Encoder;
@@ -109,19 +112,20 @@ public sealed class ManagedUserTower
             throw new ArgumentException($"Output vectors must have length {d}.");
         }
 
-        Span<float> input = stackalloc float[(1 + _userFields.Length) * d];
+        var inputLength = (1 + _userFields.Length) * d;
+        Span<float> input = inputLength <= StackLimit ? stackalloc float[inputLength] : new float[inputLength];
         PoolHistory(history[Math.Max(0, history.Length - _maxLen)..], input[..d]);
         for (var f = 0; f < _userFields.Length; f++)
         {
             Floats(_userFields[f]).Slice((int)userFieldTokens[f] * d, d).CopyTo(input.Slice((1 + f) * d, d));
         }
 
-        Span<float> hidden = stackalloc float[_hidden.Out];
+        Span<float> hidden = _hidden.Out <= StackLimit ? stackalloc float[_hidden.Out] : new float[_hidden.Out];
         _hidden.Forward(input, hidden, relu: true);
         _output.Forward(hidden, own, relu: false);
         if (_headHidden is { } headHidden && _headOutput is { } headOutput)
         {
-            Span<float> head = stackalloc float[headHidden.Out];
+            Span<float> head = headHidden.Out <= StackLimit ? stackalloc float[headHidden.Out] : new float[headHidden.Out];
             headHidden.Forward(own, head, relu: true);
             headOutput.Forward(head, relevance, relu: false);
         }
@@ -141,7 +145,7 @@ public sealed class ManagedUserTower
         var attributes = _attributes is null ? default : Floats(_attributes);
         var categoryOf = Longs(_categoryOf);
         var attributesOf = Longs(_attributesOf);
-        Span<float> attributeMean = stackalloc float[d];
+        Span<float> attributeMean = d <= StackLimit ? stackalloc float[d] : new float[d];
         var count = 0;
         foreach (var item in history)
         {
