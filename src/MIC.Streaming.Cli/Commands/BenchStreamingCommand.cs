@@ -129,6 +129,7 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
             table.AddRow("Raw consume (1 consumer, 32 partitions)", $"{raw:N0} records/s");
 
             // 2. The silo's consumer on the same backlog: parse, apply to user + item grains, flush to Redis, commit.
+            AnsiConsole.MarkupLine("Ingesting the backlog through the silo…");
             var watchIngest = Stopwatch.StartNew();
             var ingestGc = GcWindow.Start();
             await using var ingest = await LocalSilo.StartAsync(kafka, ownsKafka: false, LocalSilo.FreePort(), store, settings.MemoryStorage ? null : redis,
@@ -371,17 +372,77 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
 }
 
 /// <summary>Garbage collections and total GC pause time over a measured window (pauses stop every thread: they show up in tail latencies).</summary>
-internal readonly record struct GcWindow(int Gen0, int Gen1, int Gen2, TimeSpan Paused, long Allocated, long Started)
+internal readonly record struct GcWindow(int Gen0, int Gen1, int Gen2, TimeSpan Paused, long Allocated, long Started, DateTime StartedUtc)
 {
-    public static GcWindow Start() => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes(), Stopwatch.GetTimestamp());
+    public static GcWindow Start()
+    {
+        GcPauseListener.EnsureStarted();
+        return new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes(), Stopwatch.GetTimestamp(), DateTime.UtcNow);
+    }
 
     public string Describe()
     {
         var paused = GC.GetTotalPauseDuration() - Paused;
         var window = Stopwatch.GetElapsedTime(Started);
         var ephemeral = GC.GetGCMemoryInfo(GCKind.Ephemeral);
+        var pauses = GcPauseListener.PausesSince(StartedUtc);
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"allocated {(GC.GetTotalAllocatedBytes() - Allocated) / 1048576.0:N0} MiB, gen0/1/2 {GC.CollectionCount(0) - Gen0}/{GC.CollectionCount(1) - Gen1}/{GC.CollectionCount(2) - Gen2}, paused {paused.TotalMilliseconds:F0} ms ({paused / window:P1} of {window.TotalSeconds:F0} s), {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC, {System.Runtime.GCSettings.LatencyMode}; heap {GC.GetGCMemoryInfo(GCKind.Any).HeapSizeBytes / 1048576.0:F0} MiB; last gen0/1 GC: {ephemeral.PauseDurations[0].TotalMilliseconds:F0} ms, promoted {ephemeral.PromotedBytes / 1048576.0:F1} MiB, {ephemeral.PinnedObjectsCount} pinned");
+            $"allocated {(GC.GetTotalAllocatedBytes() - Allocated) / 1048576.0:N0} MiB, gen0/1/2 {GC.CollectionCount(0) - Gen0}/{GC.CollectionCount(1) - Gen1}/{GC.CollectionCount(2) - Gen2}, paused {paused.TotalMilliseconds:F0} ms ({paused / window:P1} of {window.TotalSeconds:F0} s; longest pause {(pauses.Count == 0 ? 0 : pauses.Max()):F0} ms, {pauses.Count(p => p > 10)} over 10 ms), {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC, {System.Runtime.GCSettings.LatencyMode}; heap {GC.GetGCMemoryInfo(GCKind.Any).HeapSizeBytes / 1048576.0:F0} MiB; last gen0/1 GC: {ephemeral.PauseDurations[0].TotalMilliseconds:F0} ms, promoted {ephemeral.PromotedBytes / 1048576.0:F1} MiB, {ephemeral.PinnedObjectsCount} pinned");
+    }
+}
+
+/// <summary>
+/// Every GC pause of this process (suspend begin → restart end, from the runtime's GC events), so a
+/// window can report its longest pauses: a tail latency is only explained by a GC that long.
+/// </summary>
+internal sealed class GcPauseListener : System.Diagnostics.Tracing.EventListener
+{
+    private const int SuspendBegin = 9; // GCSuspendEEBegin_V1
+    private const int RestartEnd = 3;   // GCRestartEEEnd_V1
+    private static readonly Lock Gate = new();
+    private static readonly List<(DateTime End, double Ms)> Pauses = [];
+    private static GcPauseListener? s_instance;
+    private DateTime _suspended;
+
+    public static void EnsureStarted()
+    {
+        lock (Gate)
+        {
+            s_instance ??= new GcPauseListener();
+        }
+    }
+
+    public static List<double> PausesSince(DateTime startUtc)
+    {
+        lock (Gate)
+        {
+            return [.. Pauses.Where(p => p.End >= startUtc).Select(p => p.Ms)];
+        }
+    }
+
+    protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource eventSource)
+    {
+        if (eventSource.Name == "Microsoft-Windows-DotNETRuntime")
+        {
+            EnableEvents(eventSource, System.Diagnostics.Tracing.EventLevel.Informational, (System.Diagnostics.Tracing.EventKeywords)0x1); // GC keyword
+        }
+    }
+
+    protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs eventData)
+    {
+        if (eventData.EventId == SuspendBegin)
+        {
+            _suspended = eventData.TimeStamp;
+        }
+        else if (eventData.EventId == RestartEnd && _suspended != default)
+        {
+            lock (Gate)
+            {
+                Pauses.Add((eventData.TimeStamp, (eventData.TimeStamp - _suspended).TotalMilliseconds));
+            }
+
+            _suspended = default;
+        }
     }
 }
