@@ -380,6 +380,17 @@ internal readonly record struct GcWindow(int Gen0, int Gen1, int Gen2, TimeSpan 
         return new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes(), Stopwatch.GetTimestamp(), DateTime.UtcNow);
     }
 
+    private static string Longest(List<(double Ms, string Gc)> pauses)
+    {
+        if (pauses.Count == 0)
+        {
+            return "no pause";
+        }
+
+        var longest = pauses.MaxBy(p => p.Ms);
+        return string.Create(CultureInfo.InvariantCulture, $"longest pause {longest.Ms:F0} ms ({longest.Gc})");
+    }
+
     public string Describe()
     {
         var paused = GC.GetTotalPauseDuration() - Paused;
@@ -388,7 +399,7 @@ internal readonly record struct GcWindow(int Gen0, int Gen1, int Gen2, TimeSpan 
         var pauses = GcPauseListener.PausesSince(StartedUtc);
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"allocated {(GC.GetTotalAllocatedBytes() - Allocated) / 1048576.0:N0} MiB, gen0/1/2 {GC.CollectionCount(0) - Gen0}/{GC.CollectionCount(1) - Gen1}/{GC.CollectionCount(2) - Gen2}, paused {paused.TotalMilliseconds:F0} ms ({paused / window:P1} of {window.TotalSeconds:F0} s; longest pause {(pauses.Count == 0 ? 0 : pauses.Max()):F0} ms, {pauses.Count(p => p > 10)} over 10 ms), {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC, {System.Runtime.GCSettings.LatencyMode}; heap {GC.GetGCMemoryInfo(GCKind.Any).HeapSizeBytes / 1048576.0:F0} MiB; last gen0/1 GC: {ephemeral.PauseDurations[0].TotalMilliseconds:F0} ms, promoted {ephemeral.PromotedBytes / 1048576.0:F1} MiB, {ephemeral.PinnedObjectsCount} pinned");
+            $"allocated {(GC.GetTotalAllocatedBytes() - Allocated) / 1048576.0:N0} MiB, gen0/1/2 {GC.CollectionCount(0) - Gen0}/{GC.CollectionCount(1) - Gen1}/{GC.CollectionCount(2) - Gen2}, paused {paused.TotalMilliseconds:F0} ms ({paused / window:P1} of {window.TotalSeconds:F0} s; {Longest(pauses)}, {pauses.Count(p => p.Ms > 10)} over 10 ms), {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC, {System.Runtime.GCSettings.LatencyMode}; heap {GC.GetGCMemoryInfo(GCKind.Any).HeapSizeBytes / 1048576.0:F0} MiB; last gen0/1 GC: {ephemeral.PauseDurations[0].TotalMilliseconds:F0} ms, promoted {ephemeral.PromotedBytes / 1048576.0:F1} MiB, {ephemeral.PinnedObjectsCount} pinned");
     }
 }
 
@@ -400,10 +411,12 @@ internal sealed class GcPauseListener : System.Diagnostics.Tracing.EventListener
 {
     private const int SuspendBegin = 9; // GCSuspendEEBegin_V1
     private const int RestartEnd = 3;   // GCRestartEEEnd_V1
+    private const int GcStart = 1;      // GCStart_V2: Depth = generation collected, Type 1 = background
     private static readonly Lock Gate = new();
-    private static readonly List<(DateTime End, double Ms)> Pauses = [];
+    private static readonly List<(DateTime End, double Ms, string Gc)> Pauses = [];
     private static GcPauseListener? s_instance;
     private DateTime _suspended;
+    private string _lastGc = "?";
 
     public static void EnsureStarted()
     {
@@ -413,11 +426,12 @@ internal sealed class GcPauseListener : System.Diagnostics.Tracing.EventListener
         }
     }
 
-    public static List<double> PausesSince(DateTime startUtc)
+    /// <summary>Pauses that ended after <paramref name="startUtc"/>: length and the GC that caused it ("gen1", "gen2 background", …).</summary>
+    public static List<(double Ms, string Gc)> PausesSince(DateTime startUtc)
     {
         lock (Gate)
         {
-            return [.. Pauses.Where(p => p.End >= startUtc).Select(p => p.Ms)];
+            return [.. Pauses.Where(p => p.End >= startUtc).Select(p => (p.Ms, p.Gc))];
         }
     }
 
@@ -431,7 +445,13 @@ internal sealed class GcPauseListener : System.Diagnostics.Tracing.EventListener
 
     protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs eventData)
     {
-        if (eventData.EventId == SuspendBegin)
+        if (eventData.EventId == GcStart && eventData.Payload is { Count: > 3 } payload)
+        {
+            var depth = Convert.ToInt32(payload[1], CultureInfo.InvariantCulture);
+            var type = Convert.ToInt32(payload[3], CultureInfo.InvariantCulture);
+            _lastGc = "gen" + depth + (type == 1 ? " background" : string.Empty);
+        }
+        else if (eventData.EventId == SuspendBegin)
         {
             _suspended = eventData.TimeStamp;
         }
@@ -439,7 +459,7 @@ internal sealed class GcPauseListener : System.Diagnostics.Tracing.EventListener
         {
             lock (Gate)
             {
-                Pauses.Add((eventData.TimeStamp, (eventData.TimeStamp - _suspended).TotalMilliseconds));
+                Pauses.Add((eventData.TimeStamp, (eventData.TimeStamp - _suspended).TotalMilliseconds, _lastGc));
             }
 
             _suspended = default;
