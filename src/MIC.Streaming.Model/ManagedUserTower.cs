@@ -1,5 +1,5 @@
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using System.Runtime.InteropServices;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using MIC.Streaming.Model.Encoders;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -19,8 +19,9 @@ namespace MIC.Streaming.Model;
 /// own      = W2 · relu(W1 · concat(pooled, userField_1[f_1], …) + b1) + b2
 /// relevance = head(own) when the model serves a shared space, else own
 /// </code>
-/// Only reads tensors, so any number of threads may call <see cref="Encode"/> at once; valid while
-/// the model it was built from is alive and unchanged (a serving version owns both).
+/// Only reads tensors, so any number of threads may call <see cref="Encode"/> at once. Valid while
+/// the model it was built from is alive (a serving version owns both); weights that an optimizer or a
+/// checkpoint load updates in place are read as they are at each call.
 /// </summary>
 public sealed class ManagedUserTower
 {
