@@ -94,6 +94,9 @@ public sealed class StreamingTrainer : IDisposable
 
     public int WindowExamples => _window.Count;
 
+    /// <summary>Wait between looks at an empty consumer within one read (records arrive in fetches).</summary>
+    private static readonly TimeSpan EmptyPollDelay = TimeSpan.FromMilliseconds(5);
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var device = TorchRuntime.Initialize(new TorchOptions { AllowCuda = _options.Device != "cpu", Threads = _options.EffectiveThreads });
@@ -124,7 +127,7 @@ public sealed class StreamingTrainer : IDisposable
                     }
                 }
 
-                Consume(consumer, cancellationToken);
+                await ConsumeAsync(consumer, cancellationToken);
                 var due = _ctx.Time.GetElapsedTime(lastUpdate) >= _options.UpdateInterval || _window.NewCount >= _options.UpdateEvents;
                 // Thresholds count examples (events with a history before them), the first model counts events read.
                 if (_trainer is null ? Interlocked.Read(ref _eventsSeen) >= _options.InitialEvents && _window.NewCount >= 2 : _window.NewCount >= _options.MinNewEvents && due)
@@ -247,19 +250,30 @@ public sealed class StreamingTrainer : IDisposable
         consumer.Assign(assignment);
     }
 
-    /// <summary>Reads what is there (≤ 5,000 records or 200 ms): score a sample, then learn the rest into catalog + window.</summary>
-    private void Consume(IConsumer<byte[]?, byte[]?> consumer, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads what is there (≤ 5,000 records or 200 ms): score a sample, then learn the rest into
+    /// catalog + window. Takes only what librdkafka has already fetched and awaits between empty
+    /// looks, so it never holds a thread-pool thread (in the one-process demo those threads also
+    /// serve candidates and ingest).
+    /// </summary>
+    private async Task ConsumeAsync(IConsumer<byte[]?, byte[]?> consumer, CancellationToken cancellationToken)
     {
         var catalog = _catalog!;
         var maxLen = _trainer?.TrainOptions.EncoderOptions.MaxLen ?? new EncoderOptions().MaxLen;
         var deadline = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 5);
         for (var n = 0; n < 5000 && !cancellationToken.IsCancellationRequested; n++)
         {
-            var remaining = TimeSpan.FromTicks(Math.Max(0, (deadline - Stopwatch.GetTimestamp()) * TimeSpan.TicksPerSecond / Stopwatch.Frequency));
-            var record = consumer.Consume(remaining);
+            var record = consumer.Consume(TimeSpan.Zero);
             if (record is null)
             {
-                break;
+                if (Stopwatch.GetTimestamp() >= deadline)
+                {
+                    break;
+                }
+
+                n--; // an empty look is not a record
+                await Task.Delay(EmptyPollDelay, cancellationToken).ConfigureAwait(false);
+                continue;
             }
 
             if (record.IsPartitionEOF)
@@ -331,9 +345,15 @@ public sealed class StreamingTrainer : IDisposable
             _trainer = new IncrementalTrainer(model, dataset, train, _options);
         }
 
-        var result = first
-            ? _trainer!.Update(dataset, fresh, replay, _options.InitialEpochs, int.MaxValue, cancellationToken)
-            : _trainer!.Update(dataset, fresh, replay, cancellationToken);
+        // Training takes seconds of CPU: on its own thread, not a thread-pool one.
+        var trainer = _trainer!;
+        var result = await Task.Factory.StartNew(
+            () => first
+                ? trainer.Update(dataset, fresh, replay, _options.InitialEpochs, int.MaxValue, cancellationToken)
+                : trainer.Update(dataset, fresh, replay, cancellationToken),
+            cancellationToken,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default).ConfigureAwait(false);
         _eventsTrained += fresh.Count;
         _updates++;
         _lastUpdate = result;
