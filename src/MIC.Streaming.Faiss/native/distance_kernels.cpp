@@ -7,11 +7,12 @@
 // probed list), and a profile of the serving benchmark put 20 % of the whole process's CPU in
 // fvec_inner_product_ref. The build (MIC.Streaming.Faiss.csproj) copies libfaiss.a with these three
 // symbols made weak (objcopy -W), so the strong definitions below win at link time; everything else
-// in Faiss is untouched. The AVX2 + FMA path is chosen once at load when the CPU has both; otherwise
+// in Faiss is untouched. The AVX2 + FMA path is chosen on first use when the CPU has both; otherwise
 // a portable loop with independent accumulators. Sums are reassociated, so results can differ from
 // the reference loop in the last bits (the tests compare against exact search with a tolerance).
 #include <faiss/utils/distances.h>
 
+#include <atomic>
 #include <cstddef>
 
 #if defined(__x86_64__)
@@ -106,32 +107,53 @@ bool cpu_has_avx2_fma() { return false; }
 
 using Kernel = float (*)(const float*, const float*, size_t);
 
-struct Kernels {
-    Kernel ip;
-    Kernel l2;
-};
+// Resolved on first use rather than in a static initialiser, so no initialisation order between
+// translation units matters: each pointer starts at its resolver (constant-initialised), which
+// stores the chosen kernel and calls it. Relaxed atomics: every thread may resolve, all agree.
+float ip_resolve(const float* x, const float* y, size_t d);
+float l2_resolve(const float* x, const float* y, size_t d);
+std::atomic<Kernel> ip_kernel{ip_resolve};
+std::atomic<Kernel> l2_kernel{l2_resolve};
 
-Kernels choose() {
+bool resolve() {
+    bool simd = false;
 #if defined(__x86_64__)
-    if (cpu_has_avx2_fma()) return {ip_avx2, l2_avx2};
+    simd = cpu_has_avx2_fma();
+    if (simd) {
+        ip_kernel.store(ip_avx2, std::memory_order_relaxed);
+        l2_kernel.store(l2_avx2, std::memory_order_relaxed);
+        return true;
+    }
 #endif
-    return {ip_portable, l2_portable};
+    ip_kernel.store(ip_portable, std::memory_order_relaxed);
+    l2_kernel.store(l2_portable, std::memory_order_relaxed);
+    return simd;
 }
 
-const Kernels kernels = choose();
+float ip_resolve(const float* x, const float* y, size_t d) {
+    resolve();
+    return ip_kernel.load(std::memory_order_relaxed)(x, y, d);
+}
+
+float l2_resolve(const float* x, const float* y, size_t d) {
+    resolve();
+    return l2_kernel.load(std::memory_order_relaxed)(x, y, d);
+}
 
 }  // namespace
 
 extern "C" __attribute__((visibility("default"))) int mic_faiss_simd_kernels() {
-    return kernels.ip == ip_portable ? 0 : 1;
+    return resolve() ? 1 : 0;
 }
 
 namespace faiss {
 
-float fvec_inner_product(const float* x, const float* y, size_t d) { return kernels.ip(x, y, d); }
+float fvec_inner_product(const float* x, const float* y, size_t d) {
+    return ip_kernel.load(std::memory_order_relaxed)(x, y, d);
+}
 
-float fvec_L2sqr(const float* x, const float* y, size_t d) { return kernels.l2(x, y, d); }
+float fvec_L2sqr(const float* x, const float* y, size_t d) { return l2_kernel.load(std::memory_order_relaxed)(x, y, d); }
 
-float fvec_norm_L2sqr(const float* x, size_t d) { return kernels.ip(x, x, d); }
+float fvec_norm_L2sqr(const float* x, size_t d) { return ip_kernel.load(std::memory_order_relaxed)(x, x, d); }
 
 }  // namespace faiss
