@@ -7,8 +7,8 @@ using static TorchSharp.torch;
 namespace MIC.Streaming.Model;
 
 /// <summary>
-/// The user tower of the pooled-fields encoders (DSSM, YouTubeDNN) and MIC's user head, run for one
-/// user in managed code over the model's own weight tensors, read in place. Serving encodes one user
+/// The user tower of the pooled-fields encoders (DSSM, YouTubeDNN) and of ComiRec-SA, and MIC's user
+/// head, run for one user in managed code over the model's own weight tensors, read in place. Serving encodes one user
 /// per request, and through libtorch that is ~25 tiny ops (lookups, a unique, a bmm, a cat, four
 /// linear layers) whose per-op dispatch dominates: the serving profile at 1,000 req/s put 17 % of
 /// the process's CPU in libtorch for it. Same arithmetic as the eval-mode libtorch tower (dropout
@@ -17,7 +17,9 @@ namespace MIC.Streaming.Model;
 /// item(t)  = id[t] + category[categoryOf[t]] + mean of attribute[a] over t's non-zero attribute tokens a
 /// pooled   = mean of item(t) over the known history items (the last maxLen), 0 when there are none
 /// own      = W2 · relu(W1 · concat(pooled, userField_1[f_1], …) + b1) + b2
-/// relevance = head(own) when the model serves a shared space, else own
+/// ComiRec-SA instead: h_l = item(t_l) over the last maxLen positions (padding: token 0), interests
+/// own_k = Σ_l softmax_l(W2 · tanh(W1 · (h_l + P_l) + b1) + b2)_k · h_l, padding masked out
+/// relevance = head(own) when the model serves a shared space, else own (per interest)
 /// </code>
 /// Only reads tensors, so any number of threads may call <see cref="Encode"/> at once. Valid while
 /// the model it was built from is alive (a serving version owns both); weights that an optimizer or a
@@ -32,8 +34,11 @@ public sealed class ManagedUserTower
     private readonly Tensor _attributesOf;
     private readonly int _slots;
     private readonly Tensor[] _userFields;
-    private readonly Dense _hidden;
-    private readonly Dense _output;
+    private readonly Dense? _hidden;
+    private readonly Dense? _output;
+    private readonly Tensor? _positions;
+    private readonly Dense? _attentionHidden;
+    private readonly Dense? _attentionScores;
     private readonly Dense? _headHidden;
     private readonly Dense? _headOutput;
     private readonly int _maxLen;
@@ -41,7 +46,7 @@ public sealed class ManagedUserTower
     /// <summary>Scratch vectors up to this many floats live on the stack (sizes are configuration).</summary>
     private const int StackLimit = 2048;
 
-    private ManagedUserTower(MicModel model, IPooledFieldsUserTower tower, int maxLen)
+    private ManagedUserTower(MicModel model, int maxLen)
     {
         var encoder = model.Encoder;
         var items = encoder.ItemEmbedding;
@@ -52,9 +57,20 @@ public sealed class ManagedUserTower
         _attributesOf = items.AttributesOf;
         _slots = (int)_attributesOf.shape[1];
         _userFields = [.. encoder.UserFieldTables.Select(e => (Tensor)e.weight!)];
-        var linears = tower.UserMlp.children().OfType<Linear>().ToArray();
-        _hidden = new Dense(linears[0]);
-        _output = new Dense(linears[1]);
+        if (encoder is IPooledFieldsUserTower pooled)
+        {
+            var linears = pooled.UserMlp.children().OfType<Linear>().ToArray();
+            _hidden = new Dense(linears[0]);
+            _output = new Dense(linears[1]);
+        }
+        else if (encoder is ISelfAttentiveUserTower attentive)
+        {
+            _positions = attentive.Positions;
+            _attentionHidden = new Dense(attentive.W1);
+            _attentionScores = new Dense(attentive.W2);
+        }
+
+        Interests = encoder.Interests;
         if (model.UsesSharedSpace)
         {
             _headHidden = new Dense(model.UserHead.Hidden);
@@ -68,6 +84,12 @@ public sealed class ManagedUserTower
 
     public int Dimension { get; }
 
+    /// <summary>User vectors per user (K; 1 for the pooled-fields towers).</summary>
+    public int Interests { get; }
+
+    /// <summary>User field tokens <see cref="Encode"/> takes (0 for ComiRec-SA, which uses none).</summary>
+    public int UserFieldCount => _userFields.Length;
+
     /// <summary>Items the model knows: dense ids 0 … ItemCount − 1 (token = id + 1).</summary>
     public int ItemCount { get; }
 
@@ -79,26 +101,35 @@ public sealed class ManagedUserTower
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLen, 1);
-        if (model.Encoder is not IPooledFieldsUserTower tower || tower.UserMlp.children().OfType<Linear>().Count() != 2)
+        Tensor?[] tower;
+        if (model.Encoder is IPooledFieldsUserTower pooled && pooled.UserMlp.children().OfType<Linear>().Count() == 2)
+        {
+            tower = [.. pooled.UserMlp.children().OfType<Linear>().SelectMany(l => new[] { l.weight, l.bias })];
+        }
+        else if (model.Encoder is ISelfAttentiveUserTower attentive && attentive.Positions.shape[0] >= maxLen)
+        {
+            tower = [attentive.Positions, attentive.W1.weight, attentive.W1.bias, attentive.W2.weight, attentive.W2.bias];
+        }
+        else
         {
             return null;
         }
 
         var items = model.Encoder.ItemEmbedding;
         Tensor?[] floats = [items.IdTable.weight, items.CategoryTable?.weight, items.AttributeTable?.weight,
-            .. model.Encoder.UserFieldTables.Select(e => (Tensor?)e.weight),
-            .. tower.UserMlp.children().OfType<Linear>().SelectMany(l => new[] { l.weight, l.bias }),
+            .. model.Encoder.UserFieldTables.Select(e => (Tensor?)e.weight), .. tower,
             model.UserHead.Hidden.weight, model.UserHead.Hidden.bias, model.UserHead.Output.weight, model.UserHead.Output.bias];
         return floats.All(t => t is null || Readable(t, ScalarType.Float32))
             && Readable(items.CategoryOf, ScalarType.Int64) && Readable(items.AttributesOf, ScalarType.Int64)
-            ? new ManagedUserTower(model, tower, maxLen)
+            ? new ManagedUserTower(model, maxLen)
             : null;
     }
 
     /// <summary>
     /// Encodes one user: <paramref name="history"/> = dense item ids, oldest first (the last maxLen are
     /// read; ids the model does not know count as padding); <paramref name="userFieldTokens"/> = the
-    /// user's field tokens (0 = unknown). Writes the own-space and relevance-space vectors (length D).
+    /// user's <see cref="UserFieldCount"/> field tokens (0 = unknown). Writes the own-space and
+    /// relevance-space vectors: <see cref="Interests"/> × D floats each, interest-major.
     /// </summary>
     public void Encode(ReadOnlySpan<int> history, ReadOnlySpan<long> userFieldTokens, Span<float> own, Span<float> relevance)
     {
@@ -108,45 +139,136 @@ public sealed class ManagedUserTower
             throw new ArgumentException($"Expected {_userFields.Length} user field tokens, got {userFieldTokens.Length}.", nameof(userFieldTokens));
         }
 
-        if (own.Length != d || relevance.Length != d)
+        if (own.Length != Interests * d || relevance.Length != Interests * d)
         {
-            throw new ArgumentException($"Output vectors must have length {d}.");
+            throw new ArgumentException($"Output vectors must have length {Interests} × {d}.");
         }
 
-        var inputLength = (1 + _userFields.Length) * d;
-        Span<float> input = inputLength <= StackLimit ? stackalloc float[inputLength] : new float[inputLength];
-        PoolHistory(history[Math.Max(0, history.Length - _maxLen)..], input[..d]);
-        for (var f = 0; f < _userFields.Length; f++)
+        var recent = history[Math.Max(0, history.Length - _maxLen)..];
+        if (_hidden is { } hiddenLayer && _output is { } outputLayer)
         {
-            Floats(_userFields[f]).Slice((int)userFieldTokens[f] * d, d).CopyTo(input.Slice((1 + f) * d, d));
-        }
+            var inputLength = (1 + _userFields.Length) * d;
+            Span<float> input = inputLength <= StackLimit ? stackalloc float[inputLength] : new float[inputLength];
+            PoolHistory(recent, input[..d]);
+            for (var f = 0; f < _userFields.Length; f++)
+            {
+                Floats(_userFields[f]).Slice((int)userFieldTokens[f] * d, d).CopyTo(input.Slice((1 + f) * d, d));
+            }
 
-        Span<float> hidden = _hidden.Out <= StackLimit ? stackalloc float[_hidden.Out] : new float[_hidden.Out];
-        _hidden.Forward(input, hidden, relu: true);
-        _output.Forward(hidden, own, relu: false);
-        if (_headHidden is { } headHidden && _headOutput is { } headOutput)
-        {
-            Span<float> head = headHidden.Out <= StackLimit ? stackalloc float[headHidden.Out] : new float[headHidden.Out];
-            headHidden.Forward(own, head, relu: true);
-            headOutput.Forward(head, relevance, relu: false);
+            Span<float> hidden = hiddenLayer.Out <= StackLimit ? stackalloc float[hiddenLayer.Out] : new float[hiddenLayer.Out];
+            hiddenLayer.Forward(input, hidden, Activation.Relu);
+            outputLayer.Forward(hidden, own, Activation.None);
         }
         else
         {
-            own.CopyTo(relevance);
+            SelfAttention(recent, own);
+        }
+
+        var headWidth = _headHidden?.Out ?? 0;
+        Span<float> head = headWidth <= StackLimit ? stackalloc float[headWidth] : new float[headWidth];
+        for (var k = 0; k < Interests; k++)
+        {
+            var ownK = own.Slice(k * d, d);
+            var relK = relevance.Slice(k * d, d);
+            if (_headHidden is { } headHidden && _headOutput is { } headOutput)
+            {
+                headHidden.Forward(ownK, head, Activation.Relu);
+                headOutput.Forward(head, relK, Activation.None);
+            }
+            else
+            {
+                ownK.CopyTo(relK);
+            }
         }
     }
 
-    /// <summary>Mean of the known history items' vectors (each the sum of its fields) into <paramref name="pooled"/>.</summary>
+    /// <summary>ComiRec-SA: K attention-weighted sums of the right-aligned history (maxLen positions, padding masked).</summary>
+    private void SelfAttention(ReadOnlySpan<int> recent, Span<float> interests)
+    {
+        var d = Dimension;
+        var k = Interests;
+        var hiddenLayer = _attentionHidden!;
+        var scoreLayer = _attentionScores!;
+        var embedded = new float[_maxLen * d];   // h_l, right-aligned
+        var scores = new float[k * _maxLen];     // [K, L]
+        var present = new bool[_maxLen];
+        var positions = Floats(_positions!);
+        var firstPosition = (int)_positions!.shape[0] - _maxLen;
+        Span<float> withPosition = d <= StackLimit ? stackalloc float[d] : new float[d];
+        Span<float> hidden = hiddenLayer.Out <= StackLimit ? stackalloc float[hiddenLayer.Out] : new float[hiddenLayer.Out];
+        Span<float> score = stackalloc float[k];
+        var offset = _maxLen - recent.Length;
+        for (var l = 0; l < _maxLen; l++)
+        {
+            var item = l < offset ? -1 : recent[l - offset];
+            var known = (uint)item < (uint)ItemCount;
+            present[l] = known;
+            var h = embedded.AsSpan(l * d, d);
+            ItemVector(known ? item + 1 : 0, h); // padding embeds token 0, as the libtorch tower does
+            TensorPrimitives.Add(h, positions.Slice((firstPosition + l) * d, d), withPosition);
+            hiddenLayer.Forward(withPosition, hidden, Activation.Tanh);
+            scoreLayer.Forward(hidden, score, Activation.None);
+            for (var j = 0; j < k; j++)
+            {
+                scores[(j * _maxLen) + l] = known ? score[j] : -1e9f;
+            }
+        }
+
+        interests.Clear();
+        for (var j = 0; j < k; j++)
+        {
+            var row = scores.AsSpan(j * _maxLen, _maxLen);
+            TensorPrimitives.SoftMax(row, row);
+            var interest = interests.Slice(j * d, d);
+            for (var l = 0; l < _maxLen; l++)
+            {
+                if (row[l] != 0f)
+                {
+                    TensorPrimitives.MultiplyAdd(embedded.AsSpan(l * d, d), row[l], interest, interest);
+                }
+            }
+        }
+    }
+
+    /// <summary>An item token's vector: the sum of its fields (id, category, mean of its attributes).</summary>
+    private void ItemVector(int token, Span<float> vector)
+    {
+        var d = Dimension;
+        Floats(_id).Slice(token * d, d).CopyTo(vector);
+        if (_category is not null)
+        {
+            TensorPrimitives.Add(vector, Floats(_category).Slice((int)Longs(_categoryOf)[token] * d, d), vector);
+        }
+
+        if (_attributes is not null)
+        {
+            var attributes = Floats(_attributes);
+            Span<float> mean = d <= StackLimit ? stackalloc float[d] : new float[d];
+            mean.Clear();
+            var present = 0;
+            foreach (var a in Longs(_attributesOf).Slice(token * _slots, _slots))
+            {
+                if (a > 0)
+                {
+                    TensorPrimitives.Add(mean, attributes.Slice((int)a * d, d), mean);
+                    present++;
+                }
+            }
+
+            if (present > 0)
+            {
+                TensorPrimitives.Divide(mean, present, mean);
+                TensorPrimitives.Add(vector, mean, vector);
+            }
+        }
+    }
+
+    /// <summary>Mean of the known history items' vectors into <paramref name="pooled"/> (0 when none is known).</summary>
     private void PoolHistory(ReadOnlySpan<int> history, Span<float> pooled)
     {
         var d = Dimension;
         pooled.Clear();
-        var id = Floats(_id);
-        var category = _category is null ? default : Floats(_category);
-        var attributes = _attributes is null ? default : Floats(_attributes);
-        var categoryOf = Longs(_categoryOf);
-        var attributesOf = Longs(_attributesOf);
-        Span<float> attributeMean = d <= StackLimit ? stackalloc float[d] : new float[d];
+        Span<float> vector = d <= StackLimit ? stackalloc float[d] : new float[d];
         var count = 0;
         foreach (var item in history)
         {
@@ -155,33 +277,9 @@ public sealed class ManagedUserTower
                 continue;
             }
 
-            var token = item + 1;
+            ItemVector(item + 1, vector);
+            TensorPrimitives.Add(pooled, vector, pooled);
             count++;
-            TensorPrimitives.Add(pooled, id.Slice(token * d, d), pooled);
-            if (_category is not null)
-            {
-                TensorPrimitives.Add(pooled, category.Slice((int)categoryOf[token] * d, d), pooled);
-            }
-
-            if (_attributes is not null)
-            {
-                attributeMean.Clear();
-                var present = 0;
-                foreach (var a in attributesOf.Slice(token * _slots, _slots))
-                {
-                    if (a > 0)
-                    {
-                        TensorPrimitives.Add(attributeMean, attributes.Slice((int)a * d, d), attributeMean);
-                        present++;
-                    }
-                }
-
-                if (present > 0)
-                {
-                    TensorPrimitives.Divide(attributeMean, present, attributeMean);
-                    TensorPrimitives.Add(pooled, attributeMean, pooled);
-                }
-            }
         }
 
         if (count > 1)
@@ -198,7 +296,14 @@ public sealed class ManagedUserTower
 
     private static ReadOnlySpan<long> Longs(Tensor t) => MemoryMarshal.Cast<byte, long>(t.bytes);
 
-    /// <summary>y = W x + b ([out, in] row-major, as torch.nn.Linear stores it), optionally ReLU.</summary>
+    private enum Activation
+    {
+        None,
+        Relu,
+        Tanh,
+    }
+
+    /// <summary>y = act(W x + b) ([out, in] row-major, as torch.nn.Linear stores it).</summary>
     private sealed class Dense(Linear layer)
     {
         private readonly Tensor _weight = layer.weight!;
@@ -208,14 +313,22 @@ public sealed class ManagedUserTower
 
         public int Out { get; } = (int)layer.weight!.shape[0];
 
-        public void Forward(ReadOnlySpan<float> x, Span<float> y, bool relu)
+        public void Forward(ReadOnlySpan<float> x, Span<float> y, Activation activation)
         {
             var w = Floats(_weight);
             var b = _bias is null ? default : Floats(_bias);
             for (var o = 0; o < Out; o++)
             {
-                var v = TensorPrimitives.Dot(w.Slice(o * In, In), x) + (b.IsEmpty ? 0f : b[o]);
-                y[o] = relu ? Math.Max(v, 0f) : v;
+                y[o] = TensorPrimitives.Dot(w.Slice(o * In, In), x) + (b.IsEmpty ? 0f : b[o]);
+            }
+
+            if (activation == Activation.Relu)
+            {
+                TensorPrimitives.Max(y[..Out], 0f, y[..Out]);
+            }
+            else if (activation == Activation.Tanh)
+            {
+                TensorPrimitives.Tanh(y[..Out], y[..Out]);
             }
         }
     }

@@ -155,8 +155,12 @@ public sealed class ModelEmbeddings
 
     private UserQuery[] EncodeManaged(ManagedUserTower tower, IReadOnlyList<ReadOnlyMemory<int>> histories, IReadOnlyList<int> users)
     {
-        var fieldCount = _tables.UserFieldCount;
+        var fieldCount = tower.UserFieldCount;
         Span<long> fields = stackalloc long[fieldCount];
+        var d = Dimension;
+        var k = tower.Interests;
+        var own = new float[k * d];
+        var rel = new float[k * d];
         var result = new UserQuery[histories.Count];
         for (var i = 0; i < histories.Count; i++)
         {
@@ -168,11 +172,17 @@ public sealed class ModelEmbeddings
                 _tables.UserFieldTokens.AsSpan(u * fieldCount, fieldCount).CopyTo(fields);
             }
 
-            var own = new float[Dimension];
-            var rel = new float[Dimension];
             var history = histories[i].Span;
             tower.Encode(history, fields, own, rel);
-            result[i] = new UserQuery([own], [rel], history[Math.Max(0, history.Length - _maxLen)..].ToArray(), u >= 0 ? u : null);
+            var ownK = new float[k][];
+            var relK = new float[k][];
+            for (var j = 0; j < k; j++)
+            {
+                ownK[j] = own.AsSpan(j * d, d).ToArray();
+                relK[j] = rel.AsSpan(j * d, d).ToArray();
+            }
+
+            result[i] = new UserQuery(ownK, relK, history[Math.Max(0, history.Length - _maxLen)..].ToArray(), u >= 0 ? u : null);
         }
 
         return result;

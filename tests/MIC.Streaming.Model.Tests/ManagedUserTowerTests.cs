@@ -13,6 +13,8 @@ public class ManagedUserTowerTests
     [InlineData("dssm", MicVariant.Full)]
     [InlineData("youtubednn", MicVariant.Base)]
     [InlineData("youtubednn", MicVariant.Full)]
+    [InlineData("comirec-sa", MicVariant.Base)]
+    [InlineData("comirec-sa", MicVariant.Full)]
     public void OneUser_EqualsTheLibtorchTower(string encoder, MicVariant variant)
     {
         manual_seed(11);
@@ -21,6 +23,7 @@ public class ManagedUserTowerTests
         var embeddings = new ModelEmbeddings(model, ModelTestData.SmallTables, options.EncoderOptions.MaxLen);
         Assert.NotNull(ManagedUserTower.TryCreate(model, options.EncoderOptions.MaxLen));
         Assert.True(ModelTestData.SmallTables.UserFieldCount > 0 && ModelTestData.SmallTables.CategoryCount > 0 && ModelTestData.SmallTables.AttributeSlots > 0);
+        Assert.Equal(model.Encoder.Interests, ManagedUserTower.TryCreate(model, options.EncoderOptions.MaxLen)!.Interests);
 
         // Histories shorter and longer than MaxLen (10), with ids the model does not know (padding),
         // for known users (with fields) and unknown ones (-1: field tokens 0).
@@ -36,10 +39,14 @@ public class ManagedUserTowerTests
             var one = embeddings.Encode([histories[i]], [users[i]])[0]; // one user: managed
             Assert.Equal(batched[i].History, one.History);
             Assert.Equal(batched[i].UserIndex, one.UserIndex);
-            for (var j = 0; j < options.EncoderOptions.Dimension; j++)
+            Assert.Equal(batched[i].OwnInterests.Length, one.OwnInterests.Length);
+            for (var k = 0; k < one.OwnInterests.Length; k++)
             {
-                Assert.Equal(batched[i].OwnInterests[0][j], one.OwnInterests[0][j], 1e-4f);
-                Assert.Equal(batched[i].RelevanceInterests[0][j], one.RelevanceInterests[0][j], 1e-4f);
+                for (var j = 0; j < options.EncoderOptions.Dimension; j++)
+                {
+                    Assert.Equal(batched[i].OwnInterests[k][j], one.OwnInterests[k][j], 1e-4f);
+                    Assert.Equal(batched[i].RelevanceInterests[k][j], one.RelevanceInterests[k][j], 1e-4f);
+                }
             }
         }
 
@@ -47,9 +54,8 @@ public class ManagedUserTowerTests
     }
 
     [Theory]
-    [InlineData("comirec-sa")]
     [InlineData("comirec-dr")]
-    public void SequenceEncoders_HaveNoManagedTower(string encoder)
+    public void RoutingEncoder_HasNoManagedTower(string encoder)
     {
         var options = ModelTestData.Options(encoder, MicVariant.Full);
         using var model = new MicModel(EncoderRegistry.Create(encoder, ModelTestData.SmallTables, options.EncoderOptions), options.Mic);

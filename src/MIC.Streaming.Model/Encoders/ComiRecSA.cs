@@ -11,7 +11,7 @@ namespace MIC.Streaming.Model.Encoders;
 /// self-attention over the history: A = softmax_L(W2·tanh(W1·(H + P))) ∈ [B, K, L], interests = A·H.
 /// Items are the sum of their field embeddings. User fields are not used (as in ComiRec).
 /// </summary>
-public sealed class ComiRecSA : TwoTowerEncoder
+public sealed class ComiRecSA : TwoTowerEncoder, ISelfAttentiveUserTower
 {
     private readonly Parameter positions;   // [L, D]
     private readonly Linear w1;             // D → 4D
@@ -33,6 +33,12 @@ public sealed class ComiRecSA : TwoTowerEncoder
     }
 
     public override int Interests => Options.Interests;
+
+    Tensor ISelfAttentiveUserTower.Positions => positions;
+
+    Linear ISelfAttentiveUserTower.W1 => w1;
+
+    Linear ISelfAttentiveUserTower.W2 => w2;
 
     public override Tensor EncodeUser(UserBatch batch, FieldMaskEmbedding? perturb = null)
     {

@@ -175,6 +175,22 @@ internal interface IPooledFieldsUserTower
     Sequential UserMlp { get; }
 }
 
+/// <summary>
+/// An encoder whose user tower is ComiRec-SA's self-attention over the embedded history:
+/// K interests = softmax_L(W2·tanh(W1·(H + P)))·H. Also runs without libtorch, in <see cref="ManagedUserTower"/>.
+/// </summary>
+internal interface ISelfAttentiveUserTower
+{
+    /// <summary>[MaxLen, D] position embeddings (right-aligned to the history).</summary>
+    Tensor Positions { get; }
+
+    /// <summary>D → 4D, followed by tanh.</summary>
+    Linear W1 { get; }
+
+    /// <summary>4D → K attention scores.</summary>
+    Linear W2 { get; }
+}
+
 /// <summary>Encoder names for the CLI and checkpoints.</summary>
 public static class EncoderRegistry
 {
