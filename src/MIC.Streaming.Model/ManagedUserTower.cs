@@ -94,8 +94,9 @@ public sealed class ManagedUserTower
     public int ItemCount { get; }
 
     /// <summary>
-    /// The managed tower of <paramref name="model"/>, or null when its encoder is not a pooled-fields
-    /// one (ComiRec), or its weights are not plain float tensors in CPU memory (CUDA): those use libtorch.
+    /// The managed tower of <paramref name="model"/>, or null when its encoder is neither a pooled-fields
+    /// one nor ComiRec-SA (ComiRec-DR), or its weights are not plain float tensors in CPU memory (CUDA):
+    /// those use libtorch.
     /// </summary>
     public static ManagedUserTower? TryCreate(MicModel model, int maxLen)
     {
@@ -191,7 +192,6 @@ public sealed class ManagedUserTower
         var scoreLayer = _attentionScores!;
         var embedded = new float[_maxLen * d];   // h_l, right-aligned
         var scores = new float[k * _maxLen];     // [K, L]
-        var present = new bool[_maxLen];
         var positions = Floats(_positions!);
         var firstPosition = (int)_positions!.shape[0] - _maxLen;
         Span<float> withPosition = d <= StackLimit ? stackalloc float[d] : new float[d];
@@ -202,7 +202,6 @@ public sealed class ManagedUserTower
         {
             var item = l < offset ? -1 : recent[l - offset];
             var known = (uint)item < (uint)ItemCount;
-            present[l] = known;
             var h = embedded.AsSpan(l * d, d);
             ItemVector(known ? item + 1 : 0, h); // padding embeds token 0, as the libtorch tower does
             TensorPrimitives.Add(h, positions.Slice((firstPosition + l) * d, d), withPosition);

@@ -126,16 +126,7 @@ public sealed class ModelEmbeddings
                 var relData = rel.cpu().data<float>().ToArray();
                 for (var i = 0; i < len; i++)
                 {
-                    var ownK = new float[k][];
-                    var relK = new float[k][];
-                    for (var j = 0; j < k; j++)
-                    {
-                        ownK[j] = ownData.AsSpan(((i * k) + j) * d, d).ToArray();
-                        relK[j] = relData.AsSpan(((i * k) + j) * d, d).ToArray();
-                    }
-
-                    var history = hs[i].Span;
-                    result[start + i] = new UserQuery(ownK, relK, history[Math.Max(0, history.Length - _maxLen)..].ToArray(), us[i] >= 0 ? us[i] : null);
+                    result[start + i] = Query(ownData.AsSpan(i * k * d, k * d), relData.AsSpan(i * k * d, k * d), k, hs[i].Span, us[i]);
                 }
             }
         }
@@ -155,8 +146,7 @@ public sealed class ModelEmbeddings
 
     private UserQuery[] EncodeManaged(ManagedUserTower tower, IReadOnlyList<ReadOnlyMemory<int>> histories, IReadOnlyList<int> users)
     {
-        var fieldCount = tower.UserFieldCount;
-        Span<long> fields = stackalloc long[fieldCount];
+        Span<long> fields = stackalloc long[tower.UserFieldCount];
         var d = Dimension;
         var k = tower.Interests;
         var own = new float[k * d];
@@ -164,28 +154,27 @@ public sealed class ModelEmbeddings
         var result = new UserQuery[histories.Count];
         for (var i = 0; i < histories.Count; i++)
         {
-            // Field tokens as UserBatchBuilder reads them: the user's row, or all 0 (unknown).
-            var u = users[i];
-            fields.Clear();
-            if (u >= 0 && fieldCount > 0 && (u * fieldCount) < _tables.UserFieldTokens.Length)
-            {
-                _tables.UserFieldTokens.AsSpan(u * fieldCount, fieldCount).CopyTo(fields);
-            }
-
-            var history = histories[i].Span;
-            tower.Encode(history, fields, own, rel);
-            var ownK = new float[k][];
-            var relK = new float[k][];
-            for (var j = 0; j < k; j++)
-            {
-                ownK[j] = own.AsSpan(j * d, d).ToArray();
-                relK[j] = rel.AsSpan(j * d, d).ToArray();
-            }
-
-            result[i] = new UserQuery(ownK, relK, history[Math.Max(0, history.Length - _maxLen)..].ToArray(), u >= 0 ? u : null);
+            UserBatchBuilder.CopyUserFields(_tables, users[i], fields);
+            tower.Encode(histories[i].Span, fields, own, rel);
+            result[i] = Query(own, rel, k, histories[i].Span, users[i]);
         }
 
         return result;
+    }
+
+    /// <summary>One user's query from its K own / relevance vectors (interest-major, K × D each).</summary>
+    private UserQuery Query(ReadOnlySpan<float> own, ReadOnlySpan<float> rel, int k, ReadOnlySpan<int> history, int user)
+    {
+        var d = Dimension;
+        var ownK = new float[k][];
+        var relK = new float[k][];
+        for (var j = 0; j < k; j++)
+        {
+            ownK[j] = own.Slice(j * d, d).ToArray();
+            relK[j] = rel.Slice(j * d, d).ToArray();
+        }
+
+        return new UserQuery(ownK, relK, history[Math.Max(0, history.Length - _maxLen)..].ToArray(), user >= 0 ? user : null);
     }
 
     /// <summary>Exact-index retrieval spaces of this model over the given user histories.</summary>

@@ -37,16 +37,35 @@ public static class UserBatchBuilder
                 }
             }
 
-            var u = users[i];
-            if (u >= 0 && fieldCount > 0 && (u * fieldCount) < tables.UserFieldTokens.Length)
-            {
-                Array.Copy(tables.UserFieldTokens, u * fieldCount, fields, i * fieldCount, fieldCount);
-            }
+            CopyUserFields(tables, users[i], fields.AsSpan(i * fieldCount, fieldCount));
         }
 
         return new UserBatch(
             tensor(tokens, [b, maxLen], device: device),
             tensor(mask, [b, maxLen], device: device),
             tensor(fields, [b, fieldCount], device: device));
+    }
+
+    /// <summary>
+    /// The user's field tokens into <paramref name="destination"/> (one per user field), or all 0 for
+    /// an unknown user (−1) or one past the tables; an empty destination (an encoder without user fields) is left as is.
+    /// </summary>
+    public static void CopyUserFields(FeatureTables tables, int user, Span<long> destination)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        var fieldCount = destination.Length;
+        if (fieldCount == 0)
+        {
+            return;
+        }
+
+        if (user >= 0 && (user * fieldCount) < tables.UserFieldTokens.Length)
+        {
+            tables.UserFieldTokens.AsSpan(user * fieldCount, fieldCount).CopyTo(destination);
+        }
+        else
+        {
+            destination.Clear();
+        }
     }
 }
