@@ -261,7 +261,7 @@ public sealed class StreamingTrainer : IDisposable
         var catalog = _catalog!;
         var maxLen = _trainer?.TrainOptions.EncoderOptions.MaxLen ?? new EncoderOptions().MaxLen;
         var deadline = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 5);
-        for (var n = 0; n < 5000 && !cancellationToken.IsCancellationRequested; n++)
+        for (var n = 0; n < 5000 && !cancellationToken.IsCancellationRequested;)
         {
             var record = consumer.Consume(TimeSpan.Zero);
             if (record is null)
@@ -271,10 +271,11 @@ public sealed class StreamingTrainer : IDisposable
                     break;
                 }
 
-                n--; // an empty look is not a record
                 await Task.Delay(EmptyPollDelay, cancellationToken).ConfigureAwait(false);
                 continue;
             }
+
+            n++;
 
             if (record.IsPartitionEOF)
             {
