@@ -101,8 +101,6 @@ bool cpu_has_avx2_fma() {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
-#else
-bool cpu_has_avx2_fma() { return false; }
 #endif
 
 using Kernel = float (*)(const float*, const float*, size_t);
@@ -116,10 +114,8 @@ std::atomic<Kernel> ip_kernel{ip_resolve};
 std::atomic<Kernel> l2_kernel{l2_resolve};
 
 bool resolve() {
-    bool simd = false;
 #if defined(__x86_64__)
-    simd = cpu_has_avx2_fma();
-    if (simd) {
+    if (cpu_has_avx2_fma()) {
         ip_kernel.store(ip_avx2, std::memory_order_relaxed);
         l2_kernel.store(l2_avx2, std::memory_order_relaxed);
         return true;
@@ -127,7 +123,7 @@ bool resolve() {
 #endif
     ip_kernel.store(ip_portable, std::memory_order_relaxed);
     l2_kernel.store(l2_portable, std::memory_order_relaxed);
-    return simd;
+    return false;
 }
 
 float ip_resolve(const float* x, const float* y, size_t d) {
