@@ -71,6 +71,11 @@ public sealed class BenchStreamingSettings : CommandSettings
     [DefaultValue(20_000)]
     public int MaxBatch { get; init; } = 20_000;
 
+    [CommandOption("--warmup-events <N>")]
+    [Description("Ingestion: events a throw-away silo ingests first (other users, another topic), so the measured silo runs JIT-compiled code as a long-running one does; 0 measures a cold process.")]
+    [DefaultValue(200_000)]
+    public int WarmupEvents { get; init; } = 200_000;
+
     [CommandOption("--memory-storage")]
     [Description("Ingestion: in-memory grain storage instead of Redis (to isolate the storage cost).")]
     public bool MemoryStorage { get; init; }
@@ -124,6 +129,11 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
                 table.AddRow("Produce (mock Kafka, JSON events)", $"{settings.Events / watch.Elapsed.TotalSeconds:N0} events/s");
             }
 
+            if (settings.WarmupEvents > 0)
+            {
+                await WarmUpIngestAsync(kafka, store, settings, redis, cancellationToken);
+            }
+
             // 1. Raw consume rate: the same records, a plain consumer, nothing else.
             var raw = RawConsume(kafka.BootstrapServers, LocalSilo.Topic, settings.Events);
             table.AddRow("Raw consume (1 consumer, 32 partitions)", $"{raw:N0} records/s");
@@ -173,6 +183,43 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
             {
                 Directory.Delete(store, true);
             }
+        }
+    }
+
+    /// <summary>
+    /// A throw-away silo ingests a separate backlog (its own topic, consumer group and users) to the
+    /// end, then stops. JIT state is per process, so the measured silo that starts next runs tiered-up
+    /// code like a long-running silo, while its grains and storage connections are still cold.
+    /// </summary>
+    private static async Task WarmUpIngestAsync(MIC.Streaming.Ingestion.MockKafkaCluster kafka, string store, BenchStreamingSettings settings, string redis, CancellationToken cancellationToken)
+    {
+        const string topic = LocalSilo.Topic + ".warmup";
+        kafka.CreateTopic(topic, 32);
+        kafka.CreateTopic(topic + ".dlq", 1);
+        AnsiConsole.MarkupLine($"Warming up: a throw-away silo ingests {settings.WarmupEvents:N0} other events…");
+        using (var publisher = new ClickPublisher(kafka.BootstrapServers, topic))
+        {
+            var events = SyntheticEvents(settings.WarmupEvents, settings.Users, settings.Items)
+                .Select(e => e with { EventId = "w" + e.EventId, UserId = "w" + e.UserId });
+            await publisher.ReplayAsync(events, 0, cancellationToken: cancellationToken);
+            publisher.Flush(TimeSpan.FromSeconds(60));
+        }
+
+        var overrides = IngestOverrides(settings);
+        overrides["Kafka:Topic"] = topic;
+        overrides["Kafka:DeadLetterTopic"] = topic + ".dlq";
+        overrides["Kafka:GroupId"] = "mic-bench-warmup";
+        await using var warm = await LocalSilo.StartAsync(kafka, ownsKafka: false, LocalSilo.FreePort(), store, settings.MemoryStorage ? null : redis, overrides);
+        var instruments = warm.Ingestion;
+        while (instruments.TotalApplied + instruments.TotalSkipped < settings.WarmupEvents)
+        {
+            await Task.Delay(50, cancellationToken);
+        }
+
+        var commits = instruments.TotalCommits;
+        while (instruments.TotalCommits == commits)
+        {
+            await Task.Delay(20, cancellationToken);
         }
     }
 
@@ -410,12 +457,14 @@ internal readonly record struct GcWindow(int Gen0, int Gen1, int Gen2, TimeSpan 
 internal sealed class GcPauseListener : System.Diagnostics.Tracing.EventListener
 {
     private const int SuspendBegin = 9; // GCSuspendEEBegin_V1
+    private const int SuspendEnd = 8;   // GCSuspendEEEnd_V1: every managed thread has stopped
     private const int RestartEnd = 3;   // GCRestartEEEnd_V1
     private const int GcStart = 1;      // GCStart_V2: Depth = generation collected, Type 1 = background
     private static readonly Lock Gate = new();
     private static readonly List<(DateTime End, double Ms, string Gc)> Pauses = [];
     private static GcPauseListener? s_instance;
     private DateTime _suspended;
+    private DateTime _stopped;
     private string _lastGc = "?";
 
     public static void EnsureStarted()
@@ -454,12 +503,21 @@ internal sealed class GcPauseListener : System.Diagnostics.Tracing.EventListener
         else if (eventData.EventId == SuspendBegin)
         {
             _suspended = eventData.TimeStamp;
+            _stopped = default;
+            _lastGc = "?";
+        }
+        else if (eventData.EventId == SuspendEnd)
+        {
+            _stopped = eventData.TimeStamp;
         }
         else if (eventData.EventId == RestartEnd && _suspended != default)
         {
+            // How much of the pause was spent waiting for threads to reach a safe point, not collecting.
+            var suspending = _stopped == default ? 0 : (_stopped - _suspended).TotalMilliseconds;
+            var what = string.Create(CultureInfo.InvariantCulture, $"{_lastGc}, {suspending:F0} ms of it suspending threads");
             lock (Gate)
             {
-                Pauses.Add((eventData.TimeStamp, (eventData.TimeStamp - _suspended).TotalMilliseconds, _lastGc));
+                Pauses.Add((eventData.TimeStamp, (eventData.TimeStamp - _suspended).TotalMilliseconds, what));
             }
 
             _suspended = default;
