@@ -43,6 +43,7 @@ public sealed class ClickIngestionService(
     // PreviousOffset so a grain that lost acknowledged records says so at once.
     private readonly Dictionary<string, Dictionary<int, long>> _sentUsers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<int, long>> _sentItems = new(StringComparer.Ordinal);
+    private readonly Utf8StringCache _ids = new(1 << 18); // one string per repeated user / item / category id (see Utf8StringCache)
     private List<Task<DeliveryResult<byte[]?, byte[]?>>> _deadLetterDeliveries = [];
     private IProducer<byte[]?, byte[]?>? _deadLetterProducer;
 
@@ -173,6 +174,9 @@ public sealed class ClickIngestionService(
             HeartbeatIntervalMs = Math.Max(100, _options.SessionTimeoutMs / 3),
             MaxPollIntervalMs = Math.Max(_options.SessionTimeoutMs + 1000, 60_000),
             FetchWaitMaxMs = 10,
+            // Partition, offset and value are always there; the topic is ours (one subscription) and
+            // headers are unused, so neither is marshalled into a string / list for every record.
+            ConsumeResultFields = "timestamp",
         }))
         .SetPartitionsAssignedHandler((_, partitions) =>
         {
@@ -240,7 +244,7 @@ public sealed class ClickIngestionService(
     /// </summary>
     private async Task<ParsedBatch> ReadBatchAsync(IConsumer<byte[]?, byte[]?> consumer, CancellationToken stoppingToken)
     {
-        var batch = new ParsedBatch(_options.UpdateItems);
+        var batch = new ParsedBatch(_options.UpdateItems, _options.Topic, _ids);
         var first = consumer.Consume(TimeSpan.Zero);
         if (first is null || first.IsPartitionEOF)
         {
@@ -377,10 +381,10 @@ public sealed class ClickIngestionService(
 
     private void DeadLetter(ConsumeResult<byte[]?, byte[]?> record, string reason)
     {
-        _deadLetterDeliveries.Add(_deadLetterProducer!.ProduceAsync(_options.DeadLetterTopic, DeadLetters.Create(record, reason)));
+        _deadLetterDeliveries.Add(_deadLetterProducer!.ProduceAsync(_options.DeadLetterTopic, DeadLetters.Create(record, _options.Topic, reason)));
         var colon = reason.IndexOf(':', StringComparison.Ordinal);
         instruments.DeadLettered(colon < 0 ? reason : reason[..colon]); // the code only: bounded tag cardinality
-        IngestionLog.DeadLettered(logger, record.Topic, record.Partition.Value, record.Offset.Value, reason);
+        IngestionLog.DeadLettered(logger, _options.Topic, record.Partition.Value, record.Offset.Value, reason);
     }
 
     /// <summary>Takes the dirty grains, positions and dead letters so far, and starts persisting them.</summary>
@@ -595,7 +599,7 @@ public sealed class ClickIngestionService(
     /// (grouped per user and partition, in offset order), the item events, the malformed records (kept
     /// whole for the dead-letter topic) and the produce timestamps (for freshness).
     /// </summary>
-    private sealed class ParsedBatch(bool withItems)
+    private sealed class ParsedBatch(bool withItems, string topic, Utf8StringCache ids)
     {
         public int Count { get; private set; }
 
@@ -617,8 +621,8 @@ public sealed class ClickIngestionService(
             Count++;
             var partition = record.Partition.Value;
             var offset = record.Offset.Value;
-            Partitions[partition] = Partitions.TryGetValue(partition, out var seen) ? seen with { Last = offset } : (record.TopicPartition, offset, offset);
-            if (!ClickEventJson.TryParse(record.Message.Value, out var evt, out var reason))
+            Partitions[partition] = Partitions.TryGetValue(partition, out var seen) ? seen with { Last = offset } : (new TopicPartition(topic, partition), offset, offset);
+            if (!ClickEventJson.TryParse(record.Message.Value, out var evt, out var reason, ids))
             {
                 Malformed.Add((record, reason));
             }

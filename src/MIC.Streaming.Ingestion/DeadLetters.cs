@@ -15,13 +15,15 @@ public static class DeadLetters
     public const string PartitionHeader = "mic-dlq-partition";
     public const string OffsetHeader = "mic-dlq-offset";
 
-    public static Message<byte[]?, byte[]?> Create(ConsumeResult<byte[]?, byte[]?> source, string reason)
+    /// <param name="topic">The source topic (the consumer does not marshal it into every record).</param>
+    public static Message<byte[]?, byte[]?> Create(ConsumeResult<byte[]?, byte[]?> source, string topic, string reason)
     {
         ArgumentNullException.ThrowIfNull(source);
+        ArgumentException.ThrowIfNullOrEmpty(topic);
         var headers = new Headers
         {
             { ReasonHeader, Encoding.UTF8.GetBytes(reason) },
-            { TopicHeader, Encoding.UTF8.GetBytes(source.Topic) },
+            { TopicHeader, Encoding.UTF8.GetBytes(topic) },
             { PartitionHeader, Encoding.UTF8.GetBytes(source.Partition.Value.ToString(CultureInfo.InvariantCulture)) },
             { OffsetHeader, Encoding.UTF8.GetBytes(source.Offset.Value.ToString(CultureInfo.InvariantCulture)) },
         };

@@ -76,6 +76,10 @@ public sealed class BenchStreamingSettings : CommandSettings
     [DefaultValue(200_000)]
     public int WarmupEvents { get; init; } = 200_000;
 
+    [CommandOption("--alloc-profile")]
+    [Description("Print the types that allocated most during the ingest (sampled by the runtime every ~100 KB).")]
+    public bool AllocProfile { get; init; }
+
     [CommandOption("--memory-storage")]
     [Description("Ingestion: in-memory grain storage instead of Redis (to isolate the storage cost).")]
     public bool MemoryStorage { get; init; }
@@ -129,6 +133,8 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
                 table.AddRow("Produce (mock Kafka, JSON events)", $"{settings.Events / watch.Elapsed.TotalSeconds:N0} events/s");
             }
 
+            GcPauseListener.SampleAllocations = settings.AllocProfile;
+            GcPauseListener.EnsureStarted();
             if (settings.WarmupEvents > 0)
             {
                 await WarmUpIngestAsync(kafka, store, settings, redis, cancellationToken);
@@ -142,6 +148,7 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
             AnsiConsole.MarkupLine("Ingesting the backlog through the silo…");
             var watchIngest = Stopwatch.StartNew();
             var ingestGc = GcWindow.Start();
+            GcPauseListener.TakeAllocations(0);
             await using var ingest = await LocalSilo.StartAsync(kafka, ownsKafka: false, LocalSilo.FreePort(), store, settings.MemoryStorage ? null : redis,
                 IngestOverrides(settings));
             var instruments = ingest.Ingestion;
@@ -176,6 +183,13 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
             var (tRead, tParse, tApply, tFlush) = instruments.TimeSpent;
             table.AddRow("Consumer time: read / parse+group / grain apply / flush+commit", $"{tRead:F1} / {tParse:F1} / {tApply:F1} / {tFlush:F1} s");
             table.AddRow("  GC during ingest (silo start included)", ingestGc.Describe());
+            if (settings.AllocProfile)
+            {
+                foreach (var (type, bytes) in GcPauseListener.TakeAllocations(25))
+                {
+                    table.AddRow("  allocated: " + Markup.Escape(type), string.Create(CultureInfo.InvariantCulture, $"{bytes / 1048576.0:N0} MiB"));
+                }
+            }
         }
         finally
         {
@@ -467,6 +481,23 @@ internal sealed class GcPauseListener : System.Diagnostics.Tracing.EventListener
     private DateTime _stopped;
     private string _lastGc = "?";
 
+    private const int AllocationTick = 10; // GCAllocationTick_V4: one sample per ~100 KB allocated
+    private static readonly Dictionary<string, long> Allocations = [];
+
+    /// <summary>Also sample allocations by type (verbose GC events; set before the first window starts).</summary>
+    public static bool SampleAllocations { get; set; }
+
+    /// <summary>The types that allocated most since the last call, largest first, and resets the tally.</summary>
+    public static List<(string Type, long Bytes)> TakeAllocations(int top)
+    {
+        lock (Gate)
+        {
+            var result = Allocations.OrderByDescending(a => a.Value).Take(top).Select(a => (a.Key, a.Value)).ToList();
+            Allocations.Clear();
+            return result;
+        }
+    }
+
     public static void EnsureStarted()
     {
         lock (Gate)
@@ -488,13 +519,23 @@ internal sealed class GcPauseListener : System.Diagnostics.Tracing.EventListener
     {
         if (eventSource.Name == "Microsoft-Windows-DotNETRuntime")
         {
-            EnableEvents(eventSource, System.Diagnostics.Tracing.EventLevel.Informational, (System.Diagnostics.Tracing.EventKeywords)0x1); // GC keyword
+            var level = SampleAllocations ? System.Diagnostics.Tracing.EventLevel.Verbose : System.Diagnostics.Tracing.EventLevel.Informational;
+            EnableEvents(eventSource, level, (System.Diagnostics.Tracing.EventKeywords)0x1); // GC keyword
         }
     }
 
     protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs eventData)
     {
-        if (eventData.EventId == GcStart && eventData.Payload is { Count: > 3 } payload)
+        if (eventData.EventId == AllocationTick && eventData.Payload is { } sample && eventData.PayloadNames is { } names)
+        {
+            var type = sample[names.IndexOf("TypeName")] as string ?? "?";
+            var bytes = Convert.ToInt64(sample[names.IndexOf("AllocationAmount64")], CultureInfo.InvariantCulture);
+            lock (Gate)
+            {
+                Allocations[type] = Allocations.GetValueOrDefault(type) + bytes;
+            }
+        }
+        else if (eventData.EventId == GcStart && eventData.Payload is { Count: > 3 } payload)
         {
             var depth = Convert.ToInt32(payload[1], CultureInfo.InvariantCulture);
             var type = Convert.ToInt32(payload[3], CultureInfo.InvariantCulture);

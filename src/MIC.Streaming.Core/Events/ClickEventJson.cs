@@ -11,7 +11,9 @@ namespace MIC.Streaming.Core.Events;
 /// </summary>
 public static class ClickEventJson
 {
-    public static bool TryParse(ReadOnlySpan<byte> utf8, out ClickEvent? evt, out string reason)
+    /// <param name="strings">Optional: ids (user, item, category, behaviour) are taken from this cache,
+    /// so a consumer that parses the same ids over and over shares one string per id.</param>
+    public static bool TryParse(ReadOnlySpan<byte> utf8, out ClickEvent? evt, out string reason, Utf8StringCache? strings = null)
     {
         evt = null;
         if (utf8.Length == 0)
@@ -28,7 +30,7 @@ public static class ClickEventJson
 
         try
         {
-            return Parse(utf8, out evt, out reason);
+            return Parse(utf8, strings, out evt, out reason);
         }
         catch (JsonException e)
         {
@@ -76,7 +78,7 @@ public static class ClickEventJson
         return stream.ToArray();
     }
 
-    private static bool Parse(ReadOnlySpan<byte> utf8, out ClickEvent? evt, out string reason)
+    private static bool Parse(ReadOnlySpan<byte> utf8, Utf8StringCache? strings, out ClickEvent? evt, out string reason)
     {
         evt = null;
         var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = 8 });
@@ -96,21 +98,21 @@ public static class ClickEventJson
             switch (name)
             {
                 case "eventId":
-                    if (!TryString(ref reader, "eventId", ClickEvent.MaxEventIdLength, out eventId, out reason))
+                    if (!TryString(ref reader, "eventId", ClickEvent.MaxEventIdLength, null, out eventId, out reason))
                     {
                         return false;
                     }
 
                     break;
                 case "userId":
-                    if (!TryId(ref reader, "userId", out userId, out reason))
+                    if (!TryId(ref reader, "userId", strings, out userId, out reason))
                     {
                         return false;
                     }
 
                     break;
                 case "itemId":
-                    if (!TryId(ref reader, "itemId", out itemId, out reason))
+                    if (!TryId(ref reader, "itemId", strings, out itemId, out reason))
                     {
                         return false;
                     }
@@ -128,14 +130,14 @@ public static class ClickEventJson
                     {
                         behaviour = ClickEvent.DefaultBehaviour; // the common case, shared instead of allocated
                     }
-                    else if (!TryString(ref reader, "behaviour", 32, out behaviour, out reason))
+                    else if (!TryString(ref reader, "behaviour", 32, strings, out behaviour, out reason))
                     {
                         return false;
                     }
 
                     break;
                 case "category":
-                    if (reader.TokenType != JsonTokenType.Null && !TryString(ref reader, "category", ClickEvent.MaxIdLength, out category, out reason))
+                    if (reader.TokenType != JsonTokenType.Null && !TryString(ref reader, "category", ClickEvent.MaxIdLength, strings, out category, out reason))
                     {
                         return false;
                     }
@@ -191,7 +193,7 @@ public static class ClickEventJson
         : reader.ValueTextEquals("fields"u8) ? "fields"
         : reader.GetString();
 
-    private static bool TryString(ref Utf8JsonReader reader, string field, int maxLength, out string? value, out string reason)
+    private static bool TryString(ref Utf8JsonReader reader, string field, int maxLength, Utf8StringCache? strings, out string? value, out string reason)
     {
         value = null;
         if (reader.TokenType != JsonTokenType.String)
@@ -200,7 +202,7 @@ public static class ClickEventJson
             return false;
         }
 
-        value = reader.GetString();
+        value = Text(ref reader, strings);
         if (string.IsNullOrWhiteSpace(value))
         {
             reason = $"empty_field: {field}";
@@ -217,7 +219,11 @@ public static class ClickEventJson
         return true;
     }
 
-    private static bool TryId(ref Utf8JsonReader reader, string field, out string? value, out string reason)
+    /// <summary>The current token's text; from the cache when there is one and the token needs no unescaping.</summary>
+    private static string? Text(ref Utf8JsonReader reader, Utf8StringCache? strings) =>
+        strings is not null && !reader.ValueIsEscaped && !reader.HasValueSequence ? strings.Get(reader.ValueSpan) : reader.GetString();
+
+    private static bool TryId(ref Utf8JsonReader reader, string field, Utf8StringCache? strings, out string? value, out string reason)
     {
         if (reader.TokenType == JsonTokenType.Number)
         {
@@ -236,13 +242,19 @@ public static class ClickEventJson
                 return false;
             }
 
-            value = n.ToString(CultureInfo.InvariantCulture);
+            // The number's own text is its canonical form only when it has no sign, exponent or leading zero.
+            value = strings is not null && !reader.HasValueSequence && IsPlainDigits(reader.ValueSpan)
+                ? strings.Get(reader.ValueSpan)
+                : n.ToString(CultureInfo.InvariantCulture);
             reason = string.Empty;
             return true;
         }
 
-        return TryString(ref reader, field, ClickEvent.MaxIdLength, out value, out reason);
+        return TryString(ref reader, field, ClickEvent.MaxIdLength, strings, out value, out reason);
     }
+
+    private static bool IsPlainDigits(ReadOnlySpan<byte> text) =>
+        text.Length > 0 && !text.ContainsAnyExceptInRange((byte)'0', (byte)'9') && (text[0] != (byte)'0' || text.Length == 1);
 
     private static bool TryTimestamp(ref Utf8JsonReader reader, out long? value, out string reason)
     {
@@ -304,7 +316,7 @@ public static class ClickEventJson
                 return false;
             }
 
-            if (!TryString(ref reader, $"fields.{key}", ClickEvent.MaxIdLength, out var value, out reason))
+            if (!TryString(ref reader, $"fields.{key}", ClickEvent.MaxIdLength, null, out var value, out reason))
             {
                 return false;
             }
