@@ -40,7 +40,8 @@ COPY --from=build /app ./
 USER app
 ENV ASPNETCORE_URLS=http://+:8080 \
     OMP_WAIT_POLICY=PASSIVE \
-    DOTNET_gcServer=1 \
+    DOTNET_gcServer=0 \
+    DOTNET_gcConcurrent=1 \
     Silo__ModelStore=/models
 VOLUME ["/models"]
 EXPOSE 8080 11111 30000
