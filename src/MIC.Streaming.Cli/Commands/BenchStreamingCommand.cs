@@ -339,12 +339,13 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
             var ids = live.Select(u => dataset.Users.GetRaw(u)).ToArray();
             AnsiConsole.MarkupLine($"Measuring candidates over HTTP: {settings.Rps:N0} req/s for {settings.Seconds} s…");
             var loadGc = GcWindow.Start();
-            var (p50, p99, achieved, errors) = await LoadAsync(silo.BaseUrl, ids, settings.Rps, settings.Seconds, cancellationToken);
+            var (p50, p99, achieved, errors, stalls) = await LoadAsync(silo.BaseUrl, ids, settings.Rps, settings.Seconds, cancellationToken);
             table.AddRow($"Candidates over HTTP (3 channels, k=50) at {settings.Rps:N0} req/s target", $"p50 {p50:F2} ms, p99 {p99:F2} ms ({achieved:N0} req/s achieved, {errors})");
             var si = silo.App.Services.GetRequiredService<ServingInstruments>();
             table.AddRow("  in the silo: user tower p50 / p99; channels + merge p50 / p99",
                 $"{si.TowerMs.Percentile(50):F2} / {si.TowerMs.Percentile(99):F2} ms; {si.ChannelsMs.Percentile(50):F2} / {si.ChannelsMs.Percentile(99):F2} ms");
             table.AddRow("  GC during it", loadGc.Describe());
+            table.AddRow("  thread pool and CPU during it", stalls);
         }
         finally
         {
@@ -356,7 +357,7 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
     }
 
     /// <summary>Open-loop load: requests start on schedule whether or not earlier ones finished.</summary>
-    private static async Task<(double P50, double P99, double Achieved, string Errors)> LoadAsync(string baseUrl, string[] users, int rps, int seconds, CancellationToken cancellationToken)
+    private static async Task<(double P50, double P99, double Achieved, string Errors, string Stalls)> LoadAsync(string baseUrl, string[] users, int rps, int seconds, CancellationToken cancellationToken)
     {
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 64 };
         using var http = new HttpClient(handler) { BaseAddress = new Uri(baseUrl) };
@@ -373,6 +374,7 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
             }
         }));
 
+        using var probe = new StallProbe();
         var latencies = new List<double>(rps * seconds);
         var gate = new Lock();
         var errors = 0;
@@ -409,9 +411,10 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
 
         await Task.WhenAll(tasks);
         var achieved = tasks.Count / watch.Elapsed.TotalSeconds;
+        var stalls = probe.Describe();
         latencies.Sort();
         var described = errors == 0 ? "0 errors" : $"{errors} errors: " + string.Join(", ", statuses.Select(kv => $"HTTP {kv.Key} × {kv.Value}"));
-        return (latencies[(int)(0.5 * (latencies.Count - 1))], latencies[(int)Math.Ceiling(0.99 * (latencies.Count - 1))], achieved, described);
+        return (latencies[(int)(0.5 * (latencies.Count - 1))], latencies[(int)Math.Ceiling(0.99 * (latencies.Count - 1))], achieved, described, stalls);
     }
 
     private static IEnumerable<ClickEvent> SyntheticEvents(int events, int users, int items)
@@ -430,6 +433,77 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
         ["Kafka:CommitInterval"] = TimeSpan.FromSeconds(settings.CommitInterval).ToString("c", CultureInfo.InvariantCulture),
         ["Kafka:MaxBatch"] = settings.MaxBatch.ToString(CultureInfo.InvariantCulture),
     };
+}
+
+/// <summary>
+/// What else can stall requests in a window: a thread that samples every 5 ms records the thread
+/// pool's longest queue and thread count, its own longest wake-up delay (a thread not scheduled for
+/// that long means the cores were busy or taken) and the machine's CPU steal time (/proc/stat).
+/// </summary>
+internal sealed class StallProbe : IDisposable
+{
+    private readonly Thread _thread;
+    private readonly long _stealAtStart = Steal();
+    private readonly int _threadsAtStart = ThreadPool.ThreadCount;
+    private volatile bool _stop;
+    private long _maxQueue;
+    private int _maxThreads;
+    private double _longestGapMs;
+    private int _gapsOver20Ms;
+
+    public StallProbe()
+    {
+        _thread = new Thread(Run) { IsBackground = true, Name = "stall-probe", Priority = ThreadPriority.AboveNormal };
+        _thread.Start();
+    }
+
+    private void Run()
+    {
+        var last = Stopwatch.GetTimestamp();
+        while (!_stop)
+        {
+            Thread.Sleep(5);
+            var now = Stopwatch.GetTimestamp();
+            var gap = Stopwatch.GetElapsedTime(last, now).TotalMilliseconds - 5;
+            last = now;
+            _longestGapMs = Math.Max(_longestGapMs, gap);
+            _gapsOver20Ms += gap > 20 ? 1 : 0;
+            _maxQueue = Math.Max(_maxQueue, ThreadPool.PendingWorkItemCount);
+            _maxThreads = Math.Max(_maxThreads, ThreadPool.ThreadCount);
+        }
+    }
+
+    /// <summary>Stops sampling and describes the window.</summary>
+    public string Describe()
+    {
+        _stop = true;
+        _thread.Join();
+        var steal = Steal();
+        var stealText = steal < 0 || _stealAtStart < 0 ? "n/a" : string.Create(CultureInfo.InvariantCulture, $"{(steal - _stealAtStart) * 10} ms");
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"longest thread-pool queue {_maxQueue}, pool threads {_threadsAtStart} → max {_maxThreads}; a 5 ms sleeper woke up to {_longestGapMs:F0} ms late ({_gapsOver20Ms} times > 20 ms); CPU steal {stealText}");
+    }
+
+    public void Dispose()
+    {
+        _stop = true;
+        _thread.Join();
+    }
+
+    /// <summary>Steal time of all CPUs in clock ticks (1/100 s), or −1 where /proc/stat is not there.</summary>
+    private static long Steal()
+    {
+        try
+        {
+            var cpu = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return cpu.Length > 8 ? long.Parse(cpu[8], CultureInfo.InvariantCulture) : -1;
+        }
+        catch (IOException)
+        {
+            return -1;
+        }
+    }
 }
 
 /// <summary>Garbage collections and total GC pause time over a measured window (pauses stop every thread: they show up in tail latencies).</summary>
