@@ -54,15 +54,20 @@ public class Utf8StringCacheTests
         Assert.True(ClickEventJson.TryParse("""{"eventId":"e3","userId":1007,"itemId":"\u0069\u0039","timestamp":3}"""u8, out var three, out _, cache));
         Assert.True(ClickEventJson.TryParse("""{"eventId":"e4","userId":1007,"itemId":-0,"timestamp":3}"""u8, out var four, out var reason, cache));
 
+        Assert.True(ClickEventJson.TryParse("""{"eventId":"e5","userId":"u2","itemId":1007,"timestamp":4}"""u8, out var five, out _, cache));
+        Assert.True(ClickEventJson.TryParse("""{"eventId":"e6","userId":"u3","itemId":1007,"timestamp":5}"""u8, out var six, out _, cache));
+
         Assert.Same(one!.ItemId, two!.ItemId);
-        Assert.Same(one.UserId, two.UserId);
+        Assert.Same(five!.ItemId, six!.ItemId); // a numeric id's text is cached too
+        Assert.Equal("1007", five.ItemId);
+        Assert.Equal(one.UserId, two.UserId);
         Assert.Same(one.Category, two.Category);
         Assert.Same(one.Behaviour, two.Behaviour);
         Assert.NotSame(one.EventId, two.EventId);
         Assert.Equal("i9", three!.ItemId);   // escaped text is unescaped, not looked up by its raw bytes
         Assert.Equal("1007", three.UserId);
-        Assert.Same(three.UserId, four!.UserId);
-        Assert.Equal("0", four.ItemId);      // a number's canonical text, not its raw "-0"
+        Assert.Equal("0", four!.ItemId);     // a number's canonical text, not its raw "-0"
+        Assert.Equal("1007", four.UserId);
         Assert.Equal(string.Empty, reason);
     }
 }

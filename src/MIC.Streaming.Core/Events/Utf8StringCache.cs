@@ -3,8 +3,8 @@ using System.Text;
 namespace MIC.Streaming.Core.Events;
 
 /// <summary>
-/// A bounded, direct-mapped cache from the UTF-8 bytes of short ASCII identifiers (item, user and
-/// category ids) to one shared <see cref="string"/>. The ingestion path parses the same ids over and
+/// A bounded, direct-mapped cache from the UTF-8 bytes of short ASCII identifiers (item ids,
+/// categories) to one shared <see cref="string"/>. The ingestion path parses the same ids over and
 /// over; sharing one string per id means a repeated id allocates nothing, and the copies grain state
 /// keeps (a user's last N items) point at one string instead of one per event, which is less for
 /// the GC to copy when the state is promoted. A colliding id replaces the slot's entry, so memory is
