@@ -7,8 +7,8 @@ using static TorchSharp.torch;
 namespace MIC.Streaming.Model;
 
 /// <summary>
-/// The user tower of the pooled-fields encoders (DSSM, YouTubeDNN) and of ComiRec-SA, and MIC's user
-/// head, run for one user in managed code over the model's own weight tensors, read in place. Serving encodes one user
+/// The user tower of the pooled-fields encoders (DSSM, YouTubeDNN), ComiRec-SA and ComiRec-DR, and
+/// MIC's user head, run for one user in managed code over the model's own weight tensors, read in place. Serving encodes one user
 /// per request, and through libtorch that is ~25 tiny ops (lookups, a unique, a bmm, a cat, four
 /// linear layers) whose per-op dispatch dominates: the serving profile at 1,000 req/s put 17 % of
 /// the process's CPU in libtorch for it. Same arithmetic as the eval-mode libtorch tower (dropout
@@ -19,6 +19,8 @@ namespace MIC.Streaming.Model;
 /// own      = W2 · relu(W1 · concat(pooled, userField_1[f_1], …) + b1) + b2
 /// ComiRec-SA instead: h_l = item(t_l) over the last maxLen positions (padding: token 0), interests
 /// own_k = Σ_l softmax_l(W2 · tanh(W1 · (h_l + P_l) + b1) + b2)_k · h_l, padding masked out
+/// ComiRec-DR instead: Ŝ_kl = (W · h_l)[k], b ~ N(0, 1) [K, maxLen], 3 times: c_kl = softmax_k(b_·l) on
+/// known positions, own_k = squash(Σ_l c_kl Ŝ_kl), b_kl += Ŝ_kl · own_k (not after the last)
 /// relevance = head(own) when the model serves a shared space, else own (per interest)
 /// </code>
 /// Only reads tensors, so any number of threads may call <see cref="Encode"/> at once. Valid while
@@ -39,6 +41,8 @@ public sealed class ManagedUserTower
     private readonly Tensor? _positions;
     private readonly Dense? _attentionHidden;
     private readonly Dense? _attentionScores;
+    private readonly Dense? _routing;
+    private readonly int _routingIterations;
     private readonly Dense? _headHidden;
     private readonly Dense? _headOutput;
     private readonly int _maxLen;
@@ -69,6 +73,11 @@ public sealed class ManagedUserTower
             _attentionHidden = new Dense(attentive.W1);
             _attentionScores = new Dense(attentive.W2);
         }
+        else if (encoder is IRoutingUserTower routing)
+        {
+            _routing = new Dense(routing.Mapping);
+            _routingIterations = routing.RoutingIterations;
+        }
 
         Interests = encoder.Interests;
         if (model.UsesSharedSpace)
@@ -87,16 +96,18 @@ public sealed class ManagedUserTower
     /// <summary>User vectors per user (K; 1 for the pooled-fields towers).</summary>
     public int Interests { get; }
 
-    /// <summary>User field tokens <see cref="Encode"/> takes (0 for ComiRec-SA, which uses none).</summary>
+    /// <summary>User field tokens <see cref="Encode"/> takes (0 for ComiRec, which uses none).</summary>
     public int UserFieldCount => _userFields.Length;
 
     /// <summary>Items the model knows: dense ids 0 … ItemCount − 1 (token = id + 1).</summary>
     public int ItemCount { get; }
 
+    /// <summary>Initial routing logits <see cref="Encode"/> takes ([K, maxLen], right-aligned): ComiRec-DR only, else 0.</summary>
+    public int RoutingLogitCount => _routing is null ? 0 : Interests * _maxLen;
+
     /// <summary>
-    /// The managed tower of <paramref name="model"/>, or null when its encoder is neither a pooled-fields
-    /// one nor ComiRec-SA (ComiRec-DR), or its weights are not plain float tensors in CPU memory (CUDA):
-    /// those use libtorch.
+    /// The managed tower of <paramref name="model"/>, or null when its encoder is none of the towers
+    /// above, or its weights are not plain float tensors in CPU memory (CUDA): those use libtorch.
     /// </summary>
     public static ManagedUserTower? TryCreate(MicModel model, int maxLen)
     {
@@ -110,6 +121,10 @@ public sealed class ManagedUserTower
         else if (model.Encoder is ISelfAttentiveUserTower attentive && attentive.Positions.shape[0] >= maxLen)
         {
             tower = [attentive.Positions, attentive.W1.weight, attentive.W1.bias, attentive.W2.weight, attentive.W2.bias];
+        }
+        else if (model.Encoder is IRoutingUserTower routing && routing.Mapping.bias is null)
+        {
+            tower = [routing.Mapping.weight];
         }
         else
         {
@@ -131,8 +146,10 @@ public sealed class ManagedUserTower
     /// read; ids the model does not know count as padding); <paramref name="userFieldTokens"/> = the
     /// user's <see cref="UserFieldCount"/> field tokens (0 = unknown). Writes the own-space and
     /// relevance-space vectors: <see cref="Interests"/> × D floats each, interest-major.
+    /// <paramref name="routingLogits"/>: ComiRec-DR's initial routing logits (<see cref="RoutingLogitCount"/>
+    /// floats); empty draws them from N(0, 1) as the libtorch tower does, so its vectors vary a little between calls.
     /// </summary>
-    public void Encode(ReadOnlySpan<int> history, ReadOnlySpan<long> userFieldTokens, Span<float> own, Span<float> relevance)
+    public void Encode(ReadOnlySpan<int> history, ReadOnlySpan<long> userFieldTokens, Span<float> own, Span<float> relevance, ReadOnlySpan<float> routingLogits = default)
     {
         var d = Dimension;
         if (userFieldTokens.Length != _userFields.Length)
@@ -159,6 +176,15 @@ public sealed class ManagedUserTower
             Span<float> hidden = hiddenLayer.Out <= StackLimit ? stackalloc float[hiddenLayer.Out] : new float[hiddenLayer.Out];
             hiddenLayer.Forward(input, hidden, Activation.Relu);
             outputLayer.Forward(hidden, own, Activation.None);
+        }
+        else if (_routing is not null)
+        {
+            if (!routingLogits.IsEmpty && routingLogits.Length != RoutingLogitCount)
+            {
+                throw new ArgumentException($"Expected {RoutingLogitCount} routing logits, got {routingLogits.Length}.", nameof(routingLogits));
+            }
+
+            Route(recent, own, routingLogits);
         }
         else
         {
@@ -225,6 +251,98 @@ public sealed class ManagedUserTower
                 {
                     TensorPrimitives.MultiplyAdd(embedded.AsSpan(l * d, d), row[l], interest, interest);
                 }
+            }
+        }
+    }
+
+    /// <summary>ComiRec-DR: dynamic routing of the right-aligned history into K capsules (unknown items and padding take no part).</summary>
+    private void Route(ReadOnlySpan<int> recent, Span<float> capsules, ReadOnlySpan<float> initialLogits)
+    {
+        var d = Dimension;
+        var k = Interests;
+        var len = _maxLen;
+        var mapping = _routing!;
+        var mapped = new float[len * k * d];   // Ŝ, [L, K, D]: position-major, as W·h_l comes out
+        var logits = new float[k * len];       // b, [K, L]
+        var known = new bool[len];
+        Span<float> h = d <= StackLimit ? stackalloc float[d] : new float[d];
+        var offset = len - recent.Length;
+        for (var l = 0; l < len; l++)
+        {
+            var item = l < offset ? -1 : recent[l - offset];
+            known[l] = (uint)item < (uint)ItemCount;
+            if (known[l])
+            {
+                ItemVector(item + 1, h);
+                mapping.Forward(h, mapped.AsSpan(l * k * d, k * d), Activation.None);
+            }
+        }
+
+        if (initialLogits.IsEmpty)
+        {
+            StandardNormal(logits);
+        }
+        else
+        {
+            initialLogits.CopyTo(logits);
+        }
+
+        Span<float> coupling = stackalloc float[k];
+        for (var it = 0; it < _routingIterations; it++)
+        {
+            capsules.Clear();
+            for (var l = 0; l < len; l++)
+            {
+                if (!known[l])
+                {
+                    continue;
+                }
+
+                for (var j = 0; j < k; j++)
+                {
+                    coupling[j] = logits[(j * len) + l];
+                }
+
+                TensorPrimitives.SoftMax(coupling, coupling); // over interests, per position
+                for (var j = 0; j < k; j++)
+                {
+                    var capsule = capsules.Slice(j * d, d);
+                    TensorPrimitives.MultiplyAdd(mapped.AsSpan(((l * k) + j) * d, d), coupling[j], capsule, capsule);
+                }
+            }
+
+            for (var j = 0; j < k; j++)
+            {
+                var capsule = capsules.Slice(j * d, d);
+                var norm2 = TensorPrimitives.Dot(capsule, capsule);
+                TensorPrimitives.Multiply(capsule, norm2 / (1 + norm2) / MathF.Sqrt(norm2 + 1e-9f), capsule); // squash
+            }
+
+            if (it < _routingIterations - 1)
+            {
+                for (var l = 0; l < len; l++)
+                {
+                    for (var j = 0; known[l] && j < k; j++)
+                    {
+                        logits[(j * len) + l] += TensorPrimitives.Dot(mapped.AsSpan(((l * k) + j) * d, d), capsules.Slice(j * d, d));
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Fills <paramref name="values"/> with N(0, 1) draws (Box–Muller).</summary>
+    private static void StandardNormal(Span<float> values)
+    {
+        var random = Random.Shared;
+        for (var i = 0; i < values.Length; i += 2)
+        {
+            var radius = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble()));
+            var angle = 2 * Math.PI * random.NextDouble();
+            values[i] = (float)(radius * Math.Cos(angle));
+            if (i + 1 < values.Length)
+            {
+                values[i + 1] = (float)(radius * Math.Sin(angle));
             }
         }
     }

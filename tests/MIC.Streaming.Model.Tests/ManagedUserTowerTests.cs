@@ -54,11 +54,56 @@ public class ManagedUserTowerTests
     }
 
     [Theory]
-    [InlineData("comirec-dr")]
-    public void RoutingEncoder_HasNoManagedTower(string encoder)
+    [InlineData(MicVariant.Base)]
+    [InlineData(MicVariant.Full)]
+    public void RoutingTower_FromTheSameInitialLogits_EqualsTheLibtorchTower(MicVariant variant)
     {
-        var options = ModelTestData.Options(encoder, MicVariant.Full);
-        using var model = new MicModel(EncoderRegistry.Create(encoder, ModelTestData.SmallTables, options.EncoderOptions), options.Mic);
-        Assert.Null(ManagedUserTower.TryCreate(model, options.EncoderOptions.MaxLen));
+        manual_seed(11);
+        var options = ModelTestData.Options("comirec-dr", variant);
+        var maxLen = options.EncoderOptions.MaxLen;
+        using var model = new MicModel(EncoderRegistry.Create("comirec-dr", ModelTestData.SmallTables, options.EncoderOptions), options.Mic);
+        var embeddings = new ModelEmbeddings(model, ModelTestData.SmallTables, maxLen);
+        var tower = ManagedUserTower.TryCreate(model, maxLen);
+        Assert.NotNull(tower);
+        var k = model.Encoder.Interests;
+        Assert.True(k > 1);
+        Assert.Equal(0, tower.UserFieldCount);
+        Assert.Equal(k * maxLen, tower.RoutingLogitCount);
+
+        var rng = new Random(5);
+        var items = ModelTestData.SmallTables.ItemCount;
+        var histories = Enumerable.Range(0, ModelEmbeddings.ManagedBatchLimit + 8)
+            .Select(i => (ReadOnlyMemory<int>)Enumerable.Range(0, 1 + (i % 15)).Select(_ => rng.Next(items + 3)).ToArray()).ToArray();
+        var users = Enumerable.Range(0, histories.Length).Select(i => i % 4 == 3 ? -1 : i * 7).ToArray();
+
+        // The libtorch tower draws its initial routing logits as randn(B, K, maxLen): the same seed
+        // gives the managed tower the same logits, user by user.
+        manual_seed(23);
+        var batched = embeddings.Encode(histories, users);
+        manual_seed(23);
+        using var drawn = randn(histories.Length, k, maxLen);
+        var logits = drawn.data<float>().ToArray();
+
+        var d = options.EncoderOptions.Dimension;
+        var own = new float[k * d];
+        var rel = new float[k * d];
+        for (var i = 0; i < histories.Length; i++)
+        {
+            tower.Encode(histories[i].Span, [], own, rel, logits.AsSpan(i * k * maxLen, k * maxLen));
+            for (var j = 0; j < k; j++)
+            {
+                for (var x = 0; x < d; x++)
+                {
+                    Assert.Equal(batched[i].OwnInterests[j][x], own[(j * d) + x], 1e-4f);
+                    Assert.Equal(batched[i].RelevanceInterests[j][x], rel[(j * d) + x], 1e-4f);
+                }
+            }
+        }
+
+        // Without given logits it draws its own: a different routing start moves the capsules, but
+        // for one user only through the coupling weights (same history, same mapped vectors).
+        var again = embeddings.Encode([histories[5]], [users[5]])[0];
+        Assert.Equal(k, again.OwnInterests.Length);
+        Assert.All(again.OwnInterests, v => Assert.InRange(Math.Sqrt(v.Sum(x => (double)x * x)), 0, 1)); // squashed: |v| < 1
     }
 }

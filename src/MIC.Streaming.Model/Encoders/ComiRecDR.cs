@@ -12,7 +12,7 @@ namespace MIC.Streaming.Model.Encoders;
 /// iterations give K capsules: c = softmax_K(b) on real positions, z_k = Σ_l c_kl Ŝ_kl,
 /// v_k = squash(z_k), b += Ŝ·v (routing uses a detached Ŝ except in the last iteration).
 /// </summary>
-public sealed class ComiRecDR : TwoTowerEncoder
+public sealed class ComiRecDR : TwoTowerEncoder, IRoutingUserTower
 {
     private const int RoutingIterations = 3;
     private readonly Linear mapping;        // D → K·D
@@ -31,6 +31,10 @@ public sealed class ComiRecDR : TwoTowerEncoder
     }
 
     public override int Interests => Options.Interests;
+
+    Linear IRoutingUserTower.Mapping => mapping;
+
+    int IRoutingUserTower.RoutingIterations => RoutingIterations;
 
     public override Tensor EncodeUser(UserBatch batch, FieldMaskEmbedding? perturb = null)
     {

@@ -191,6 +191,19 @@ internal interface ISelfAttentiveUserTower
     Linear W2 { get; }
 }
 
+/// <summary>
+/// An encoder whose user tower is ComiRec-DR's dynamic routing: Ŝ_kl = (W·h_l)[k], <see cref="RoutingIterations"/>
+/// iterations of c = softmax_K(b) on real positions, v_k = squash(Σ_l c_kl Ŝ_kl), b += Ŝ·v, from
+/// N(0, 1) initial logits. Also runs without libtorch, in <see cref="ManagedUserTower"/>.
+/// </summary>
+internal interface IRoutingUserTower
+{
+    /// <summary>D → K·D, no bias.</summary>
+    Linear Mapping { get; }
+
+    int RoutingIterations { get; }
+}
+
 /// <summary>Encoder names for the CLI and checkpoints.</summary>
 public static class EncoderRegistry
 {
