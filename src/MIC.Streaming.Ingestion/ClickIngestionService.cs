@@ -43,7 +43,7 @@ public sealed class ClickIngestionService(
     // PreviousOffset so a grain that lost acknowledged records says so at once.
     private readonly Dictionary<string, Dictionary<int, long>> _sentUsers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<int, long>> _sentItems = new(StringComparer.Ordinal);
-    private readonly Utf8StringCache _ids = new(1 << 18); // one string per repeated user / item / category id (see Utf8StringCache)
+    private readonly Utf8StringCache _ids = new(1 << 18); // one string per repeated item id / category (see Utf8StringCache)
     private List<Task<DeliveryResult<byte[]?, byte[]?>>> _deadLetterDeliveries = [];
     private IProducer<byte[]?, byte[]?>? _deadLetterProducer;
 
