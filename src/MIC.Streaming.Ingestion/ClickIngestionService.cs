@@ -324,6 +324,7 @@ public sealed class ClickIngestionService(
         var applyStarted = Stopwatch.GetTimestamp();
         var users = batch.Users;
         var groups = users.ToList();
+        instruments.AppliedBatch(groups.Count);
         var results = await StallTimeout.CallAllAsync(
             groups,
             g => grains.GetGrain<IUserGrain>(g.Key.User).ApplyAsync(new UserEventBatch(g.Key.Partition, [.. g.Value.Offsets], [.. g.Value.Events], g.Value.Fields, Previous(_sentUsers, g.Key.User, g.Key.Partition))),

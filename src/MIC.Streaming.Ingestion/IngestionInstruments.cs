@@ -29,6 +29,9 @@ public sealed class IngestionInstruments
     private long _applyTicks;
     private long _flushTicks;
 
+    private long _batches;
+    private long _userCalls;
+
     public IngestionInstruments(IMeterFactory meterFactory)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
@@ -87,6 +90,15 @@ public sealed class IngestionInstruments
         Interlocked.CompareExchange(ref _firstRecord, System.Diagnostics.Stopwatch.GetTimestamp(), 0);
         _records.Add(records);
         Interlocked.Add(ref _totalRecords, records);
+    }
+
+    /// <summary>Batches applied, and the user-grain calls they took (one per user and partition in a batch).</summary>
+    public (long Batches, long UserCalls) BatchesApplied => (Interlocked.Read(ref _batches), Interlocked.Read(ref _userCalls));
+
+    internal void AppliedBatch(int userCalls)
+    {
+        Interlocked.Increment(ref _batches);
+        Interlocked.Add(ref _userCalls, userCalls);
     }
 
     internal void Applied(int applied, int skipped)
