@@ -155,6 +155,7 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
             var watchIngest = Stopwatch.StartNew();
             var ingestGc = GcWindow.Start();
             GcPauseListener.TakeAllocations(0);
+            GcPauseListener.TakeMarked();
             await using var ingest = await LocalSilo.StartAsync(kafka, ownsKafka: false, LocalSilo.FreePort(), store, settings.MemoryStorage ? null : redis,
                 IngestOverrides(settings));
             var instruments = ingest.Ingestion;
@@ -197,6 +198,11 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
                 foreach (var (type, bytes) in GcPauseListener.TakeAllocations(25))
                 {
                     table.AddRow("  allocated: " + Markup.Escape(type), string.Create(CultureInfo.InvariantCulture, $"{bytes / 1048576.0:N0} MiB"));
+                }
+
+                foreach (var (root, bytes) in GcPauseListener.TakeMarked())
+                {
+                    table.AddRow("  GC marked live via " + root, string.Create(CultureInfo.InvariantCulture, $"{bytes / 1048576.0:N0} MiB"));
                 }
             }
         }
@@ -565,10 +571,24 @@ internal sealed class GcPauseListener : System.Diagnostics.Tracing.EventListener
     private string _lastGc = "?";
 
     private const int AllocationTick = 10; // GCAllocationTick_V4: one sample per ~100 KB allocated
+    private const int MarkWithType = 202;  // GCMarkWithType: bytes marked from one kind of root in one GC
+    private static readonly string[] RootKinds = ["stack", "finalizer queue", "handles", "older generation (cards)", "sized refs", "overflow", "dependent handles", "new finalizer queue", "steal", "background"];
+    private static readonly Dictionary<string, long> Marked = [];
     private static readonly Dictionary<string, long> Allocations = [];
 
     /// <summary>Also sample allocations by type (verbose GC events; set before the first window starts).</summary>
     public static bool SampleAllocations { get; set; }
+
+    /// <summary>Bytes the GCs marked live, by the kind of root they were reached from, since the last call; resets the tally.</summary>
+    public static List<(string Root, long Bytes)> TakeMarked()
+    {
+        lock (Gate)
+        {
+            var result = Marked.OrderByDescending(m => m.Value).Select(m => (m.Key, m.Value)).ToList();
+            Marked.Clear();
+            return result;
+        }
+    }
 
     /// <summary>The types that allocated most since the last call, largest first, and resets the tally.</summary>
     public static List<(string Type, long Bytes)> TakeAllocations(int top)
@@ -616,6 +636,16 @@ internal sealed class GcPauseListener : System.Diagnostics.Tracing.EventListener
             lock (Gate)
             {
                 Allocations[type] = Allocations.GetValueOrDefault(type) + bytes;
+            }
+        }
+        else if (eventData.EventId == MarkWithType && eventData.Payload is { } mark && eventData.PayloadNames is { } markNames)
+        {
+            var kind = Convert.ToInt32(mark[markNames.IndexOf("Type")], CultureInfo.InvariantCulture);
+            var bytes = Convert.ToInt64(mark[markNames.IndexOf("Bytes")], CultureInfo.InvariantCulture);
+            var root = (uint)kind < (uint)RootKinds.Length ? RootKinds[kind] : "kind " + kind;
+            lock (Gate)
+            {
+                Marked[root] = Marked.GetValueOrDefault(root) + bytes;
             }
         }
         else if (eventData.EventId == GcStart && eventData.Payload is { Count: > 3 } payload)
