@@ -11,6 +11,10 @@ namespace MIC.Streaming.Model.Encoders;
 /// (Ŝ_k = W_k·h, [B, K, L, D]), routing logits start random and fixed (no gradient), and 3 routing
 /// iterations give K capsules: c = softmax_K(b) on real positions, z_k = Σ_l c_kl Ŝ_kl,
 /// v_k = squash(z_k), b += Ŝ·v (routing uses a detached Ŝ except in the last iteration).
+/// The random start is MIND's; ComiRec's public code starts from zeros when the mapping is per interest
+/// (its bilinear types 1 and 2, as here). With the random start a user's capsules vary slightly from
+/// call to call, in serving too (<see cref="ManagedUserTower"/> draws the same way); the reported
+/// ComiRec-DR results were trained and evaluated with it.
 /// </summary>
 public sealed class ComiRecDR : TwoTowerEncoder, IRoutingUserTower
 {
