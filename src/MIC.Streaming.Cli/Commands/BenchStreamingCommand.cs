@@ -159,17 +159,7 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
             await using var ingest = await LocalSilo.StartAsync(kafka, ownsKafka: false, LocalSilo.FreePort(), store, settings.MemoryStorage ? null : redis,
                 IngestOverrides(settings));
             var instruments = ingest.Ingestion;
-            while (instruments.TotalApplied + instruments.TotalSkipped < settings.Events)
-            {
-                await Task.Delay(50, cancellationToken);
-            }
-
-            var applied = Stopwatch.GetElapsedTime(instruments.FirstRecordTimestamp).TotalSeconds;
-            var commitsAtApplied = instruments.TotalCommits;
-            while (instruments.TotalCommits == commitsAtApplied)
-            {
-                await Task.Delay(20, cancellationToken);
-            }
+            var applied = await WaitUntilCommittedAsync(instruments, settings.Events, cancellationToken);
 
             // From the first record consumed (silo start-up excluded) to the commit covering the last one.
             var persisted = Stopwatch.GetElapsedTime(instruments.FirstRecordTimestamp).TotalSeconds;
@@ -239,17 +229,28 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
         overrides["Kafka:DeadLetterTopic"] = topic + ".dlq";
         overrides["Kafka:GroupId"] = "mic-bench-warmup";
         await using var warm = await LocalSilo.StartAsync(kafka, ownsKafka: false, LocalSilo.FreePort(), store, settings.MemoryStorage ? null : redis, overrides);
-        var instruments = warm.Ingestion;
-        while (instruments.TotalApplied + instruments.TotalSkipped < settings.WarmupEvents)
+        await WaitUntilCommittedAsync(warm.Ingestion, settings.WarmupEvents, cancellationToken);
+    }
+
+    /// <summary>
+    /// Waits until a silo's consumer has applied <paramref name="events"/> records and then committed
+    /// them; returns the seconds from its first record to the moment all were applied.
+    /// </summary>
+    private static async Task<double> WaitUntilCommittedAsync(IngestionInstruments instruments, int events, CancellationToken cancellationToken)
+    {
+        while (instruments.TotalApplied + instruments.TotalSkipped < events)
         {
             await Task.Delay(50, cancellationToken);
         }
 
-        var commits = instruments.TotalCommits;
-        while (instruments.TotalCommits == commits)
+        var applied = Stopwatch.GetElapsedTime(instruments.FirstRecordTimestamp).TotalSeconds;
+        var commitsAtApplied = instruments.TotalCommits;
+        while (instruments.TotalCommits == commitsAtApplied)
         {
             await Task.Delay(20, cancellationToken);
         }
+
+        return applied;
     }
 
     private static double RawConsume(string bootstrap, string topic, int expected)
