@@ -50,7 +50,15 @@ public sealed class ManagedUserTower
     /// <summary>Scratch vectors up to this many floats live on the stack (sizes are configuration).</summary>
     private const int StackLimit = 2048;
 
-    private ManagedUserTower(MicModel model, int maxLen)
+    /// <summary>Which user tower the encoder has: decided once, by <see cref="TryCreate"/>.</summary>
+    private enum TowerKind
+    {
+        PooledFields,
+        SelfAttentive,
+        Routing,
+    }
+
+    private ManagedUserTower(MicModel model, TowerKind kind, int maxLen)
     {
         var encoder = model.Encoder;
         var items = encoder.ItemEmbedding;
@@ -61,22 +69,24 @@ public sealed class ManagedUserTower
         _attributesOf = items.AttributesOf;
         _slots = (int)_attributesOf.shape[1];
         _userFields = [.. encoder.UserFieldTables.Select(e => (Tensor)e.weight!)];
-        if (encoder is IPooledFieldsUserTower pooled)
+        switch (kind)
         {
-            var linears = pooled.UserMlp.children().OfType<Linear>().ToArray();
-            _hidden = new Dense(linears[0]);
-            _output = new Dense(linears[1]);
-        }
-        else if (encoder is ISelfAttentiveUserTower attentive)
-        {
-            _positions = attentive.Positions;
-            _attentionHidden = new Dense(attentive.W1);
-            _attentionScores = new Dense(attentive.W2);
-        }
-        else if (encoder is IRoutingUserTower routing)
-        {
-            _routing = new Dense(routing.Mapping);
-            _routingIterations = routing.RoutingIterations;
+            case TowerKind.PooledFields:
+                var linears = ((IPooledFieldsUserTower)encoder).UserMlp.children().OfType<Linear>().ToArray();
+                _hidden = new Dense(linears[0]);
+                _output = new Dense(linears[1]);
+                break;
+            case TowerKind.SelfAttentive:
+                var attentive = (ISelfAttentiveUserTower)encoder;
+                _positions = attentive.Positions;
+                _attentionHidden = new Dense(attentive.W1);
+                _attentionScores = new Dense(attentive.W2);
+                break;
+            case TowerKind.Routing:
+                var routing = (IRoutingUserTower)encoder;
+                _routing = new Dense(routing.Mapping);
+                _routingIterations = routing.RoutingIterations;
+                break;
         }
 
         Interests = encoder.Interests;
@@ -114,17 +124,18 @@ public sealed class ManagedUserTower
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLen, 1);
         Tensor?[] tower;
+        TowerKind kind;
         if (model.Encoder is IPooledFieldsUserTower pooled && pooled.UserMlp.children().OfType<Linear>().Count() == 2)
         {
-            tower = [.. pooled.UserMlp.children().OfType<Linear>().SelectMany(l => new[] { l.weight, l.bias })];
+            (kind, tower) = (TowerKind.PooledFields, [.. pooled.UserMlp.children().OfType<Linear>().SelectMany(l => new[] { l.weight, l.bias })]);
         }
         else if (model.Encoder is ISelfAttentiveUserTower attentive && attentive.Positions.shape[0] >= maxLen)
         {
-            tower = [attentive.Positions, attentive.W1.weight, attentive.W1.bias, attentive.W2.weight, attentive.W2.bias];
+            (kind, tower) = (TowerKind.SelfAttentive, [attentive.Positions, attentive.W1.weight, attentive.W1.bias, attentive.W2.weight, attentive.W2.bias]);
         }
         else if (model.Encoder is IRoutingUserTower routing && routing.Mapping.bias is null)
         {
-            tower = [routing.Mapping.weight];
+            (kind, tower) = (TowerKind.Routing, [routing.Mapping.weight]);
         }
         else
         {
@@ -137,7 +148,7 @@ public sealed class ManagedUserTower
             model.UserHead.Hidden.weight, model.UserHead.Hidden.bias, model.UserHead.Output.weight, model.UserHead.Output.bias];
         return floats.All(t => t is null || Readable(t, ScalarType.Float32))
             && Readable(items.CategoryOf, ScalarType.Int64) && Readable(items.AttributesOf, ScalarType.Int64)
-            ? new ManagedUserTower(model, maxLen)
+            ? new ManagedUserTower(model, kind, maxLen)
             : null;
     }
 
