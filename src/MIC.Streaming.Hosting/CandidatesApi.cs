@@ -212,8 +212,11 @@ public static class CandidatesApi
         return true;
     }
 
-    private static string[] ChannelList(RetrievalChannels channels) =>
-        [.. ChannelNames.Where(c => channels.HasFlag(c.Channel)).Select(c => c.Name)];
+    /// <summary>Provenance names for every combination of the four channel flags, built once (shared by every response).</summary>
+    private static readonly string[][] ChannelLists =
+        [.. Enumerable.Range(0, 16).Select(flags => ChannelNames.Where(c => ((RetrievalChannels)flags).HasFlag(c.Channel)).Select(c => c.Name).ToArray())];
+
+    private static string[] ChannelList(RetrievalChannels channels) => ChannelLists[(int)channels & 15];
 
     private static bool ValidId(string id, out ProblemHttpResult problem)
     {

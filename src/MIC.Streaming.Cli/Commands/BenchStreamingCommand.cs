@@ -185,15 +185,7 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
             table.AddRow("  GC during ingest (silo start included)", ingestGc.Describe());
             if (settings.AllocProfile)
             {
-                foreach (var (type, bytes) in GcPauseListener.TakeAllocations(25))
-                {
-                    table.AddRow("  allocated: " + Markup.Escape(type), string.Create(CultureInfo.InvariantCulture, $"{bytes / 1048576.0:N0} MiB"));
-                }
-
-                foreach (var (root, bytes) in GcPauseListener.TakeMarked())
-                {
-                    table.AddRow("  GC marked live via " + root, string.Create(CultureInfo.InvariantCulture, $"{bytes / 1048576.0:N0} MiB"));
-                }
+                AddAllocationProfile(table);
             }
         }
         finally
@@ -202,6 +194,20 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
             {
                 Directory.Delete(store, true);
             }
+        }
+    }
+
+    /// <summary>The types the runtime sampled allocating most since the last call, and what the GCs marked live, by root kind.</summary>
+    private static void AddAllocationProfile(Table table)
+    {
+        foreach (var (type, bytes) in GcPauseListener.TakeAllocations(25))
+        {
+            table.AddRow("  allocated: " + Markup.Escape(type), string.Create(CultureInfo.InvariantCulture, $"{bytes / 1048576.0:N0} MiB"));
+        }
+
+        foreach (var (root, bytes) in GcPauseListener.TakeMarked())
+        {
+            table.AddRow("  GC marked live via " + root, string.Create(CultureInfo.InvariantCulture, $"{bytes / 1048576.0:N0} MiB"));
         }
     }
 
@@ -287,6 +293,7 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
         // A model over a large catalogue: latency depends on sizes, not on how well it is trained.
         // One intra-op thread per query: requests are the parallelism (OpenMP teams on tiny tensors only add wake-ups).
         TorchRuntime.Initialize(new TorchOptions { Threads = 1 });
+        GcPauseListener.SampleAllocations = settings.AllocProfile;
         var users = Math.Max(10_000, settings.Items / 4);
         AnsiConsole.MarkupLine($"Building a {settings.Items:N0}-item, {users:N0}-user synthetic dataset and a briefly trained DSSM…");
         var dataset = new SyntheticDataGenerator(new SyntheticOptions { Users = users, Items = settings.Items, Categories = 200, Seed = 5 }).BuildDataset();
@@ -354,14 +361,17 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
             // Candidates over HTTP, open loop at a fixed rate.
             var ids = live.Select(u => dataset.Users.GetRaw(u)).ToArray();
             AnsiConsole.MarkupLine($"Measuring candidates over HTTP: {settings.Rps:N0} req/s for {settings.Seconds} s…");
-            var loadGc = GcWindow.Start();
-            var (p50, p99, achieved, errors, stalls) = await LoadAsync(silo.BaseUrl, ids, settings.Rps, settings.Seconds, cancellationToken);
+            var (p50, p99, achieved, errors, stalls, loadGc) = await LoadAsync(silo.BaseUrl, ids, settings.Rps, settings.Seconds, cancellationToken);
             table.AddRow($"Candidates over HTTP (3 channels, k=50) at {settings.Rps:N0} req/s target", $"p50 {p50:F2} ms, p99 {p99:F2} ms ({achieved:N0} req/s achieved, {errors})");
             var si = silo.App.Services.GetRequiredService<ServingInstruments>();
             table.AddRow("  in the silo: user tower p50 / p99; channels + merge p50 / p99",
                 $"{si.TowerMs.Percentile(50):F2} / {si.TowerMs.Percentile(99):F2} ms; {si.ChannelsMs.Percentile(50):F2} / {si.ChannelsMs.Percentile(99):F2} ms");
-            table.AddRow("  GC during it", loadGc.Describe());
+            table.AddRow("  GC during it", loadGc);
             table.AddRow("  thread pool and CPU during it", stalls);
+            if (settings.AllocProfile)
+            {
+                AddAllocationProfile(table);
+            }
         }
         finally
         {
@@ -373,30 +383,47 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
     }
 
     /// <summary>Open-loop load: requests start on schedule whether or not earlier ones finished.</summary>
-    private static async Task<(double P50, double P99, double Achieved, string Errors, string Stalls)> LoadAsync(string baseUrl, string[] users, int rps, int seconds, CancellationToken cancellationToken)
+    private static async Task<(double P50, double P99, double Achieved, string Errors, string Stalls, string Gc)> LoadAsync(string baseUrl, string[] users, int rps, int seconds, CancellationToken cancellationToken)
     {
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 64 };
         using var http = new HttpClient(handler) { BaseAddress = new Uri(baseUrl) };
-        // Warm-up, closed loop (8 in flight) for 10 s: the steady state of a long-running silo is what
-        // is measured. With 200 warm-up requests the serving code was still running quick-JIT and
-        // PGO-instrumented tiers during the window and the JIT thread took 12 % of the process's CPU.
+        // Warm-up, so that the steady state of a long-running silo and its clients is what is measured:
+        // 5 s closed loop (8 in flight) for the JIT, then 10 s of the measured open loop itself. With
+        // the closed loop alone the open loop's bursts still opened new connections inside the window
+        // and the JIT compiled ~700 methods there (connection set-up, tier-1 rejits): 0.9 s of compile.
         var warmUntil = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, 8).Select(async w =>
         {
-            for (var i = w; warmUntil.Elapsed < TimeSpan.FromSeconds(10); i += 8)
+            for (var i = w; warmUntil.Elapsed < TimeSpan.FromSeconds(5); i += 8)
             {
                 using var response = await http.GetAsync($"/v1/users/{Uri.EscapeDataString(users[i % users.Length])}/candidates?k=50", cancellationToken);
                 await response.Content.ReadAsByteArrayAsync(cancellationToken);
             }
         }));
+        await OpenLoopAsync(http, users, rps, Math.Min(seconds, 10), new Random(4), cancellationToken);
 
+        GcPauseListener.TakeAllocations(0);
+        GcPauseListener.TakeMarked();
+        var gc = GcWindow.Start();
         using var probe = new StallProbe();
+        var watch = Stopwatch.StartNew();
+        var (latencies, statuses) = await OpenLoopAsync(http, users, rps, seconds, new Random(3), cancellationToken);
+        var achieved = latencies.Count / watch.Elapsed.TotalSeconds;
+        var stalls = probe.Describe();
+        var gcDescribed = gc.Describe();
+        latencies.Sort();
+        var errors = statuses.Values.Sum();
+        var described = errors == 0 ? "0 errors" : $"{errors} errors: " + string.Join(", ", statuses.Select(kv => $"HTTP {kv.Key} × {kv.Value}"));
+        return (latencies[(int)(0.5 * (latencies.Count - 1))], latencies[(int)Math.Ceiling(0.99 * (latencies.Count - 1))], achieved, described, stalls, gcDescribed);
+    }
+
+    /// <summary><paramref name="rps"/> requests a second for <paramref name="seconds"/>, each started on schedule; latencies and non-success statuses.</summary>
+    private static async Task<(List<double> Latencies, SortedDictionary<int, int> Errors)> OpenLoopAsync(HttpClient http, string[] users, int rps, int seconds, Random random, CancellationToken cancellationToken)
+    {
         var latencies = new List<double>(rps * seconds);
         var gate = new Lock();
-        var errors = 0;
         var statuses = new SortedDictionary<int, int>();
         var tasks = new List<Task>(rps * seconds);
-        var random = new Random(3);
         var watch = Stopwatch.StartNew();
         for (var n = 0; n < rps * seconds; n++)
         {
@@ -418,7 +445,6 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
                     latencies.Add(ms);
                     if (!response.IsSuccessStatusCode)
                     {
-                        errors++;
                         statuses[(int)response.StatusCode] = statuses.GetValueOrDefault((int)response.StatusCode) + 1;
                     }
                 }
@@ -426,11 +452,7 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
         }
 
         await Task.WhenAll(tasks);
-        var achieved = tasks.Count / watch.Elapsed.TotalSeconds;
-        var stalls = probe.Describe();
-        latencies.Sort();
-        var described = errors == 0 ? "0 errors" : $"{errors} errors: " + string.Join(", ", statuses.Select(kv => $"HTTP {kv.Key} × {kv.Value}"));
-        return (latencies[(int)(0.5 * (latencies.Count - 1))], latencies[(int)Math.Ceiling(0.99 * (latencies.Count - 1))], achieved, described, stalls);
+        return (latencies, statuses);
     }
 
     private static IEnumerable<ClickEvent> SyntheticEvents(int events, int users, int items)
@@ -461,6 +483,10 @@ internal sealed class StallProbe : IDisposable
     private readonly Thread _thread;
     private readonly long _stealAtStart = Steal();
     private readonly int _threadsAtStart = ThreadPool.ThreadCount;
+    private readonly TimeSpan _cpuAtStart = Environment.CpuUsage.TotalTime;
+    private readonly long _startedAt = Stopwatch.GetTimestamp();
+    private readonly long _jittedAtStart = System.Runtime.JitInfo.GetCompiledMethodCount();
+    private readonly TimeSpan _jitTimeAtStart = System.Runtime.JitInfo.GetCompilationTime();
     private volatile bool _stop;
     private long _maxQueue;
     private int _maxThreads;
@@ -496,9 +522,12 @@ internal sealed class StallProbe : IDisposable
         _thread.Join();
         var steal = Steal();
         var stealText = steal < 0 || _stealAtStart < 0 ? "n/a" : string.Create(CultureInfo.InvariantCulture, $"{(steal - _stealAtStart) * 10} ms");
+        var cpu = (Environment.CpuUsage.TotalTime - _cpuAtStart) / Stopwatch.GetElapsedTime(_startedAt) / Environment.ProcessorCount;
+        var jitted = System.Runtime.JitInfo.GetCompiledMethodCount() - _jittedAtStart;
+        var jitTime = System.Runtime.JitInfo.GetCompilationTime() - _jitTimeAtStart;
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"longest thread-pool queue {_maxQueue}, pool threads {_threadsAtStart} → max {_maxThreads}; a 5 ms sleeper woke up to {_longestGapMs:F0} ms late ({_gapsOver20Ms} times > 20 ms); CPU steal {stealText}");
+            $"longest thread-pool queue {_maxQueue}, pool threads {_threadsAtStart} → max {_maxThreads}; a 5 ms sleeper woke up to {_longestGapMs:F0} ms late ({_gapsOver20Ms} times > 20 ms); CPU steal {stealText}; this process used {cpu:P0} of the cores; JIT compiled {jitted:N0} methods in {jitTime.TotalMilliseconds:F0} ms");
     }
 
     public void Dispose()

@@ -12,7 +12,13 @@ public static class CandidateMerger
     public static Candidate[] Merge(IReadOnlyList<(Candidate[] List, float Weight)> lists, int k)
     {
         ArgumentNullException.ThrowIfNull(lists);
-        var fused = new Dictionary<int, (float Score, ChannelSet Channels)>();
+        var capacity = 0;
+        foreach (var (list, _) in lists)
+        {
+            capacity += list.Length;
+        }
+
+        var fused = new Dictionary<int, (float Score, ChannelSet Channels)>(capacity);
         foreach (var (list, weight) in lists)
         {
             if (list.Length == 0 || weight <= 0)
@@ -29,12 +35,16 @@ public static class CandidateMerger
             }
         }
 
-        return fused
-            .OrderByDescending(kv => kv.Value.Score)
-            .ThenBy(kv => kv.Key)
-            .Take(k)
-            .Select(kv => new Candidate(kv.Key, kv.Value.Score, kv.Value.Channels))
-            .ToArray();
+        // Highest fused score first, ties by item id (deterministic across runs).
+        var merged = new Candidate[fused.Count];
+        var n = 0;
+        foreach (var (item, (score, channels)) in fused)
+        {
+            merged[n++] = new Candidate(item, score, channels);
+        }
+
+        Array.Sort(merged, static (a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Item.CompareTo(b.Item));
+        return merged.Length <= k ? merged : merged[..Math.Max(0, k)];
     }
 }
 
