@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Options;
 
 namespace MIC.Streaming.Grains;
@@ -36,6 +37,13 @@ public sealed class UserGrain(
     private readonly int _maxSequence = options.Value.MaxUserSequence;
     private readonly WriteBehindState<UserState> _store = new(state, s => s.LastOffsets);
 
+    /// <summary>
+    /// Hash codes of the kept events' ids, parallel to <see cref="UserState.Recent"/> (not persisted:
+    /// built from the state on first use). The producer-retry check scans these ints instead of
+    /// following every kept interaction to its id string.
+    /// </summary>
+    private List<int>? _eventIdHashes;
+
     public Task<ApplyResult> ApplyAsync(UserEventBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
@@ -49,6 +57,7 @@ public sealed class UserGrain(
             return Task.FromResult(new ApplyResult(0, 0, Lost: true));
         }
 
+        var hashes = _eventIdHashes ??= [.. s.Recent.Select(r => r.EventId.GetHashCode(StringComparison.Ordinal))];
         int applied = 0, skipped = 0;
         for (var i = 0; i < batch.Events.Length; i++)
         {
@@ -59,13 +68,16 @@ public sealed class UserGrain(
             }
 
             last = batch.Offsets[i];
-            if (ContainsEvent(s.Recent, batch.Events[i].EventId))
+            var eventId = batch.Events[i].EventId;
+            var hash = eventId.GetHashCode(StringComparison.Ordinal);
+            if (ContainsEvent(s.Recent, hashes, eventId, hash))
             {
                 skipped++; // the producer's retry: same event id at a new offset
                 continue;
             }
 
             s.Recent.Add(batch.Events[i]);
+            hashes.Add(hash);
             applied++;
         }
 
@@ -79,7 +91,9 @@ public sealed class UserGrain(
         {
             if (s.Recent.Count > _maxSequence)
             {
-                s.Recent.RemoveRange(0, s.Recent.Count - _maxSequence);
+                var excess = s.Recent.Count - _maxSequence;
+                s.Recent.RemoveRange(0, excess);
+                hashes.RemoveRange(0, excess);
             }
 
             s.TotalEvents += applied;
@@ -99,10 +113,11 @@ public sealed class UserGrain(
 
     public Task<FlushResult> FlushAsync(PartitionOffset[] expected) => _store.FlushAsync(expected);
 
-    /// <summary>Event-id dedupe over the kept window (newest first: retries arrive close together).</summary>
-    private static bool ContainsEvent(List<Interaction> recent, string eventId)
+    /// <summary>Event-id dedupe over the kept window: a vectorised scan of the id hashes, newest first, and an id comparison on each hash match.</summary>
+    private static bool ContainsEvent(List<Interaction> recent, List<int> hashes, string eventId, int hash)
     {
-        for (var i = recent.Count - 1; i >= 0; i--)
+        ReadOnlySpan<int> span = CollectionsMarshal.AsSpan(hashes);
+        for (var i = span.LastIndexOf(hash); i >= 0; i = span[..i].LastIndexOf(hash))
         {
             if (string.Equals(recent[i].EventId, eventId, StringComparison.Ordinal))
             {

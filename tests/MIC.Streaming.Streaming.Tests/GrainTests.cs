@@ -70,6 +70,21 @@ public sealed class GrainTests(SingleSiloFixture fixture) : IClassFixture<Single
     }
 
     [Fact]
+    public async Task Apply_RetryDedupe_CoversExactlyTheKeptWindow_AndDuplicatesInsideOneBatch()
+    {
+        var user = NewUser();
+        await user.ApplyAsync(new UserEventBatch(0, [.. Enumerable.Range(0, 8).Select(i => (long)i)], [.. Enumerable.Range(0, 8).Select(i => Click("e" + i, "i" + i))]));
+
+        // e7 is kept (a retry), e1 was trimmed out of the 5-event window (applied again), and the
+        // second "n" inside this batch is a retry of the first.
+        var result = await user.ApplyAsync(new UserEventBatch(0, [8, 9, 10, 11], [Click("e7", "i7"), Click("e1", "i1"), Click("n", "i9"), Click("n", "i9")]));
+
+        Assert.Equal(new ApplyResult(2, 2), result);
+        Assert.Equal(["e5", "e6", "e7", "e1", "n"], (await user.GetAsync()).Recent.Select(r => r.EventId));
+        Assert.Equal(new ApplyResult(0, 1), await user.ApplyAsync(new UserEventBatch(0, [12], [Click("e5", "i5")])));
+    }
+
+    [Fact]
     public async Task Apply_GrainMissingEarlierRecords_ReportsLostAndAppliesNothing()
     {
         // A fresh activation stands for one rebuilt from storage after its silo died unflushed.
