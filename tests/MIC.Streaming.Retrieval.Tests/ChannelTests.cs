@@ -125,6 +125,18 @@ public class ChannelTests
     }
 
     [Fact]
+    public void Merger_EqualScores_OrderByItemId_AndKeepsTheTopK()
+    {
+        Candidate[] a = [new(9, 1f, ChannelSet.U2I), new(4, 1f, ChannelSet.U2I), new(7, 0.5f, ChannelSet.U2I)];
+        Candidate[] b = [new(5, 1f, ChannelSet.U2U2I), new(8, 0.1f, ChannelSet.U2U2I)];
+
+        var merged = CandidateMerger.Merge([(a, 1f), (b, 1f)], 3);
+
+        Assert.Equal([4, 5, 9], merged.Select(c => c.Item));
+        Assert.Empty(CandidateMerger.Merge([(a, 1f), (b, 1f)], 0));
+    }
+
+    [Fact]
     public void MultiChannel_AllChannels_EveryCandidateCarriesProvenance()
     {
         using var spaces = Spaces();
