@@ -437,11 +437,10 @@ public sealed class BenchStreamingCommand : AsyncCommand<BenchStreamingSettings>
         var gate = new Lock();
         var statuses = new SortedDictionary<int, int>();
         var tasks = new List<Task>(rps * seconds);
-        var watch = Stopwatch.StartNew();
         var started = Stopwatch.GetTimestamp();
         for (var n = 0; n < rps * seconds; n++)
         {
-            var due = TimeSpan.FromSeconds((double)n / rps) - watch.Elapsed;
+            var due = TimeSpan.FromSeconds((double)n / rps) - Stopwatch.GetElapsedTime(started);
             if (due > TimeSpan.FromMilliseconds(1))
             {
                 await Task.Delay(due, cancellationToken);
