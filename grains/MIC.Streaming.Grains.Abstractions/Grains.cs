@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace MIC.Streaming.Grains;
 
 /// <summary>
@@ -5,6 +7,10 @@ namespace MIC.Streaming.Grains;
 /// the user's partition. Write rule (see README "Exactly-once effect"): <see cref="ApplyAsync"/>
 /// changes memory only; <see cref="FlushAsync"/> persists, and the consumer commits an offset only
 /// after every grain that applied a record at or below it has flushed successfully.
+/// <para>The reads are <see cref="AlwaysInterleaveAttribute">always interleaved</see>: a candidates
+/// request reads the sequence while a flush waits for its storage write, instead of queueing behind
+/// it (and behind a stalled Redis). The writes have no await before they change memory, so a read
+/// sees each batch whole, never half-applied.</para>
 /// </summary>
 [Alias("mic.IUserGrain")]
 public interface IUserGrain : IGrainWithStringKey
@@ -17,14 +23,16 @@ public interface IUserGrain : IGrainWithStringKey
     Task<FlushResult> FlushAsync(PartitionOffset[] expected);
 
     [Alias("Get")]
+    [AlwaysInterleave]
     Task<UserView> GetAsync();
 
     /// <summary>The last <paramref name="max"/> item ids, oldest first, and the newest event id.</summary>
     [Alias("GetRecentItems")]
+    [AlwaysInterleave]
     Task<RecentItems> GetRecentItemsAsync(int max);
 }
 
-/// <summary>An item's counters and recent interactors (key = external item id); same write rule as users.</summary>
+/// <summary>An item's counters and recent interactors (key = external item id); same write rule and read interleaving as users.</summary>
 [Alias("mic.IItemGrain")]
 public interface IItemGrain : IGrainWithStringKey
 {
@@ -35,6 +43,7 @@ public interface IItemGrain : IGrainWithStringKey
     Task<FlushResult> FlushAsync(PartitionOffset[] expected);
 
     [Alias("Get")]
+    [AlwaysInterleave]
     Task<ItemView> GetAsync();
 }
 
