@@ -41,12 +41,14 @@ public sealed class ReadDuringFlushTests
             Assert.False(userFlush.IsCompleted, "the user flush should be waiting for the paused Redis");
 
             // Then reads answer from memory while the writes wait, with everything applied so far
-            var reads = Task.WhenAll(user.GetRecentItemsAsync(10), user.GetAsync(), item.GetAsync());
-            await reads.WaitAsync(TimeSpan.FromSeconds(2));
+            var recent = user.GetRecentItemsAsync(10);
+            var userView = user.GetAsync();
+            var itemView = item.GetAsync();
+            await Task.WhenAll(recent, userView, itemView).WaitAsync(TimeSpan.FromSeconds(2));
             Assert.False(userFlush.IsCompleted, "the reads should not have waited for the flush");
-            Assert.Equal(["i1", "i2", "i3"], (await user.GetRecentItemsAsync(10)).Items);
-            Assert.Equal(3, (await user.GetAsync()).TotalEvents);
-            Assert.Equal(1, (await item.GetAsync()).Interactions);
+            Assert.Equal(["i1", "i2", "i3"], (await recent).Items);
+            Assert.Equal(3, (await userView).TotalEvents);
+            Assert.Equal(1, (await itemView).Interactions);
 
             // And the flushes complete once Redis takes writes again
             Assert.Equal(new FlushResult(true, true), await userFlush.WaitAsync(TimeSpan.FromSeconds(10)));
