@@ -14,6 +14,7 @@ public sealed class ClickPublisher : IDisposable
 {
     private readonly IProducer<string, byte[]> _producer;
     private readonly string _topic;
+    private readonly ThrottledLog _log = new(TimeSpan.FromSeconds(10));
     private long _failed;
 
     public ClickPublisher(IOptions<KafkaOptions> options)
@@ -33,7 +34,34 @@ public sealed class ClickPublisher : IDisposable
             BatchNumMessages = 10_000,
             QueueBufferingMaxMessages = 1_000_000,
         };
-        _producer = new ProducerBuilder<string, byte[]>(client?.Apply(config) ?? config).Build();
+        _producer = new ProducerBuilder<string, byte[]>(client?.Apply(config) ?? config)
+            .SetLogHandler((_, m) => _log.Write($"{m.Level} {m.Facility}: {m.Message}"))
+            .SetErrorHandler((_, e) => _log.Write($"kafka error: {e.Reason}"))
+            .Build();
+    }
+
+    /// <summary>
+    /// Asks the cluster for its metadata; returns null when a broker answered within
+    /// <paramref name="timeout"/>, else one line saying why (librdkafka's own log lines are kept out
+    /// of the console: an unreachable broker otherwise prints hundreds of them).
+    /// </summary>
+    public static string? Probe(string bootstrapServers, TimeSpan timeout, KafkaOptions? client = null)
+    {
+        var config = new AdminClientConfig { BootstrapServers = bootstrapServers, SocketConnectionSetupTimeoutMs = (int)Math.Max(1000, timeout.TotalMilliseconds) };
+        string? lastError = null;
+        using var admin = new AdminClientBuilder(client?.Apply(config) ?? config)
+            .SetLogHandler((_, _) => { })
+            .SetErrorHandler((_, e) => lastError = e.Reason)
+            .Build();
+        try
+        {
+            var metadata = admin.GetMetadata(timeout);
+            return metadata.Brokers.Count > 0 ? null : $"Kafka at '{bootstrapServers}' answered without brokers.";
+        }
+        catch (KafkaException ex)
+        {
+            return $"cannot reach Kafka at '{bootstrapServers}' within {timeout.TotalSeconds:F0} s: {lastError ?? ex.Error.Reason}.";
+        }
     }
 
     /// <summary>Deliveries that failed after librdkafka's retries (fire-and-forget path).</summary>
@@ -114,6 +142,32 @@ public sealed class ClickPublisher : IDisposable
         if (report.Error.IsError)
         {
             Interlocked.Increment(ref _failed);
+        }
+    }
+}
+
+/// <summary>librdkafka's log and error lines on stderr, at most one per interval with a count of those held back.</summary>
+internal sealed class ThrottledLog(TimeSpan interval)
+{
+    private readonly Lock _gate = new();
+    private long _nextAt;
+    private int _suppressed;
+
+    public void Write(string line)
+    {
+        lock (_gate)
+        {
+            var now = Stopwatch.GetTimestamp();
+            if (now < _nextAt)
+            {
+                _suppressed++;
+                return;
+            }
+
+            _nextAt = now + (long)(interval.TotalSeconds * Stopwatch.Frequency);
+            var held = _suppressed > 0 ? $" ({_suppressed} similar lines held back)" : string.Empty;
+            _suppressed = 0;
+            Console.Error.WriteLine($"librdkafka: {line}{held}");
         }
     }
 }

@@ -157,6 +157,28 @@ public class ImporterTests : IDisposable
     }
 
     [Fact]
+    public void S3Rec_NonIntegerIds_AreMalformed()
+    {
+        var data = _dir.Write("N.txt", "1 5 6\n@@@ ### !!!\n");
+
+        var e = Assert.Throws<DataFormatException>(() => Load(data, "s3rec"));
+
+        Assert.Equal(2, e.Line);
+        Assert.Contains("not an integer id", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GenericCsv_DefaultMappingWithHeader_SkipsHeaderLine()
+    {
+        var data = _dir.Write("h.csv", "user,item,time\nu1,i1,1\nu1,i2,2\n");
+
+        var d = Load(data, "csv");
+
+        Assert.Equal(1, d.UserCount);
+        Assert.Equal(["i1", "i2"], SequenceOf(d, "u1"));
+    }
+
+    [Fact]
     public void MovieLens_RatingsAndQuotedGenres()
     {
         _dir.Write("ratings.csv", "userId,movieId,rating,timestamp\n1,31,2.5,1260759144\n1,1029,3.0,1260759100\n2,31,4.0,1260759200\n");

@@ -10,6 +10,9 @@ using Spectre.Console;
 
 namespace MIC.Streaming.Cli.Commands;
 
+/// <summary>A user error: printed as one line (<c>error: …</c>) with exit code 1, no stack trace.</summary>
+internal sealed class CliException(string message) : Exception(message);
+
 /// <summary>Shared CLI steps: load a dataset with a progress bar, split it, print and save result tables.</summary>
 internal static class CliData
 {
@@ -22,20 +25,16 @@ internal static class CliData
             var options = settings.SyntheticOptions();
             AnsiConsole.MarkupLine($"[grey]Using built-in synthetic data: {options.Users} users, {options.Items} items, {options.Categories} categories, seed {options.Seed}.[/]");
             var synthetic = new SyntheticDataGenerator(options).BuildDataset();
-            return settings.KCore > 0 ? KCoreFilter.Apply(synthetic, settings.KCore) : synthetic;
+            return RequireInteractions(settings.KCore > 0 ? KCoreFilter.Apply(synthetic, settings.KCore) : synthetic, settings);
         }
 
         InteractionDataset? dataset = null;
         ImportReport? report = null;
-        AnsiConsole.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-            .Start(ctx =>
-            {
-                var task = ctx.AddTask($"Importing {Path.GetFileName(settings.Data.TrimEnd('/'))}", maxValue: 1.0);
-                var progress = new Progress<double>(f => task.Value = f);
-                (dataset, report) = DatasetImporters.Load(settings.Data, settings.Format!, settings.ImportOptions(progress), settings.KCore);
-                task.Value = 1.0;
-            });
+        CliProgress.Run($"Importing {Path.GetFileName(settings.Data.TrimEnd('/'))}", bar =>
+        {
+            var progress = new SynchronousProgress<double>(bar.Report);
+            (dataset, report) = DatasetImporters.Load(settings.Data, settings.Format!, settings.ImportOptions(progress), settings.KCore);
+        });
 
         if (report!.BadLines > 0)
         {
@@ -51,7 +50,31 @@ internal static class CliData
             AnsiConsole.MarkupLine($"[grey]Filtered out {report.Filtered} line(s) by behaviour/rating.[/]");
         }
 
-        return dataset!;
+        return RequireInteractions(dataset!, settings);
+    }
+
+    /// <summary>An empty dataset is an error, not a table of zeros.</summary>
+    private static InteractionDataset RequireInteractions(InteractionDataset dataset, DataSettings settings)
+    {
+        if (dataset.UserCount > 0 && dataset.InteractionCount > 0)
+        {
+            return dataset;
+        }
+
+        var source = settings.Data is null ? "the synthetic data" : $"--data '{settings.Data}' (--format {settings.Format})";
+        throw new CliException(settings.KCore > 0
+            ? $"{source} has no interactions left after --k-core {settings.KCore}; lower --k-core."
+            : $"{source} holds no interactions; nothing to do.");
+    }
+
+    /// <summary>The dataset and split summary, printed before any long step.</summary>
+    public static void PrintSplit(InteractionDataset dataset, DatasetSplit split)
+    {
+        AnsiConsole.MarkupLine(Markup.Escape($"{dataset.Name}: {dataset.UserCount:N0} users, {dataset.ItemCount:N0} items, {dataset.InteractionCount:N0} interactions; protocol {split.Protocol}: {split.TrainUserCount:N0} train users, {split.Valid.Count:N0} valid, {split.Test.Count:N0} test (dropped {split.DroppedEvalUsers})."));
+        if (split.Test.Count == 0 || split.TrainUserCount == 0)
+        {
+            throw new CliException($"{dataset.Name}: the {split.Protocol} split leaves {split.TrainUserCount} train and {split.Test.Count} test users; the dataset is too small to evaluate.");
+        }
     }
 
     public static DatasetSplit Split(InteractionDataset dataset, ProtocolSettings settings) => settings.Protocol switch
@@ -116,6 +139,7 @@ internal static class CliData
 
     public static void Save(string dir, IReadOnlyList<EvaluationResult> results)
     {
+        AnsiConsole.MarkupLine($"[grey]Writing results to {Markup.Escape(dir)}/[/]");
         Directory.CreateDirectory(dir);
         var json = Path.Combine(dir, "results.json");
         File.WriteAllText(json, JsonSerializer.Serialize(results, JsonOptions));

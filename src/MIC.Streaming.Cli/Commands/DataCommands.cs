@@ -20,8 +20,14 @@ public sealed class DataStatsCommand : Command<DataSettings>
 public sealed class DataImportSettings : DataSettings
 {
     [CommandOption("--out <FILE>")]
-    [Description("Write a compact binary snapshot (.micds) that every command reads back with --format micds.")]
+    [Description("Write a compact binary snapshot (.micds) that every command reads back with --format micds (folder created if missing). Without it only the statistics are printed.")]
     public string? Out { get; init; }
+
+    public override ValidationResult Validate()
+    {
+        var result = base.Validate();
+        return !result.Successful ? result : CliValidation.FirstError(CliValidation.OutputFile("--out", Out));
+    }
 }
 
 /// <summary><c>mic data import</c>: import, report, optionally write a snapshot.</summary>
@@ -31,8 +37,13 @@ public sealed class DataImportCommand : Command<DataImportSettings>
     {
         var dataset = CliData.Load(settings);
         CliData.PrintStats(dataset);
-        if (settings.Out is not null)
+        if (settings.Out is null)
         {
+            AnsiConsole.MarkupLine("[yellow]Nothing written: add --out FILE.micds to save a snapshot that --format micds reads back.[/]");
+        }
+        else
+        {
+            CliValidation.EnsureParent(settings.Out);
             DatasetSnapshot.Save(dataset, settings.Out);
             AnsiConsole.MarkupLine($"Wrote [green]{Markup.Escape(settings.Out)}[/] ({new FileInfo(settings.Out).Length / 1048576.0:F1} MiB).");
         }
@@ -77,6 +88,14 @@ public sealed class DataGenerateSettings : CommandSettings
     [Description("Generator seed.")]
     [DefaultValue(42)]
     public int Seed { get; init; } = 42;
+
+    public override ValidationResult Validate() => CliValidation.FirstError(
+        CliValidation.OutputFile("--out", Out),
+        CliValidation.AtLeast("--users", Users, 10),
+        CliValidation.AtLeast("--items", Items, 10),
+        CliValidation.AtLeast("--categories", Categories, 1),
+        CliValidation.AtLeast("--mean-length", MeanLength, 2),
+        Drift is < 0 or > 1 || double.IsNaN(Drift) ? ValidationResult.Error($"--drift {Drift} is out of range; it must be within 0..1.") : null);
 }
 
 /// <summary><c>mic data generate</c>: writes the planted synthetic stream in a public format.</summary>
@@ -94,6 +113,7 @@ public sealed class DataGenerateCommand : Command<DataGenerateSettings>
             Seed = settings.Seed,
         });
         var events = generator.Generate();
+        CliValidation.EnsureParent(settings.Out);
         using (var writer = new StreamWriter(settings.Out))
         {
             foreach (var e in events.OrderBy(e => e.UserId, StringComparer.Ordinal).ThenBy(e => e.Timestamp))

@@ -34,7 +34,7 @@ public class DataSettings : CommandSettings
     public string? ItemMeta { get; init; }
 
     [CommandOption("--columns <MAPPING>")]
-    [Description("csv: role=column list, e.g. user=user_id,item=item_id,time=time[,category=..][,behaviour=..] (names need a header; or 0-based indices).")]
+    [Description("csv: role=column list, e.g. user=user_id,item=item_id,time=time[[,category=..]][[,behaviour=..]] (names need a header; or 0-based indices). Default: user=0,item=1,time=2; a first line whose time field is not a number is read as a header.")]
     public string? Columns { get; init; }
 
     [CommandOption("--delimiter <CHAR>")]
@@ -79,22 +79,42 @@ public class DataSettings : CommandSettings
             return ValidationResult.Error($"--data '{Data}' does not exist.");
         }
 
-        if (KCore < 0)
+        if (Data is not null && Directory.Exists(Data) && !string.Equals(Format, "movielens", StringComparison.OrdinalIgnoreCase))
         {
-            return ValidationResult.Error("--k-core must be ≥ 0.");
+            return ValidationResult.Error($"--data '{Data}' is a folder; --format {Format} reads one file (only movielens reads a folder).");
+        }
+
+        if (Data is not null && File.Exists(Data) && new FileInfo(Data).Length == 0)
+        {
+            return ValidationResult.Error($"--data '{Data}' is empty (0 bytes).");
         }
 
         if (ParseDelimiter() is null)
         {
-            return ValidationResult.Error("--delimiter must be one character or 'tab'.");
+            return ValidationResult.Error($"--delimiter '{Delimiter}' must be one character or 'tab'.");
         }
 
-        if (SyntheticUsers < 10 || SyntheticItems < 10)
+        if (Columns is not null)
         {
-            return ValidationResult.Error("--synthetic-users and --synthetic-items must be ≥ 10.");
+            try
+            {
+                GenericCsvImporter.ParseMapping(Columns);
+            }
+            catch (ArgumentException ex)
+            {
+                return ValidationResult.Error(ex.Message);
+            }
         }
 
-        return ValidationResult.Success();
+        if (MinRating is { } r && (double.IsNaN(r) || r < 0))
+        {
+            return ValidationResult.Error($"--min-rating {r} is out of range; it must be ≥ 0.");
+        }
+
+        return CliValidation.FirstError(
+            CliValidation.AtLeast("--k-core", KCore, 0),
+            CliValidation.AtLeast("--synthetic-users", SyntheticUsers, 10),
+            CliValidation.AtLeast("--synthetic-items", SyntheticItems, 10));
     }
 
     public char? ParseDelimiter() => Delimiter switch
@@ -145,9 +165,11 @@ public class ProtocolSettings : DataSettings
     public bool ExcludeHistory { get; init; }
 
     [CommandOption("--out <DIR>")]
-    [Description("Folder for results.json and results.csv.")]
-    [DefaultValue("results")]
-    public string Out { get; init; } = "results";
+    [Description("Folder for the results (created if missing). Default: results/<command>, e.g. results/train, results/experiment.")]
+    public string? Out { get; init; }
+
+    /// <summary>The results folder: <c>--out</c>, or <c>results/&lt;command&gt;</c> so commands never overwrite each other's files.</summary>
+    public string OutDir(string command) => Out ?? Path.Combine("results", command);
 
     public override ValidationResult Validate()
     {
@@ -159,9 +181,12 @@ public class ProtocolSettings : DataSettings
 
         if (Protocol is not ("comirec" or "leave-last-out"))
         {
-            return ValidationResult.Error("--protocol must be comirec or leave-last-out.");
+            return ValidationResult.Error($"--protocol '{Protocol}' is unknown; use comirec or leave-last-out.");
         }
 
-        return MaxLen < 1 ? ValidationResult.Error("--max-len must be ≥ 1.") : ValidationResult.Success();
+        return CliValidation.FirstError(
+            CliValidation.AtLeast("--max-len", MaxLen, 1),
+            Out is { Length: 0 } ? ValidationResult.Error("--out '' is empty; give a folder.") : null,
+            Out is not null && File.Exists(Out) ? ValidationResult.Error($"--out '{Out}' is a file; give a folder.") : null);
     }
 }

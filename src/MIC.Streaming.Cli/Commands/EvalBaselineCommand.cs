@@ -36,27 +36,24 @@ public sealed class EvalBaselineCommand : Command<EvalBaselineSettings>
         var dataset = CliData.Load(settings);
         var results = Run(settings, dataset, settings.Models, cancellationToken);
         AnsiConsole.Write(CliData.ResultsTable(results, Evaluator.DefaultCutoffs));
-        CliData.Save(settings.Out, results);
+        CliData.Save(settings.OutDir("eval-baseline"), results);
         return 0;
     }
 
     internal static List<EvaluationResult> Run(ProtocolSettings settings, MIC.Streaming.Core.Data.InteractionDataset dataset, IReadOnlyList<string> models, CancellationToken cancellationToken)
     {
         var split = CliData.Split(dataset, settings);
-        AnsiConsole.MarkupLine($"[grey]{dataset.Name}: {dataset.UserCount} users, {dataset.ItemCount} items, {dataset.InteractionCount} interactions; protocol {split.Protocol}: {split.TrainUserCount} train users, {split.Valid.Count} valid, {split.Test.Count} test (dropped {split.DroppedEvalUsers}).[/]");
+        CliData.PrintSplit(dataset, split);
         var results = new List<EvaluationResult>();
-        AnsiConsole.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-            .Start(ctx =>
+        foreach (var name in models)
+        {
+            CliProgress.Run($"Evaluating {name}", bar =>
             {
-                foreach (var name in models)
-                {
-                    var task = ctx.AddTask($"Evaluating {name}", maxValue: 1.0);
-                    var recommender = Recommenders.Create(name);
-                    results.Add(Evaluator.Evaluate(recommender, split, onTest: !settings.OnValid, progress: new Progress<double>(f => task.Value = f), excludeHistory: settings.ExcludeHistory, cancellationToken: cancellationToken));
-                    task.Value = 1.0;
-                }
+                var recommender = Recommenders.Create(name);
+                results.Add(Evaluator.Evaluate(recommender, split, onTest: !settings.OnValid, progress: new SynchronousProgress<double>(bar.Report), excludeHistory: settings.ExcludeHistory, cancellationToken: cancellationToken));
             });
+        }
+
         return results;
     }
 }

@@ -24,12 +24,16 @@ public sealed class EvalModelSettings : CommandSettings
     public bool ExcludeHistory { get; init; }
 
     [CommandOption("--out <DIR>")]
-    [Description("Folder for results.json and results.csv.")]
-    [DefaultValue("results")]
-    public string Out { get; init; } = "results";
+    [Description("Folder for results.json and results.csv (created if missing).")]
+    [DefaultValue("results/eval-model")]
+    public string Out { get; init; } = "results/eval-model";
 
     public override ValidationResult Validate() =>
-        Directory.Exists(Checkpoint) ? ValidationResult.Success() : ValidationResult.Error($"--checkpoint '{Checkpoint}' is not a directory.");
+        Checkpoint.Length == 0 ? ValidationResult.Error("--checkpoint is required: a folder written by `mic train --checkpoint`.")
+        : !Directory.Exists(Checkpoint) ? ValidationResult.Error($"--checkpoint '{Checkpoint}' is not a folder.")
+        : !File.Exists(Path.Combine(Checkpoint, "manifest.json")) ? ValidationResult.Error($"--checkpoint '{Checkpoint}' has no manifest.json; is it a `mic train --checkpoint` folder?")
+        : File.Exists(Out) ? ValidationResult.Error($"--out '{Out}' is a file; give a folder.")
+        : ValidationResult.Success();
 }
 
 /// <summary><c>mic eval model</c>: a checkpoint's U2I / U2U2I / U2I2I / merged metrics on its own split, beside MostPop and ItemCF.</summary>
@@ -37,6 +41,7 @@ public sealed class EvalModelCommand : Command<EvalModelSettings>
 {
     public override int Execute(CommandContext context, EvalModelSettings settings, CancellationToken cancellationToken)
     {
+        AnsiConsole.MarkupLine($"[grey]Loading checkpoint {Markup.Escape(settings.Checkpoint)}…[/]");
         var (model, tables, dataset, manifest) = MIC.Streaming.Model.Training.Checkpoint.Load(settings.Checkpoint);
         using (model)
         {
@@ -44,6 +49,8 @@ public sealed class EvalModelCommand : Command<EvalModelSettings>
             var split = manifest.Protocol == "leave-last-out"
                 ? LeaveLastOutSplitter.Split(dataset, maxLen)
                 : ComiRecSplitter.Split(dataset, manifest.SplitSeed, maxLen);
+            CliData.PrintSplit(dataset, split);
+            AnsiConsole.MarkupLine(Markup.Escape($"Scoring {(settings.OnValid ? split.Valid.Count : split.Test.Count):N0} {(settings.OnValid ? "validation" : "test")} users on U2I, U2U2I, U2I2I and merged, then MostPop and ItemCF…"));
             var embeddings = new ModelEmbeddings(model, tables, maxLen);
             var results = ChannelEvaluation.EvaluateSplit(embeddings, split, ModelRuns.Name(manifest.Options), ChannelEvaluation.Reported, new ChannelOptions(), onTest: !settings.OnValid, excludeHistory: settings.ExcludeHistory);
             foreach (var name in new[] { "mostpop", "itemcf" })

@@ -25,12 +25,20 @@ public class GridSettings : TrainSettings
     [DefaultValue("base,full")]
     public string Variants { get; init; } = "base,full";
 
+    public override ValidationResult Validate()
+    {
+        var result = base.Validate();
+        return !result.Successful ? result : CliValidation.FirstError(
+            CliValidation.OneOfEach("--encoders", Encoders, [.. MIC.Streaming.Model.Encoders.EncoderRegistry.Names]),
+            CliValidation.OneOfEach("--variants", Variants, [.. Enum.GetNames<MicVariant>().Select(n => n.ToLowerInvariant())]));
+    }
+
     public IEnumerable<(string Encoder, string Variant, TrainOptions Options)> Grid()
     {
         var baseOptions = ToOptions();
-        foreach (var encoder in Encoders.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var encoder in CliValidation.List(Encoders))
         {
-            foreach (var variant in Variants.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            foreach (var variant in CliValidation.List(Variants))
             {
                 yield return (encoder, variant, baseOptions with { Encoder = encoder, Mic = baseOptions.Mic with { Variant = Enum.Parse<MicVariant>(variant, ignoreCase: true) } });
             }
@@ -49,6 +57,16 @@ public sealed class ExperimentSettings : GridSettings
     [Description("Comma-separated inference channels to score: U2I, U2U2I, U2I2I, Merged.")]
     [DefaultValue("U2I")]
     public string Channels { get; init; } = "U2I";
+
+    public override ValidationResult Validate()
+    {
+        var result = base.Validate();
+        return !result.Successful ? result : CliValidation.FirstError(
+            CliValidation.Integers("--seeds", Seeds),
+            CliValidation.OneOfEach("--channels", Channels, [.. ChannelEvaluation.Reported.Select(c => c.Name)]));
+    }
+
+    public int[] SeedList() => [.. CliValidation.List(Seeds).Select(s => int.Parse(s, CultureInfo.InvariantCulture))];
 }
 
 /// <summary>
@@ -66,14 +84,24 @@ public sealed class ExperimentCommand : Command<ExperimentSettings>
         MIC.Streaming.Model.TorchRuntime.Initialize(new MIC.Streaming.Model.TorchOptions { Threads = settings.Threads });
         var dataset = CliData.Load(settings);
         var split = CliData.Split(dataset, settings);
-        var channels = ChannelEvaluation.Reported.Where(c => settings.Channels.Split(',').Contains(c.Name, StringComparer.OrdinalIgnoreCase)).ToList();
+        var channels = ChannelEvaluation.Reported.Where(c => CliValidation.List(settings.Channels).Contains(c.Name, StringComparer.OrdinalIgnoreCase)).ToList();
         var runs = new List<(string Model, string Channel, int Seed, EvaluationResult Result, TrainResult Train)>();
+        CliData.PrintSplit(dataset, split);
+        AnsiConsole.MarkupLine("[grey]Evaluating the baselines (MostPop, ItemCF)…[/]");
         var baselines = BaselineNames.Select(n => Evaluator.Evaluate(Recommenders.Create(n), split, onTest: !settings.OnValid, excludeHistory: settings.ExcludeHistory, cancellationToken: cancellationToken)).ToList();
-        foreach (var (_, _, gridOptions) in settings.Grid())
+        var seeds = settings.SeedList();
+        var grid = settings.Grid().ToList();
+        var total = grid.Count * seeds.Length;
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var done = 0;
+        foreach (var (_, _, gridOptions) in grid)
         {
-            foreach (var seed in settings.Seeds.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)))
+            foreach (var seed in seeds)
             {
                 var options = gridOptions with { Seed = seed };
+                var left = done == 0 ? "unknown until the first run ends" : $"~{TimeSpan.FromSeconds(started.Elapsed.TotalSeconds / done * (total - done)):hh\\:mm\\:ss}";
+                AnsiConsole.MarkupLine(Markup.Escape($"Run {done + 1} of {total}: {ModelRuns.Name(options)} seed {seed} (time left {left})"));
+                done++;
                 var (train, embeddings, trainer) = ModelRuns.Train(dataset, split, options, cancellationToken);
                 using (trainer)
                 {
@@ -87,7 +115,7 @@ public sealed class ExperimentCommand : Command<ExperimentSettings>
             }
         }
 
-        Write(settings.Out, dataset.Name, runs, baselines, quiet: false);
+        Write(settings.OutDir("experiment"), dataset.Name, runs, baselines, quiet: false);
         return 0;
     }
 

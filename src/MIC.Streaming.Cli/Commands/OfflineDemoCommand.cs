@@ -48,7 +48,7 @@ public sealed class OfflineDemoCommand : Command<OfflineDemoSettings>
         }
 
         AnsiConsole.Write(CliData.ResultsTable(results, Evaluator.DefaultCutoffs));
-        CliData.Save(settings.Out, results);
+        CliData.Save(settings.OutDir("offline-demo"), results);
         return 0;
     }
 }

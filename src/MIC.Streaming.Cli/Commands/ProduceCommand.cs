@@ -9,7 +9,7 @@ namespace MIC.Streaming.Cli.Commands;
 public sealed class ProduceSettings : DataSettings
 {
     [CommandOption("--bootstrap <SERVERS>")]
-    [Description("Kafka bootstrap servers (host:port[,host:port]).")]
+    [Description("Kafka bootstrap servers (host:port[[,host:port]]).")]
     public string Bootstrap { get; init; } = "";
 
     [CommandOption("--topic <TOPIC>")]
@@ -33,8 +33,8 @@ public sealed class ProduceSettings : DataSettings
         return !baseResult.Successful ? baseResult
             : string.IsNullOrWhiteSpace(Bootstrap) ? ValidationResult.Error("--bootstrap is required (e.g. localhost:9092).")
             : string.IsNullOrWhiteSpace(Topic) ? ValidationResult.Error("--topic is required.")
-            : Rate < 0 ? ValidationResult.Error("--rate must be ≥ 0.")
-            : Limit < 0 ? ValidationResult.Error("--limit must be ≥ 0.")
+            : Rate < 0 || double.IsNaN(Rate) ? ValidationResult.Error($"--rate {Rate} is out of range; it must be ≥ 0 (0 = as fast as possible).")
+            : Limit < 0 ? ValidationResult.Error($"--limit {Limit} is out of range; it must be ≥ 0.")
             : ValidationResult.Success();
     }
 }
@@ -44,6 +44,12 @@ public sealed class ProduceCommand : AsyncCommand<ProduceSettings>
 {
     public override async Task<int> ExecuteAsync(CommandContext context, ProduceSettings settings, CancellationToken cancellationToken)
     {
+        // Reach the broker before reading any data: an unreachable one is one clear line, not minutes of retries.
+        if (ClickPublisher.Probe(settings.Bootstrap, TimeSpan.FromSeconds(10)) is { } unreachable)
+        {
+            throw new CliException($"--bootstrap: {unreachable}");
+        }
+
         var dataset = CliData.Load(settings);
         var events = ReplayEvents.FromDataset(dataset);
         if (settings.Limit > 0)
@@ -55,12 +61,8 @@ public sealed class ProduceCommand : AsyncCommand<ProduceSettings>
         var total = settings.Limit > 0 ? Math.Min(settings.Limit, dataset.InteractionCount) : dataset.InteractionCount;
         var watch = Stopwatch.StartNew();
         long sent = 0;
-        await AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-            .StartAsync(async ctx =>
-            {
-                var task = ctx.AddTask($"→ {settings.Topic}", maxValue: total);
-                sent = await publisher.ReplayAsync(events, settings.Rate, n => task.Value = n, cancellationToken);
-            });
+        await CliProgress.RunAsync($"→ {settings.Topic}", async bar =>
+            sent = await publisher.ReplayAsync(events, settings.Rate, n => bar.Report((double)n / Math.Max(1, total)), cancellationToken));
         var pending = publisher.Flush(TimeSpan.FromSeconds(30));
         AnsiConsole.MarkupLine($"Produced {sent:N0} events in {watch.Elapsed.TotalSeconds:F1} s ({sent / watch.Elapsed.TotalSeconds:F0}/s); undelivered: {pending}, failed: {publisher.Failed}.");
         return pending == 0 && publisher.Failed == 0 ? 0 : 1;

@@ -131,15 +131,30 @@ public class TrainSettings : ProtocolSettings
 
         if (!Enum.TryParse<MicVariant>(Variant, ignoreCase: true, out _))
         {
-            return ValidationResult.Error("--variant must be base, ui, uu, ii or full.");
+            return ValidationResult.Error($"--variant '{Variant}' is unknown; use base, ui, uu, ii or full.");
         }
 
         if (Index is not ("exact" or "auto" or "ivf"))
         {
-            return ValidationResult.Error("--index must be exact, auto or ivf.");
+            return ValidationResult.Error($"--index '{Index}' is unknown; use exact, auto or ivf.");
         }
 
-        return Batch < 2 || Dim < 2 || Epochs < 1 ? ValidationResult.Error("--batch and --dim must be ≥ 2, --epochs ≥ 1.") : ValidationResult.Success();
+        return CliValidation.FirstError(
+            CliValidation.AtLeast("--batch", Batch, 2),
+            CliValidation.AtLeast("--dim", Dim, 2),
+            CliValidation.AtLeast("--epochs", Epochs, 1),
+            CliValidation.AtLeast("--patience", Patience, 0),
+            CliValidation.AtLeast("--max-steps", MaxSteps, 0),
+            CliValidation.AtLeast("--interests", Interests, 1),
+            CliValidation.AtLeast("--masked-fields", MaskedFields, 0),
+            CliValidation.AtLeast("--neighbours", Neighbours, 1),
+            CliValidation.AtLeast("--clusters", Clusters, 0),
+            CliValidation.AtLeast("--threads", Threads, 0),
+            CliValidation.AtLeast("--valid-users", ValidUsers, 0),
+            CliValidation.Positive("--lr", LearningRate),
+            CliValidation.Positive("--tau", Tau),
+            CliValidation.AtLeast("--lambda", Lambda, 0),
+            CliValidation.AtLeast("--logistic-weight", LogisticWeight, 0));
     }
 
     public TrainOptions ToOptions() => new()
@@ -175,6 +190,7 @@ public sealed class TrainCommand : Command<TrainSettings>
         TorchRuntime.Initialize(new TorchOptions { Threads = settings.Threads });
         var dataset = CliData.Load(settings);
         var split = CliData.Split(dataset, settings);
+        CliData.PrintSplit(dataset, split);
         var options = settings.ToOptions();
         var (result, embeddings, trainer) = ModelRuns.Train(dataset, split, options, cancellationToken);
         using (trainer)
@@ -184,7 +200,7 @@ public sealed class TrainCommand : Command<TrainSettings>
             var results = ChannelEvaluation.EvaluateSplit(embeddings, split, name, ChannelEvaluation.Reported, new ChannelOptions(), onTest: !settings.OnValid, excludeHistory: settings.ExcludeHistory, buildSpaces: ModelRuns.SpacesFor(settings.Index));
             results.AddRange(EvalBaselineCommand.Run(settings, dataset, ["mostpop", "itemcf"], cancellationToken));
             AnsiConsole.Write(CliData.ResultsTable(results, Evaluator.DefaultCutoffs));
-            CliData.Save(settings.Out, results);
+            CliData.Save(settings.OutDir("train"), results);
             if (settings.CheckpointDir is not null)
             {
                 Checkpoint.Save(settings.CheckpointDir, trainer.Model, dataset, new CheckpointManifest
@@ -227,28 +243,24 @@ internal static class ModelRuns
     {
         var trainer = new MicTrainer(new FeatureTables(dataset), options);
         TrainResult? result = null;
-        AnsiConsole.Progress()
-            .AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-            .Start(ctx =>
+        CliProgress.Run(Name(options), bar =>
+        {
+            var progress = new SynchronousProgress<TrainProgress>(p =>
             {
-                var task = ctx.AddTask(Name(options), maxValue: 1.0);
-                var progress = new SynchronousProgress<TrainProgress>(p =>
+                if (p.Loss is { } l)
                 {
-                    task.Value = p.EpochFraction;
-                    if (p.Loss is { } l)
-                    {
-                        task.Description = Markup.Escape($"{Name(options)} ep {p.Epoch} step {p.Step} loss {l.Total:F3} (sm {l.Softmax:F3} log {l.Logistic:F3} ui {l.UI:F3} uu {l.UU:F3} ii {l.II:F3}) {p.ExamplesPerSecond:F0} ex/s");
-                    }
+                    bar.Description = ($"{Name(options)} ep {p.Epoch} step {p.Step} loss {l.Total:F3} (sm {l.Softmax:F3} log {l.Logistic:F3} ui {l.UI:F3} uu {l.UU:F3} ii {l.II:F3}) {p.ExamplesPerSecond:F0} ex/s");
+                }
 
-                    if (p.Message is not null)
-                    {
-                        AnsiConsole.MarkupLine($"[grey]{Markup.Escape(p.Message)}[/]");
-                    }
-                });
-                result = trainer.Train(split, progress, cancellationToken);
-                task.Value = 1.0;
+                if (p.Message is not null)
+                {
+                    CliProgress.Note(p.Message);
+                }
+
+                bar.Report(p.EpochFraction);
             });
+            result = trainer.Train(split, progress, cancellationToken);
+        });
         return (result!, trainer.Embeddings, trainer);
     }
 }

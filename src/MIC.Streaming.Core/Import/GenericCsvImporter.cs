@@ -11,6 +11,9 @@ public sealed class GenericCsvImporter : IDatasetImporter
 {
     private static readonly string[] Roles = ["user", "item", "time", "category", "behaviour"];
 
+    /// <summary>The mapping used without <c>--columns</c>: user, item and time in the first three columns.</summary>
+    public const string DefaultColumns = "user=0,item=1,time=2";
+
     public string Format => "csv";
 
     public string Description => "Generic delimited file with --columns user=..,item=..,time=..[,category=..][,behaviour=..]";
@@ -20,12 +23,15 @@ public sealed class GenericCsvImporter : IDatasetImporter
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(report);
-        var mapping = ParseMapping(options.Columns ?? "user=0,item=1,time=2");
+        var mapping = ParseMapping(options.Columns ?? DefaultColumns);
         var byName = mapping.Values.Any(v => !int.TryParse(v, out _));
+        // Without a mapping the default columns apply and a first line whose time field is not a
+        // timestamp is a header (e.g. "user,item,time"), not a bad record.
+        var sniffHeader = options.Columns is null && options.HasHeader is null;
         var hasHeader = options.HasHeader ?? byName;
         if (byName && !hasHeader)
         {
-            throw new ArgumentException("Column names in --columns need a header line; use 0-based indices for a file without one.");
+            throw new ArgumentException("--columns: column names need a header line; use 0-based indices for a file without one.");
         }
 
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -42,6 +48,12 @@ public sealed class GenericCsvImporter : IDatasetImporter
         foreach (var (line, number) in LineReader.Read(path, options.Progress))
         {
             report.LinesRead++;
+            if (number == 1 && sniffHeader)
+            {
+                var n1 = CsvFields.Split(line, options.Delimiter, fields);
+                hasHeader = n1 >= 3 && !CsvFields.TryTimestamp(fields[2], out _, out _);
+            }
+
             if (number == 1 && hasHeader)
             {
                 CsvFields.Split(line, options.Delimiter, fields);
@@ -95,7 +107,7 @@ public sealed class GenericCsvImporter : IDatasetImporter
         }
     }
 
-    internal static Dictionary<string, string> ParseMapping(string columns)
+    public static Dictionary<string, string> ParseMapping(string columns)
     {
         var mapping = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var part in columns.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -104,7 +116,7 @@ public sealed class GenericCsvImporter : IDatasetImporter
             var role = eq > 0 ? part[..eq].Trim().ToLowerInvariant() : string.Empty;
             if (eq <= 0 || !Roles.Contains(role) || part[(eq + 1)..].Trim().Length == 0)
             {
-                throw new ArgumentException($"Bad column mapping '{part}': expected role=column with role one of {string.Join(", ", Roles)}.", nameof(columns));
+                throw new ArgumentException($"--columns: bad mapping '{part}': expected role=column with role one of {string.Join(", ", Roles)}.");
             }
 
             mapping[role] = part[(eq + 1)..].Trim();
@@ -114,7 +126,7 @@ public sealed class GenericCsvImporter : IDatasetImporter
         {
             if (!mapping.ContainsKey(required))
             {
-                throw new ArgumentException($"Column mapping must name '{required}' (e.g. user=0,item=1,time=2).", nameof(columns));
+                throw new ArgumentException($"--columns '{columns}' must name '{required}' (e.g. user=0,item=1,time=2).");
             }
         }
 

@@ -44,6 +44,14 @@ public sealed class S3RecImporter : IDatasetImporter
                 continue;
             }
 
+            // S3-Rec writes re-indexed integer ids; anything else means this is not an S3-Rec file.
+            bad = fields.FindIndex(f => !IsInteger(f));
+            if (bad >= 0)
+            {
+                report.Bad(options, path, number, $"field {bad + 1} '{fields[bad]}' is not an integer id (S3-Rec ids are integers)");
+                continue;
+            }
+
             for (var p = 1; p < fields.Count; p++)
             {
                 builder.Add(fields[0], fields[p], p - 1);
@@ -55,6 +63,19 @@ public sealed class S3RecImporter : IDatasetImporter
         {
             ReadAttributes(meta, builder, report);
         }
+    }
+
+    private static bool IsInteger(string field)
+    {
+        foreach (var c in field)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+        }
+
+        return field.Length > 0;
     }
 
     internal static string? FindAttributeFile(string path)

@@ -1,0 +1,135 @@
+using MIC.Streaming.Testing;
+using Spectre.Console.Cli.Testing;
+
+namespace MIC.Streaming.Cli.Tests;
+
+/// <summary>
+/// Bad options fail before any data is read or any model is trained: exit code ≠ 0 and one line
+/// naming the option, the bad value and what is allowed.
+/// </summary>
+[Collection(CliTestGroup.Name)]
+public sealed class FailFastTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Theory]
+    [InlineData("experiment --encoders dssm,foo", "--encoders", "'foo'")]
+    [InlineData("experiment --variants base,bogus", "--variants", "'bogus'")]
+    [InlineData("experiment --seeds 2020,x", "--seeds", "'x'")]
+    [InlineData("experiment --channels U2X", "--channels", "'U2X'")]
+    [InlineData("train --epochs -1", "--epochs", "-1")]
+    [InlineData("train --batch 1", "--batch", "1")]
+    [InlineData("train --encoder foo", "--encoder", "'foo'")]
+    [InlineData("train --lr 0", "--lr", "0")]
+    [InlineData("eval baseline --protocol foo", "--protocol", "'foo'")]
+    [InlineData("eval baseline --columns user=0,item=1", "--columns", "'time'")]
+    [InlineData("eval model", "--checkpoint", "required")]
+    [InlineData("data generate --drift 2", "--drift", "2")]
+    [InlineData("produce --bootstrap 127.0.0.1:1 --rate -5", "--rate", "-5")]
+    public void BadOption_FailsBeforeWork_NamingOptionAndValue(string commandLine, string option, string value)
+    {
+        var (code, error, _) = Run(commandLine.Split(' '));
+
+        Assert.NotEqual(0, code);
+        Assert.Contains(option, error, StringComparison.Ordinal);
+        Assert.Contains(value, error, StringComparison.Ordinal);
+        Assert.Single(error.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void EmptyDataFile_IsAnError()
+    {
+        var empty = _dir.Write("empty.txt", string.Empty);
+
+        var (code, error, _) = Run("data", "stats", "--data", empty, "--format", "s3rec");
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("empty", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BlankLinesOnly_IsAnError_NotATableOfZeros()
+    {
+        var blank = _dir.Write("blank.txt", "\n\n");
+
+        var (code, error, _) = Run("eval", "baseline", "--data", blank, "--format", "s3rec");
+
+        Assert.Equal(1, code);
+        Assert.Contains("no interactions", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void KCoreRemovingEverything_IsAnError()
+    {
+        var (code, error, _) = Run("data", "stats", "--synthetic-users", "50", "--synthetic-items", "40", "--k-core", "1000");
+
+        Assert.Equal(1, code);
+        Assert.Contains("--k-core 1000", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FolderAsData_SaysItIsAFolder()
+    {
+        var (code, error, _) = Run("data", "stats", "--data", _dir.Path, "--format", "s3rec");
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("is a folder", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DataGenerate_OutInMissingFolder_CreatesIt()
+    {
+        var target = Path.Combine(_dir.Path, "gen", "deeper", "x.csv");
+
+        var (code, _, _) = Run("data", "generate", "--out", target, "--users", "20", "--items", "30");
+
+        Assert.Equal(0, code);
+        Assert.True(File.Exists(target));
+    }
+
+    [Fact]
+    public void DataImport_OutInMissingFolder_WritesSnapshot_AndWithoutOutSaysNothingWritten()
+    {
+        var csv = Path.Combine(_dir.Path, "in.csv");
+        Assert.Equal(0, Run("data", "generate", "--out", csv, "--users", "20", "--items", "30").Code);
+        var snapshot = Path.Combine(_dir.Path, "snaps", "x.micds");
+
+        var withOut = Run("data", "import", "--data", csv, "--format", "taobao", "--out", snapshot);
+        var withoutOut = Run("data", "import", "--data", csv, "--format", "taobao");
+
+        Assert.Equal(0, withOut.Code);
+        Assert.True(File.Exists(snapshot));
+        Assert.Equal(0, withoutOut.Code);
+        Assert.Contains("Nothing written", withoutOut.Output, StringComparison.Ordinal);
+    }
+
+    private static CommandAppTester Tester()
+    {
+        var app = new CommandAppTester();
+        app.Configure(MicApp.Configure);
+        return app;
+    }
+
+    /// <summary>Runs a command line; returns the exit code, what went to stderr and the console output.</summary>
+    private static (int Code, string Error, string Output) Run(params string[] args)
+    {
+        var previousError = Console.Error;
+        var previousConsole = Spectre.Console.AnsiConsole.Console;
+        using var error = new StringWriter();
+        Console.SetError(error);
+        try
+        {
+            var app = Tester();
+            Spectre.Console.AnsiConsole.Console = app.Console; // the commands write through the static console
+            var result = app.Run(args);
+            return (result.ExitCode, error.ToString(), app.Console.Output);
+        }
+        finally
+        {
+            Console.SetError(previousError);
+            Spectre.Console.AnsiConsole.Console = previousConsole;
+        }
+    }
+}
