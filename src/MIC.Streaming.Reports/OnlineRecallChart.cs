@@ -57,6 +57,7 @@ public static class OnlineRecallChart
             {
                 marker.Text = "v" + changes[i].Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 marker.LabelFontSize = 10;
+                marker.LabelOppositeAxis = true; // above the plot, clear of the x-axis tick labels
             }
         }
 

@@ -63,7 +63,7 @@ public sealed class DemoSettings : TrainSettings
     public int UpdateInterval { get; init; } = 10;
 
     [CommandOption("--model-store <DIR>")]
-    [Description("Model store directory (default: a temporary directory removed at exit).")]
+    [Description("Model store folder; kept after exit so `mic report --store DIR` can plot the trainer's online recall. Default: mic-demo/models-<time> under the current folder.")]
     public string? ModelStore { get; init; }
 
     public override ValidationResult Validate()
@@ -74,14 +74,15 @@ public sealed class DemoSettings : TrainSettings
             return baseResult;
         }
 
-        return Rate <= 0 ? ValidationResult.Error("--rate must be > 0.")
-            : Duration < 0 ? ValidationResult.Error("--duration must be ≥ 0.")
-            : Port is < 1 or > 65535 ? ValidationResult.Error("--port must be a TCP port.")
-            : EvalShare is < 0 or > 1 ? ValidationResult.Error("--eval-share must be in [0, 1].")
-            : DemoEpochs < 1 ? ValidationResult.Error("--demo-epochs must be ≥ 1.")
-            : Partitions < 1 ? ValidationResult.Error("--partitions must be ≥ 1.")
-            : UpdateInterval < 1 ? ValidationResult.Error("--update-interval must be ≥ 1.")
-            : ValidationResult.Success();
+        return CliValidation.FirstError(
+            CliValidation.Positive("--rate", Rate),
+            CliValidation.AtLeast("--duration", Duration, 0),
+            Port is < 1 or > 65535 ? ValidationResult.Error($"--port {Port} is not a TCP port (1..65535).") : null,
+            EvalShare is < 0 or > 1 || double.IsNaN(EvalShare) ? ValidationResult.Error($"--eval-share {EvalShare} is out of range; it must be within 0..1.") : null,
+            CliValidation.AtLeast("--demo-epochs", DemoEpochs, 1),
+            CliValidation.AtLeast("--partitions", Partitions, 1),
+            CliValidation.AtLeast("--update-interval", UpdateInterval, 1),
+            ModelStore is not null && File.Exists(ModelStore) ? ValidationResult.Error($"--model-store '{ModelStore}' is a file; give a folder.") : null);
     }
 }
 
@@ -103,6 +104,14 @@ public sealed class DemoCommand : AsyncCommand<DemoSettings>
             e.Cancel = true;
             cts.Cancel();
         };
+        // SIGTERM (kill, docker stop, systemd) stops the demo the way Ctrl-C does: the replay, the
+        // trainer and the silo all end, and the summary is printed.
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx =>
+        {
+            ctx.Cancel = true;
+            cts.Cancel();
+        });
+        var setup = Stopwatch.StartNew();
         AnsiConsole.Write(new Rule("[bold]MIC.Streaming live demo[/]"));
         TorchRuntime.Initialize(new TorchOptions { Threads = settings.Threads });
         var dataset = CliData.Load(settings);
@@ -110,9 +119,8 @@ public sealed class DemoCommand : AsyncCommand<DemoSettings>
         var split = CliData.Split(dataset, settings);
         var options = settings.ToOptions() with { MaxEpochs = settings.DemoEpochs };
         var (result, _, trainer) = ModelRuns.Train(dataset, split, options, cts.Token);
-        var ownStore = settings.ModelStore is null;
-        var store = settings.ModelStore ?? Path.Combine(Path.GetTempPath(), "mic-demo-" + Guid.NewGuid().ToString("N")[..8]);
-        try
+        var store = Path.GetFullPath(settings.ModelStore ?? Path.Combine("mic-demo", "models-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)));
+        Directory.CreateDirectory(store);
         {
             AnsiConsole.MarkupLine("Starting the mock Kafka cluster and the silo…");
             // The trainer gets half the cores (at least one) for its updates; serving keeps the rest.
@@ -148,25 +156,19 @@ public sealed class DemoCommand : AsyncCommand<DemoSettings>
             }
 
             var testUsers = split.Test.Select(c => c.User).ToHashSet();
-            var example = dataset.Users.GetRaw(split.Test[0].User);
-            AnsiConsole.MarkupLine($"API on [link]{silo.BaseUrl}[/] — try: [grey]curl '{silo.BaseUrl}/v1/users/{Markup.Escape(example)}/candidates?k=10'[/], [grey]{silo.BaseUrl}/openapi/v1.json[/]");
+            AnsiConsole.MarkupLine($"API on [link]{silo.BaseUrl}[/] ([grey]{silo.BaseUrl}/openapi/v1.json[/]); model store [grey]{Markup.Escape(store)}[/] (kept: [grey]mic report --store {Markup.Escape(store)}[/]).");
             AnsiConsole.MarkupLine(settings.Redis is null
                 ? "[yellow]Grain state: in-memory provider (lost on exit; --redis HOST:PORT to persist).[/]"
                 : $"Grain state: Redis at {Markup.Escape(settings.Redis)}.");
-            AnsiConsole.MarkupLine($"Replaying {testUsers.Count} held-out users' clicks at {settings.Rate:F0}/s; Ctrl-C stops.");
+            var events = ReplayEvents.FromDataset(dataset, u => testUsers.Contains(u) ? 0 : int.MaxValue).ToList();
+            var walk = new MIC.Streaming.Core.Synthetic.CoClickWalk(dataset, [.. testUsers], settings.Seed);
+            AnsiConsole.MarkupLine($"Set-up took {setup.Elapsed.TotalSeconds:F0} s. Streaming {(settings.Duration > 0 ? $"for {settings.Duration} s from the first click" : "until Ctrl-C")} at {settings.Rate:F0} clicks/s: " +
+                $"first the {testUsers.Count:N0} held-out users' {events.Count:N0} recorded clicks, then new clicks that continue their sequences (a random walk over the data's next-item transitions). Ctrl-C or SIGTERM stops.");
             var popular = PopularItems(dataset, split);
             var run = new DemoRun(silo, serving, settings, popular);
-            var events = ReplayEvents.FromDataset(dataset, u => testUsers.Contains(u) ? 0 : int.MaxValue).ToList();
-            await run.RunAsync(events, cts.Token);
+            await run.RunAsync(events, walk, cts.Token);
             AnsiConsole.Write(run.Summary());
             return 0;
-        }
-        finally
-        {
-            if (ownStore && Directory.Exists(store))
-            {
-                Directory.Delete(store, recursive: true);
-            }
         }
     }
 
@@ -204,6 +206,9 @@ public sealed class DemoCommand : AsyncCommand<DemoSettings>
         return list;
     }
 
+    /// <summary>The part of <c>GET /v1/users/{id}</c> the hint needs.</summary>
+    private sealed record UserDto(string UserId, long TotalEvents);
+
     private sealed class DemoRun(LocalSilo silo, ServingModel serving, DemoSettings settings, string[] popular)
     {
         private readonly LatencyRing _latency = new(16_384);
@@ -218,13 +223,15 @@ public sealed class DemoCommand : AsyncCommand<DemoSettings>
         private long _failed;
         private readonly long[] _channelHits = new long[3];
 
-        public async Task RunAsync(List<ClickEvent> events, CancellationToken cancellationToken)
+        private string? _example;
+
+        public async Task RunAsync(List<ClickEvent> events, MIC.Streaming.Core.Synthetic.CoClickWalk walk, CancellationToken cancellationToken)
         {
             _total = events.Count;
             using var http = new HttpClient { BaseAddress = new Uri(silo.BaseUrl) };
             using var publisher = new ClickPublisher(silo.BootstrapServers, silo.TopicName, lingerMs: 1);
             var started = Stopwatch.GetTimestamp();
-            var replay = Task.Run(() => ReplayAsync(events, http, publisher, started, cancellationToken), cancellationToken);
+            var replay = Task.Run(() => ReplayAsync(events, walk, http, publisher, started, cancellationToken), cancellationToken);
             var table = new Table().Border(TableBorder.Rounded).AddColumn("Live").AddColumn(new TableColumn("Value").RightAligned());
             long lastApplied = 0;
             var lastTick = Stopwatch.GetTimestamp();
@@ -245,6 +252,7 @@ public sealed class DemoCommand : AsyncCommand<DemoSettings>
                     var rate = (applied - lastApplied) / Math.Max(1e-3, Stopwatch.GetElapsedTime(lastTick).TotalSeconds);
                     lastApplied = applied;
                     lastTick = Stopwatch.GetTimestamp();
+                    await FindExampleAsync(http, cancellationToken);
                     Render(table, elapsed, rate, replay.IsCompleted, events.Count);
                     if (!redirected || tick++ % 5 == 0)
                     {
@@ -264,9 +272,19 @@ public sealed class DemoCommand : AsyncCommand<DemoSettings>
 
             if (redirected)
             {
-                await LoopAsync(() => AnsiConsole.MarkupLine(
-                    $"[grey]{Stopwatch.GetElapsedTime(started).TotalSeconds:F0} s: {Interlocked.Read(ref _sent):N0} produced, {silo.Ingestion.TotalApplied:N0} applied, lag {silo.Ingestion.Lag:N0}, " +
-                    $"candidates p99 {_latency.Percentile(99):F1} ms, online Recall@50 {(_queries == 0 ? 0 : (double)_hits / _queries):F4}{TrainerLine()}[/]"));
+                var hinted = false;
+                await LoopAsync(() =>
+                {
+                    if (!hinted && _example is not null)
+                    {
+                        hinted = true;
+                        AnsiConsole.MarkupLine($"Try: [grey]{Markup.Escape(TryCommand())}[/]");
+                    }
+
+                    AnsiConsole.MarkupLine(
+                        $"[grey]{Stopwatch.GetElapsedTime(started).TotalSeconds:F0} s: {Interlocked.Read(ref _sent):N0} produced ({(Interlocked.Read(ref _sent) > _total ? "continuing the stream" : "recorded clicks")}), {silo.Ingestion.TotalApplied:N0} applied, lag {silo.Ingestion.Lag:N0}, " +
+                        $"candidates p99 {Ms(_latency, 99, "F1")}, online Recall@50 {(_queries == 0 ? 0 : (double)_hits / _queries):F4}{TrainerLine()}[/]");
+                });
             }
             else
             {
@@ -287,10 +305,48 @@ public sealed class DemoCommand : AsyncCommand<DemoSettings>
             }
         }
 
-        private async Task ReplayAsync(List<ClickEvent> events, HttpClient http, ClickPublisher publisher, long started, CancellationToken cancellationToken)
+        private string TryCommand() => $"curl '{silo.BaseUrl}/v1/users/{Uri.EscapeDataString(_example!)}/candidates?k=10&channels=u2i,u2i2i'";
+
+        /// <summary>A user for the hint: one whose clicks were produced and who has history in its grain now.</summary>
+        private async Task FindExampleAsync(HttpClient http, CancellationToken cancellationToken)
+        {
+            if (_example is not null)
+            {
+                return;
+            }
+
+            string[] candidates;
+            lock (_seen)
+            {
+                candidates = [.. _seen.Where(p => p.Value.Count >= 3).Select(p => p.Key).Take(5)];
+            }
+
+            foreach (var user in candidates)
+            {
+                try
+                {
+                    var view = await http.GetFromJsonAsync<UserDto>($"/v1/users/{Uri.EscapeDataString(user)}", cancellationToken);
+                    if (view is { TotalEvents: >= 3 })
+                    {
+                        _example = user;
+                        return;
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                    // not yet
+                }
+            }
+        }
+
+        private static string Ms(LatencyRing ring, double percentile, string format) =>
+            ring.Count == 0 ? "–" : ring.Percentile(percentile).ToString(format, CultureInfo.InvariantCulture) + " ms";
+
+        private async Task ReplayAsync(List<ClickEvent> events, MIC.Streaming.Core.Synthetic.CoClickWalk walk, HttpClient http, ClickPublisher publisher, long started, CancellationToken cancellationToken)
         {
             var end = settings.Duration > 0 ? TimeSpan.FromSeconds(settings.Duration) : TimeSpan.MaxValue;
-            foreach (var evt in events)
+            // The recorded clicks, then the walk that continues them until --duration ends.
+            foreach (var evt in events.Concat(Endless(walk)))
             {
                 var due = TimeSpan.FromSeconds(_sent / settings.Rate) - Stopwatch.GetElapsedTime(started);
                 if (due > TimeSpan.FromMilliseconds(2))
@@ -303,9 +359,13 @@ public sealed class DemoCommand : AsyncCommand<DemoSettings>
                     return;
                 }
 
-                if (!_seen.TryGetValue(evt.UserId, out var seen))
+                HashSet<string>? seen;
+                lock (_seen)
                 {
-                    _seen[evt.UserId] = seen = [];
+                    if (!_seen.TryGetValue(evt.UserId, out seen))
+                    {
+                        _seen[evt.UserId] = seen = [];
+                    }
                 }
 
                 if (seen.Count > 0 && _random.NextDouble() < settings.EvalShare)
@@ -319,6 +379,14 @@ public sealed class DemoCommand : AsyncCommand<DemoSettings>
             }
 
             publisher.Flush(TimeSpan.FromSeconds(10));
+        }
+
+        private static IEnumerable<ClickEvent> Endless(MIC.Streaming.Core.Synthetic.CoClickWalk walk)
+        {
+            while (true)
+            {
+                yield return walk.Next();
+            }
         }
 
         /// <summary>Served top-50 right before the click: did it contain the clicked item, and through which channel?</summary>
@@ -379,14 +447,20 @@ public sealed class DemoCommand : AsyncCommand<DemoSettings>
         {
             var ingest = silo.Ingestion;
             table.Rows.Clear();
-            table.AddRow("Elapsed", $"{elapsed.TotalSeconds:F0} s" + (replayDone ? " (replay finished, still serving)" : ""));
+            table.AddRow("Streaming for", $"{elapsed.TotalSeconds:F0} s" + (settings.Duration > 0 ? $" of {settings.Duration} s" : "") + (replayDone ? " (stream ended, still serving)" : ""));
+            if (_example is not null)
+            {
+                table.AddRow("Try", Markup.Escape(TryCommand()));
+            }
+
             table.AddRow("Model version serving", serving.CurrentVersion.ToString(CultureInfo.InvariantCulture));
-            table.AddRow("Clicks produced to Kafka", $"{Interlocked.Read(ref _sent):N0} / {total:N0}");
+            var sent = Interlocked.Read(ref _sent);
+            table.AddRow("Clicks produced to Kafka", sent <= total ? $"{sent:N0} of {total:N0} recorded" : $"{total:N0} recorded + {sent - total:N0} continuing");
             table.AddRow("Applied to user grains", $"{ingest.TotalApplied:N0} ({appliedRate:F0}/s)");
             table.AddRow("Consumer lag (records)", ingest.Lag.ToString("N0", CultureInfo.InvariantCulture));
             table.AddRow("Dead-lettered / rewinds", $"{ingest.TotalDeadLettered:N0} / {ingest.TotalRewinds:N0}");
-            table.AddRow("Freshness p50 / p99 (produce → in sequence)", $"{ingest.Freshness.Percentile(50):F1} / {ingest.Freshness.Percentile(99):F1} ms");
-            table.AddRow("Candidates over HTTP p50 / p99", $"{_latency.Percentile(50):F2} / {_latency.Percentile(99):F2} ms");
+            table.AddRow("Freshness p50 / p99 (produce → in sequence)", $"{Ms(ingest.Freshness, 50, "F1")} / {Ms(ingest.Freshness, 99, "F1")}");
+            table.AddRow("Candidates over HTTP p50 / p99", $"{Ms(_latency, 50, "F2")} / {Ms(_latency, 99, "F2")}");
             table.AddRow("Checked clicks (cold starts)", $"{_queries:N0} ({_coldStarts:N0})");
             table.AddRow("[bold]Online Recall@50, merged channels[/]", _queries == 0 ? "–" : $"[bold]{(double)_hits / _queries:F4}[/]");
             table.AddRow("  hit found by U2I / U2U2I / U2I2I", _queries == 0 ? "–" : string.Join(" / ", _channelHits.Select(h => ((double)h / _queries).ToString("F4", CultureInfo.InvariantCulture))));

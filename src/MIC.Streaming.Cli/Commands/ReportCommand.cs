@@ -18,15 +18,17 @@ public sealed class ReportSettings : CommandSettings
     public string? Metrics { get; init; }
 
     [CommandOption("--out <PNG>")]
-    [Description("Chart to write.")]
+    [Description("Chart to write (folder created if missing).")]
     [DefaultValue("online-recall.png")]
     public string Out { get; init; } = "online-recall.png";
 
     public string MetricsPath => Metrics ?? Path.Combine(Store ?? "", "online-metrics.csv");
 
     public override ValidationResult Validate() =>
-        Store is null && Metrics is null ? ValidationResult.Error("Give --store DIR or --metrics CSV.")
-        : !File.Exists(MetricsPath) ? ValidationResult.Error($"{MetricsPath} does not exist (the trainer writes it at its first publish).")
+        Store is null && Metrics is null ? ValidationResult.Error("Give --store DIR (e.g. the folder `mic demo` prints) or --metrics CSV.")
+        : Store is not null && !Directory.Exists(Store) ? ValidationResult.Error($"--store '{Store}' is not a folder.")
+        : !File.Exists(MetricsPath) ? ValidationResult.Error($"{(Metrics is null ? "--store" : "--metrics")}: {MetricsPath} does not exist (the trainer writes it when it publishes its first version).")
+        : Directory.Exists(Out) ? ValidationResult.Error($"--out '{Out}' is a folder; give a .png file path.")
         : ValidationResult.Success();
 }
 
@@ -47,7 +49,12 @@ public sealed class ReportCommand : Command<ReportSettings>
         }
 
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"Wrote {Markup.Escape(settings.Out)} ({points} points, {rows.Select(r => r.Version).Distinct().Count()} served versions).");
+        // A version's row is written when the next version replaces it, so the newest one in the store
+        // is serving but not scored yet.
+        var scored = rows.Select(r => r.Version).Distinct().Order().ToArray();
+        var newest = settings.Store is null ? (long?)null : MIC.Streaming.Grains.Serving.ModelStore.Versions(settings.Store).DefaultIfEmpty().Max();
+        var pending = newest is { } latest && latest > scored[^1] ? $"; v{scored[^1] + 1}–v{latest} not scored yet (a version is scored when the next one replaces it)" : string.Empty;
+        AnsiConsole.MarkupLine(Markup.Escape($"Wrote {settings.Out} ({points} points; {scored.Length} served version(s) scored, v{scored[0]}–v{scored[^1]}{pending})."));
         return 0;
     }
 }

@@ -47,7 +47,9 @@ public sealed class ComiRecSA : TwoTowerEncoder, ISelfAttentiveUserTower
         var len = h.shape[1];
         var withPos = h + positions.narrow(0, positions.shape[0] - len, len);          // right-aligned positions
         var scores = w2.forward(torch.tanh(w1.forward(withPos))).transpose(1, 2);      // [B, K, L]
-        scores = scores.masked_fill(mask.unsqueeze(1).eq(0), -1e9f);
+        using var masked = (-1e9f).ToScalar(); // explicit and kept alive across the native call (see CrossChannelLoss.Bias)
+        scores = scores.masked_fill(mask.unsqueeze(1).eq(0), masked);
+        GC.KeepAlive(masked);
         var attention = nn.functional.softmax(scores, dim: -1);                        // [B, K, L]
         return torch.bmm(attention, h);                                                // [B, K, D]
     }

@@ -171,6 +171,14 @@ public sealed class InBatchGroups
     internal static Tensor Logits(Tensor za, Tensor zb, Tensor? mask) =>
         mask is null ? torch.mm(za, zb.t()) : torch.addmm(mask, za, zb.t(), 1f, 1f);
 
-    private static Tensor Bias(Tensor drop) =>
-        torch.zeros(drop.shape, dtype: ScalarType.Float32, device: drop.device).masked_fill(drop, float.NegativeInfinity);
+    private static Tensor Bias(Tensor drop)
+    {
+        // An explicit Scalar kept alive across the native call: an implicit float → Scalar temporary
+        // can be finalized by the GC while libtorch still reads it ("Expected false to be true" from
+        // c10::Scalar::toFloat, seen in a long demo run).
+        using var negativeInfinity = float.NegativeInfinity.ToScalar();
+        var bias = torch.zeros(drop.shape, dtype: ScalarType.Float32, device: drop.device).masked_fill(drop, negativeInfinity);
+        GC.KeepAlive(negativeInfinity);
+        return bias;
+    }
 }
