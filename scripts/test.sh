@@ -6,3 +6,5 @@ source scripts/prereqs.sh
 dotnet build MIC.Streaming.sln -c Release -nologo -v quiet -clp:ErrorsOnly
 # Minimal verbosity: failures (with their messages and captured output) and one summary line per test assembly.
 dotnet test MIC.Streaming.sln -c Release --no-build -nologo --logger "console;verbosity=minimal" "$@"
+# Every `mic` example of the README, run as a newcomer would (shortened; see the script).
+bash scripts/try-readme.sh

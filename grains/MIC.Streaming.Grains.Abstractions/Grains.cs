@@ -32,6 +32,30 @@ public interface IUserGrain : IGrainWithStringKey
     Task<RecentItems> GetRecentItemsAsync(int max);
 }
 
+/// <summary>
+/// The incarnation (epoch) of each partition of one topic (key = topic name), kept in the registry
+/// storage. A log that starts again at offset 0 with the same topic name — a fresh broker, a
+/// recreated topic — while Redis still holds grains with offsets of the old log would otherwise have
+/// every new record skipped as a replay. The consumer resolves epochs when it is assigned a
+/// partition: a log whose end is before the highest offset ever committed for it is a new
+/// incarnation, so the epoch goes up and grains reset that partition's offsets.
+/// </summary>
+[Alias("mic.ILogEpochGrain")]
+public interface ILogEpochGrain : IGrainWithStringKey
+{
+    /// <summary>Epochs of the partitions in <paramref name="highWatermarks"/> (each with its log's current end); bumps those whose log restarted.</summary>
+    [Alias("Resolve")]
+    Task<PartitionEpoch[]> ResolveAsync(PartitionOffset[] highWatermarks);
+
+    /// <summary>Records committed positions (the next offset to read) so a later restart of the log is recognised.</summary>
+    [Alias("RecordCommitted")]
+    Task RecordCommittedAsync(PartitionOffset[] committed);
+}
+
+/// <summary>A partition's epoch; <see cref="Reset"/> is true when this call started a new one.</summary>
+[GenerateSerializer, Immutable, Alias("mic.partition-epoch.v1")]
+public readonly record struct PartitionEpoch([property: Id(0)] int Partition, [property: Id(1)] long Epoch, [property: Id(2)] bool Reset, [property: Id(3)] long PreviousEnd);
+
 /// <summary>An item's counters and recent interactors (key = external item id); same write rule and read interleaving as users.</summary>
 [Alias("mic.IItemGrain")]
 public interface IItemGrain : IGrainWithStringKey

@@ -15,7 +15,10 @@ public readonly record struct PartitionOffset([property: Id(0)] int Partition, [
 
 /// <summary>
 /// A user's records from one consumer batch, all from one partition, in offset order.
-/// <see cref="Fields"/> are the user fields carried by the newest event that had any.
+/// <see cref="Fields"/> are the user fields of the batch's events merged in offset order (a later
+/// event's value for a key wins). <see cref="Epoch"/> is the partition's log incarnation
+/// (<see cref="ILogEpochGrain"/>): a grain that sees a higher epoch than it stored forgets its
+/// offsets for that partition, since the log started again from offset 0.
 /// <see cref="PreviousOffset"/> is the last offset of this partition the consumer already sent
 /// this grain since its last commit (−1: none): a grain that no longer has it lost acknowledged
 /// records in a crash and answers <see cref="ApplyResult.Lost"/> instead of applying.
@@ -26,7 +29,8 @@ public sealed record UserEventBatch(
     [property: Id(1)] long[] Offsets,
     [property: Id(2)] Interaction[] Events,
     [property: Id(3)] IReadOnlyDictionary<string, string>? Fields = null,
-    [property: Id(4)] long PreviousOffset = -1);
+    [property: Id(4)] long PreviousOffset = -1,
+    [property: Id(5)] long Epoch = 0);
 
 /// <summary>An item's records from one consumer batch (one partition, offset order).</summary>
 [GenerateSerializer, Immutable, Alias("mic.item-event-batch.v1")]
@@ -36,14 +40,18 @@ public sealed record ItemEventBatch(
     [property: Id(2)] string[] UserIds,
     [property: Id(3)] long[] Timestamps,
     [property: Id(4)] string? Category,
-    [property: Id(5)] long PreviousOffset = -1);
+    [property: Id(5)] long PreviousOffset = -1,
+    [property: Id(6)] long Epoch = 0);
 
 /// <summary>
 /// What a grain did with a batch: applied records, records skipped as replays or duplicates, or
 /// <see cref="Lost"/>: nothing applied because the grain lacks records the consumer sent earlier.
+/// <see cref="UnknownSkipped"/> counts records skipped as offset replays whose event id the grain
+/// does not hold: either old records that left the kept window, or new records of a log that started
+/// again without the consumer noticing — never silent, the consumer logs and counts them.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("mic.apply-result.v1")]
-public readonly record struct ApplyResult([property: Id(0)] int Applied, [property: Id(1)] int Skipped, [property: Id(2)] bool Lost = false);
+public readonly record struct ApplyResult([property: Id(0)] int Applied, [property: Id(1)] int Skipped, [property: Id(2)] bool Lost = false, [property: Id(3)] int UnknownSkipped = 0, [property: Id(4)] bool EpochReset = false);
 
 /// <summary>
 /// Answer to a flush: <see cref="Persisted"/> is true when the stored state now holds every record

@@ -15,6 +15,9 @@ public sealed class ItemState
     [Id(3)] public Dictionary<int, long> LastOffsets { get; set; } = [];
 
     [Id(4)] public long LastTimestamp { get; set; }
+
+    /// <summary>Log incarnation per partition (<see cref="ILogEpochGrain"/>); absent = 0.</summary>
+    [Id(5)] public Dictionary<int, long> Epochs { get; set; } = [];
 }
 
 /// <summary>
@@ -26,12 +29,13 @@ public sealed class ItemGrain(
     IOptions<SequenceOptions> options) : Grain, IItemGrain
 {
     private readonly int _maxInteractors = options.Value.MaxItemInteractors;
-    private readonly WriteBehindState<ItemState> _store = new(state, s => s.LastOffsets);
+    private readonly WriteBehindState<ItemState> _store = new(state, s => s.LastOffsets, s => s.Epochs);
 
     public Task<ApplyResult> ApplyAsync(ItemEventBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
         var s = _store.State;
+        var reset = _store.ObserveEpoch(batch.Partition, batch.Epoch);
         var last = _store.LastOffset(batch.Partition);
         if (last < batch.PreviousOffset)
         {
@@ -70,7 +74,7 @@ public sealed class ItemGrain(
             _store.MarkDirty();
         }
 
-        return Task.FromResult(new ApplyResult(applied, skipped));
+        return Task.FromResult(new ApplyResult(applied, skipped, EpochReset: reset));
     }
 
     public Task<FlushResult> FlushAsync(PartitionOffset[] expected) => _store.FlushAsync(expected);

@@ -16,6 +16,9 @@ public sealed class UserState
     [Id(2)] public Dictionary<string, string> Fields { get; set; } = [];
 
     [Id(3)] public long TotalEvents { get; set; }
+
+    /// <summary>Log incarnation per partition (<see cref="ILogEpochGrain"/>); absent = 0.</summary>
+    [Id(4)] public Dictionary<int, long> Epochs { get; set; } = [];
 }
 
 /// <summary>
@@ -35,7 +38,7 @@ public sealed class UserGrain(
     IOptions<SequenceOptions> options) : Grain, IUserGrain
 {
     private readonly int _maxSequence = options.Value.MaxUserSequence;
-    private readonly WriteBehindState<UserState> _store = new(state, s => s.LastOffsets);
+    private readonly WriteBehindState<UserState> _store = new(state, s => s.LastOffsets, s => s.Epochs);
 
     /// <summary>
     /// Hash codes of the kept events' ids, parallel to <see cref="UserState.Recent"/> (not persisted:
@@ -48,6 +51,7 @@ public sealed class UserGrain(
     {
         ArgumentNullException.ThrowIfNull(batch);
         var s = _store.State;
+        var reset = _store.ObserveEpoch(batch.Partition, batch.Epoch);
         var before = _store.LastOffset(batch.Partition);
         var last = before;
         if (last < batch.PreviousOffset)
@@ -58,18 +62,23 @@ public sealed class UserGrain(
         }
 
         var hashes = _eventIdHashes ??= [.. s.Recent.Select(r => r.EventId.GetHashCode(StringComparison.Ordinal))];
-        int applied = 0, skipped = 0;
+        int applied = 0, skipped = 0, unknown = 0;
         for (var i = 0; i < batch.Events.Length; i++)
         {
+            var eventId = batch.Events[i].EventId;
+            var hash = eventId.GetHashCode(StringComparison.Ordinal);
             if (batch.Offsets[i] <= last)
             {
                 skipped++; // a replay of a record this grain already applied
+                if (!ContainsEvent(s.Recent, hashes, eventId, hash))
+                {
+                    unknown++; // ... or not: an id this grain does not hold (see ApplyResult.UnknownSkipped)
+                }
+
                 continue;
             }
 
             last = batch.Offsets[i];
-            var eventId = batch.Events[i].EventId;
-            var hash = eventId.GetHashCode(StringComparison.Ordinal);
             if (ContainsEvent(s.Recent, hashes, eventId, hash))
             {
                 skipped++; // the producer's retry: same event id at a new offset
@@ -108,7 +117,7 @@ public sealed class UserGrain(
             _store.MarkDirty();
         }
 
-        return Task.FromResult(new ApplyResult(applied, skipped));
+        return Task.FromResult(new ApplyResult(applied, skipped, UnknownSkipped: unknown, EpochReset: reset));
     }
 
     public Task<FlushResult> FlushAsync(PartitionOffset[] expected) => _store.FlushAsync(expected);

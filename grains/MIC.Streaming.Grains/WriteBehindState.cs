@@ -5,7 +5,7 @@ namespace MIC.Streaming.Grains;
 /// until the consumer's flush, which writes them and confirms the stored state holds every offset
 /// the consumer sent; an orderly deactivation writes too. See <see cref="UserGrain"/> for the rule.
 /// </summary>
-internal sealed class WriteBehindState<T>(IPersistentState<T> state, Func<T, Dictionary<int, long>> offsets)
+internal sealed class WriteBehindState<T>(IPersistentState<T> state, Func<T, Dictionary<int, long>> offsets, Func<T, Dictionary<int, long>> epochs)
 {
     private bool _dirty;
 
@@ -15,6 +15,25 @@ internal sealed class WriteBehindState<T>(IPersistentState<T> state, Func<T, Dic
     public long LastOffset(int partition) => offsets(state.State).TryGetValue(partition, out var last) ? last : -1;
 
     public void MarkDirty() => _dirty = true;
+
+    /// <summary>
+    /// A batch from a newer incarnation of the partition's log: the stored offsets belong to the old
+    /// log, so they are forgotten (event-id dedupe still guards against re-applying an event).
+    /// Returns true when this reset happened.
+    /// </summary>
+    public bool ObserveEpoch(int partition, long epoch)
+    {
+        var known = epochs(state.State);
+        if (epoch <= (known.TryGetValue(partition, out var stored) ? stored : 0))
+        {
+            return false;
+        }
+
+        known[partition] = epoch;
+        offsets(state.State).Remove(partition);
+        _dirty = true;
+        return true;
+    }
 
     public async Task<FlushResult> FlushAsync(PartitionOffset[] expected)
     {

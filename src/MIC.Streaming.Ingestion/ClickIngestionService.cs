@@ -29,7 +29,8 @@ public sealed class ClickIngestionService(
 {
     private readonly KafkaOptions _options = options.Value;
     private readonly Dictionary<TopicPartition, long> _processed = [];   // next offset to commit
-    private readonly Dictionary<TopicPartition, long> _rewindTo = [];    // last committed (or first seen)
+    private readonly Dictionary<TopicPartition, long> _rewindTo = [];
+    private readonly Dictionary<int, long> _epochs = [];                  // log incarnation per partition (ILogEpochGrain)    // last committed (or first seen)
 
     // Grains touched since the last flush snapshot, with the highest offset applied per partition.
     private Dictionary<string, Dictionary<int, long>> _dirtyUsers = new(StringComparer.Ordinal);
@@ -93,6 +94,7 @@ public sealed class ClickIngestionService(
 
                     if (batch.Count > 0)
                     {
+                        await ResolveEpochsAsync(consumer, batch);
                         await ApplyAsync(batch, read);
                     }
 
@@ -225,6 +227,7 @@ public sealed class ClickIngestionService(
         {
             _processed.Remove(tp);
             _rewindTo.Remove(tp);
+            _epochs.Remove(tp.Partition.Value); // resolved again if it comes back (the log may have restarted meanwhile)
         }
 
         if (logger.IsEnabled(LogLevel.Information))
@@ -327,7 +330,7 @@ public sealed class ClickIngestionService(
         instruments.AppliedBatch(groups.Count);
         var results = await StallTimeout.CallAllAsync(
             groups,
-            g => grains.GetGrain<IUserGrain>(g.Key.User).ApplyAsync(new UserEventBatch(g.Key.Partition, [.. g.Value.Offsets], [.. g.Value.Events], g.Value.Fields, Previous(_sentUsers, g.Key.User, g.Key.Partition))),
+            g => grains.GetGrain<IUserGrain>(g.Key.User).ApplyAsync(new UserEventBatch(g.Key.Partition, [.. g.Value.Offsets], [.. g.Value.Events], g.Value.Fields, Previous(_sentUsers, g.Key.User, g.Key.Partition), EpochOf(g.Key.Partition))),
             _options.MaxCallsInFlight,
             _options.GrainCallTimeout,
             time);
@@ -343,11 +346,26 @@ public sealed class ClickIngestionService(
             throw new LostRecordsException($"{lost} grain(s) lack records acknowledged earlier (their silo stopped before a flush)");
         }
 
-        int applied = 0, skipped = 0;
+        int applied = 0, skipped = 0, unknown = 0, resets = 0;
         foreach (var r in results)
         {
             applied += r.Applied;
             skipped += r.Skipped;
+            unknown += r.UnknownSkipped;
+            resets += r.EpochReset ? 1 : 0;
+        }
+
+        if (unknown > 0)
+        {
+            // Skipped as offset replays although the grains never saw these event ids: old records that
+            // left a grain's window, or a log that restarted unnoticed. Never silent.
+            instruments.UnknownSkipped(unknown);
+            IngestionLog.UnknownSkipped(logger, unknown, _options.Topic);
+        }
+
+        if (resets > 0)
+        {
+            instruments.GrainEpochResets(resets);
         }
 
         foreach (var ((user, partition), g) in users)
@@ -365,6 +383,34 @@ public sealed class ClickIngestionService(
 
         instruments.Applied(applied, skipped);
         instruments.Spent(read, batch.Parsing, Stopwatch.GetElapsedTime(applyStarted));
+    }
+
+    /// <summary>Epoch of a partition of the click topic (0 until resolved; resolved before any of its records is applied).</summary>
+    private long EpochOf(int partition) => _epochs.TryGetValue(partition, out var epoch) ? epoch : 0;
+
+    /// <summary>
+    /// Before the first records of a newly assigned partition are applied: asks the topic's epoch
+    /// grain, with the partition's current end, whether this is still the log the grains' offsets
+    /// came from. A restarted log gets a new epoch and the grains reset their offsets for it.
+    /// </summary>
+    private async Task ResolveEpochsAsync(IConsumer<byte[]?, byte[]?> consumer, ParsedBatch batch)
+    {
+        var unknown = batch.Partitions.Values.Where(p => !_epochs.ContainsKey(p.Tp.Partition.Value)).Select(p => p.Tp).ToList();
+        if (unknown.Count == 0)
+        {
+            return;
+        }
+
+        var ends = unknown.Select(tp => new PartitionOffset(tp.Partition.Value, consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(5)).High.Value)).ToArray();
+        foreach (var e in await grains.GetGrain<ILogEpochGrain>(_options.Topic).ResolveAsync(ends))
+        {
+            _epochs[e.Partition] = e.Epoch;
+            if (e.Reset)
+            {
+                instruments.LogRestarted();
+                IngestionLog.LogRestarted(logger, _options.Topic, e.Partition, ends.First(x => x.Partition == e.Partition).Offset, e.PreviousEnd, e.Epoch);
+            }
+        }
     }
 
     private static long Previous(Dictionary<string, Dictionary<int, long>> dirty, string key, int partition) =>
@@ -399,7 +445,7 @@ public sealed class ClickIngestionService(
         var itemBatches = new List<(string Item, ItemEventBatch Batch)>(_pendingItems.Count);
         foreach (var ((item, partition), g) in _pendingItems)
         {
-            itemBatches.Add((item, new ItemEventBatch(partition, [.. g.Offsets], [.. g.Users], [.. g.Events.Select(e => e.Timestamp)], g.Events[^1].Category, Previous(_sentItems, item, partition))));
+            itemBatches.Add((item, new ItemEventBatch(partition, [.. g.Offsets], [.. g.Users], [.. g.Events.Select(e => e.Timestamp)], g.Events[^1].Category, Previous(_sentItems, item, partition), EpochOf(partition))));
             Expect(_dirtyItems, item, partition, g.Offsets[^1]);
             Expect(_sentItems, item, partition, g.Offsets[^1]);
         }
@@ -495,6 +541,15 @@ public sealed class ClickIngestionService(
 
             ForgetCommitted(_sentUsers, offsets);
             ForgetCommitted(_sentItems, offsets);
+            try
+            {
+                await grains.GetGrain<ILogEpochGrain>(_options.Topic).RecordCommittedAsync([.. offsets.Select(o => new PartitionOffset(o.Partition.Value, o.Offset.Value))]);
+            }
+            catch (Exception ex) when (ex is TimeoutException or OrleansException)
+            {
+                // Only the detection of a later log restart is weakened; the commit stands.
+                IngestionLog.EpochRecordFailed(logger, ex.Message);
+            }
         }
 
         instruments.Committed(Stopwatch.GetElapsedTime(snapshot.Started).TotalMilliseconds);
@@ -659,6 +714,8 @@ public sealed class ClickIngestionService(
 
         public IReadOnlyDictionary<string, string>? Fields { get; private set; }
 
+        private Dictionary<string, string>? _merged;
+
         public void Add(long offset, Interaction interaction, string? user, IReadOnlyDictionary<string, string>? fields)
         {
             Offsets.Add(offset);
@@ -670,7 +727,21 @@ public sealed class ClickIngestionService(
 
             if (fields is { Count: > 0 })
             {
-                Fields = fields;
+                // Every event's fields, in offset order: a later event's value for a key wins.
+                if (Fields is null)
+                {
+                    Fields = fields;
+                }
+                else
+                {
+                    _merged ??= new Dictionary<string, string>(Fields, StringComparer.Ordinal); // never mutate an event's own dictionary
+                    foreach (var (key, value) in fields)
+                    {
+                        _merged[key] = value;
+                    }
+
+                    Fields = _merged;
+                }
             }
         }
     }

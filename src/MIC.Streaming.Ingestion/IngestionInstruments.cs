@@ -43,8 +43,35 @@ public sealed class IngestionInstruments
         _rewinds = meter.CreateCounter<long>("mic.ingest.rewinds", description: "Rewinds to the last committed offsets after a failed grain call or a lost flush.");
         _flush = meter.CreateHistogram<double>("mic.ingest.flush.duration", "ms", "Flushing dirty grains and committing offsets.");
         _freshness = meter.CreateHistogram<double>("mic.ingest.freshness", "ms", "Record timestamp → applied to its user grain.");
+        _unknownSkipped = meter.CreateCounter<long>("mic.ingest.unknown_skipped", description: "Records skipped as offset replays whose event id the grain does not hold (see ApplyResult.UnknownSkipped).");
+        _logRestarts = meter.CreateCounter<long>("mic.ingest.log_restarts", description: "Partitions found to be a new incarnation of their log (fresh broker, recreated topic): a new epoch.");
+        _grainEpochResets = meter.CreateCounter<long>("mic.ingest.grain_epoch_resets", description: "Grains that reset a partition's offsets for a new log epoch.");
         meter.CreateObservableGauge("mic.ingest.lag", () => Interlocked.Read(ref _lag), description: "Records behind the high watermark on this silo's partitions.");
     }
+
+    private readonly Counter<long> _unknownSkipped;
+    private readonly Counter<long> _logRestarts;
+    private readonly Counter<long> _grainEpochResets;
+    private long _totalUnknownSkipped;
+    private long _totalLogRestarts;
+
+    public long TotalUnknownSkipped => Interlocked.Read(ref _totalUnknownSkipped);
+
+    public long TotalLogRestarts => Interlocked.Read(ref _totalLogRestarts);
+
+    public void UnknownSkipped(int count)
+    {
+        Interlocked.Add(ref _totalUnknownSkipped, count);
+        _unknownSkipped.Add(count);
+    }
+
+    public void LogRestarted()
+    {
+        Interlocked.Increment(ref _totalLogRestarts);
+        _logRestarts.Add(1);
+    }
+
+    public void GrainEpochResets(int count) => _grainEpochResets.Add(count);
 
     public long TotalRecords => Interlocked.Read(ref _totalRecords);
 

@@ -30,4 +30,13 @@ internal static partial class IngestionLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Click consumer stopped after {Records} records")]
     public static partial void Stopped(ILogger logger, long records);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Topic {Topic} partition {Partition} restarted: its log ends at {End}, below position {Previous} committed earlier (new broker or recreated topic); epoch {Epoch}: user and item grains reset their offsets for it and apply its records")]
+    public static partial void LogRestarted(ILogger logger, string topic, int partition, long end, long previous, long epoch);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} record(s) of {Topic} skipped as offset replays carry event ids their grains do not hold (old records past a grain's window, or a restarted log that was not recognised); counted in mic_ingest_unknown_skipped_total")]
+    public static partial void UnknownSkipped(ILogger logger, int count, string topic);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Recording committed positions for log-restart detection failed: {Reason}")]
+    public static partial void EpochRecordFailed(ILogger logger, string reason);
 }
