@@ -70,6 +70,7 @@ public static class MicSilo
             }
         });
         builder.Services.AddSingleton(silo);
+        ConfigureShutdown(builder.Services, configuration[ShutdownTimeoutKey]);
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
         builder.Services.AddValidatedOptions<ApiOptions>(configuration, ApiOptions.SectionName, o => o.Validate());
@@ -133,6 +134,30 @@ public static class MicSilo
         {
             siloBuilder.WithoutTrainerGrain(); // heterogeneous silos: the trainer is never placed here
         }
+    }
+
+    /// <summary>The configuration key of the host's shutdown timeout (environment <c>HostOptions__ShutdownTimeout</c>, set by the chart).</summary>
+    public const string ShutdownTimeoutKey = "HostOptions:ShutdownTimeout";
+
+    /// <summary>
+    /// The generic host reads its shutdown timeout only from <c>shutdownTimeoutSeconds</c> of the host
+    /// configuration, so <c>HostOptions__ShutdownTimeout</c> (what the chart sets to the pod's grace
+    /// period minus 10 s) was read by nothing and the silo kept 30 s to flush grains and commit. Bound
+    /// here, validated at start-up; a bad value stops the silo naming the key.
+    /// </summary>
+    private static void ConfigureShutdown(IServiceCollection services, string? raw)
+    {
+        if (string.IsNullOrWhiteSpace(raw))
+        {
+            return;
+        }
+
+        if (!TimeSpan.TryParse(raw, System.Globalization.CultureInfo.InvariantCulture, out var timeout) || timeout <= TimeSpan.Zero || timeout > TimeSpan.FromHours(1))
+        {
+            throw new OptionsValidationException(ShutdownTimeoutKey, typeof(HostOptions), [$"{ShutdownTimeoutKey} '{raw}' must be a time span above 0 and at most 1 hour, e.g. 00:00:50."]);
+        }
+
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = timeout);
     }
 
     private static void TryAddTimeProvider(this IServiceCollection services)

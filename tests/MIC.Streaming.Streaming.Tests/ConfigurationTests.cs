@@ -1,6 +1,7 @@
 using MIC.Streaming.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace MIC.Streaming.Streaming.Tests;
@@ -20,12 +21,37 @@ public sealed class ConfigurationTests
         ["Urls"] = $"http://127.0.0.1:{RedisServer.FreePort()}",
     };
 
+    [Fact]
+    public void AddMicSilo_ShutdownTimeoutFromEnvironment_IsTheHostsEffectiveTimeout()
+    {
+        // Given the variable the chart sets (grace period − 10 s), as the silo's environment
+        Environment.SetEnvironmentVariable("HostOptions__ShutdownTimeout", "00:00:47");
+        try
+        {
+            var builder = WebApplication.CreateBuilder();
+            builder.Configuration.AddInMemoryCollection(Valid());
+
+            // When the silo host is composed and built
+            builder.AddMicSilo();
+            using var app = builder.Build();
+
+            // Then the host that will stop the silo uses it (it stayed at the 30 s default before)
+            Assert.Equal(TimeSpan.FromSeconds(47), app.Services.GetRequiredService<IOptions<Microsoft.Extensions.Hosting.HostOptions>>().Value.ShutdownTimeout);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("HostOptions__ShutdownTimeout", null);
+        }
+    }
+
     [Theory]
     [InlineData("Silo:Storage", "Postgres", "Silo:Storage")]
     [InlineData("Silo:Clustering", "Redis", "Silo:Redis")]
     [InlineData("Silo:GatewayPort", "70000", "Silo:GatewayPort")]
     [InlineData("Silo:KubernetesHosting", "true", "Silo:KubernetesHosting")]
     [InlineData("Telemetry:OtlpEndpoint", "collector:4317", "Telemetry:OtlpEndpoint")]
+    [InlineData("HostOptions:ShutdownTimeout", "soon", "HostOptions:ShutdownTimeout")]
+    [InlineData("HostOptions:ShutdownTimeout", "-00:00:05", "HostOptions:ShutdownTimeout")]
     public void AddMicSilo_BadSiloSetting_FailsNamingTheKey(string key, string value, string named)
     {
         var builder = WebApplication.CreateBuilder();
