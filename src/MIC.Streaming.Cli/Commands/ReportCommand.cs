@@ -53,7 +53,9 @@ public sealed class ReportCommand : Command<ReportSettings>
         // is serving but not scored yet.
         var scored = rows.Select(r => r.Version).Distinct().Order().ToArray();
         var newest = settings.Store is null ? (long?)null : MIC.Streaming.Grains.Serving.ModelStore.Versions(settings.Store).DefaultIfEmpty().Max();
-        var pending = newest is { } latest && latest > scored[^1] ? $"; v{scored[^1] + 1}–v{latest} not scored yet (a version is scored when the next one replaces it)" : string.Empty;
+        var pending = newest is { } latest && latest > scored[^1]
+            ? $"; {(latest == scored[^1] + 1 ? $"v{latest} is" : $"v{scored[^1] + 1}–v{latest} are")} not scored yet (a version is scored when the next one replaces it)"
+            : string.Empty;
         AnsiConsole.MarkupLine(Markup.Escape($"Wrote {settings.Out} ({points} points; {scored.Length} served version(s) scored, v{scored[0]}–v{scored[^1]}{pending})."));
         return 0;
     }
