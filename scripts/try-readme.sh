@@ -57,10 +57,10 @@ shorten() { # extra options per command (appended: the last value of an option w
     "train "*)           echo "--epochs 1 --max-steps 3 --valid-users 50 --batch 256 --dim 32" ;;
     "experiment "*)      echo "--epochs 1 --max-steps 3 --valid-users 50 --batch 256 --dim 32 --seeds 2020" ;;
     "bench dataset"*)    echo "--interactions 20000 --items 2000" ;;
-    "bench train"*)      echo "--steps 2 --queries 20 --encoders dssm --variants base,full --batch 256 --dim 32" ;;
+    "bench trainer"*)    echo "--users 200 --items 300 --seconds 12 --rate 300 --qps 10 --update-interval 3 --update-budget 2 --dimension 32" ;;
+    "bench train "*|"bench train") echo "--steps 2 --queries 20 --encoders dssm --variants base,full --batch 256 --dim 32" ;;
     "bench index"*)      echo "--sizes 4000 --kinds exact,ivf --data-kinds clustered --queries 20 --channels-size 4000 --swaps 5" ;;
     "bench streaming"*)  echo "--events 4000 --users 300 --items 3000 --rps 50 --seconds 3 --fresh-rate 3000 --warmup-events 1000" ;;
-    "bench trainer"*)    echo "--users 200 --items 300 --seconds 12 --rate 300 --qps 10 --update-interval 3 --update-budget 2 --dimension 32" ;;
     *)                   echo "" ;;
   esac
 }

@@ -33,6 +33,9 @@ public static class MicApp
         ArgumentNullException.ThrowIfNull(config);
         config.SetApplicationName("mic");
         config.SetApplicationVersion(CliErrors.Version);
+        // An option the command does not have is an error, not silently ignored (a typo'd option
+        // would otherwise run minutes of work with the default).
+        config.UseStrictParsing();
         // One line per error, naming what to fix; no stack trace for a user's mistake.
         config.SetExceptionHandler((ex, _) => CliErrors.Report(ex));
         Add<DemoCommand>(config, "demo", "The live system in one process: train DSSM+MIC, start mock Kafka + a silo + the HTTP API, replay held-out clicks then keep streaming, show ingestion, latency and online Recall@50.");

@@ -28,6 +28,7 @@ public sealed class FailFastTests : IDisposable
     [InlineData("eval model", "--checkpoint", "required")]
     [InlineData("data generate --drift 2", "--drift", "2")]
     [InlineData("produce --bootstrap 127.0.0.1:1 --rate -5", "--rate", "-5")]
+    [InlineData("bench trainer --steps 2", "steps", "Unknown")]
     public void BadOption_FailsBeforeWork_NamingOptionAndValue(string commandLine, string option, string value)
     {
         var (code, error, _) = Run(commandLine.Split(' '));
