@@ -23,7 +23,7 @@ public static class MicApp
                     new CommandApp().Configure(Configure);
                 }
 
-                return [.. Registered.DistinctBy(c => c.Path)];
+                return [.. Registered];
             }
         }
     }
@@ -86,7 +86,10 @@ public static class MicApp
     {
         lock (Registered)
         {
-            Registered.Add((path, typeof(TCommand)));
+            if (!Registered.Exists(c => c.Path == path))
+            {
+                Registered.Add((path, typeof(TCommand))); // Configure runs once per app (tests build many): record each path once
+            }
         }
     }
 }
