@@ -41,7 +41,8 @@ public class IndexCatalogTests
         var failures = 0;
         var torn = 0;
         long answered = 0;
-        var readers = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        // Dedicated threads: on a loaded CI box thread-pool tasks may not start before every swap is done.
+        var readers = Enumerable.Range(0, 4).Select(_ => Task.Factory.StartNew(() =>
         {
             var hits = new SearchHit[20];
             while (!stop.IsCancellationRequested)
@@ -63,7 +64,7 @@ public class IndexCatalogTests
                     Interlocked.Increment(ref failures);
                 }
             }
-        })).ToArray();
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
 
         var released = new List<IndexSnapshot>();
         for (var v = 2; v <= 101; v++)
@@ -74,6 +75,14 @@ public class IndexCatalogTests
             }
 
             catalog.Publish(Version(v, faiss), v);
+
+            // Every version must actually be queried while the next swap happens, however slow the machine.
+            var seen = Interlocked.Read(ref answered);
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (Interlocked.Read(ref answered) < seen + 2 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(1);
+            }
         }
 
         await Task.Delay(50);
@@ -82,7 +91,7 @@ public class IndexCatalogTests
 
         Assert.Equal(0, failures);
         Assert.Equal(0, torn);
-        Assert.True(answered > 100, $"only {answered} queries ran");
+        Assert.True(answered >= 200, $"only {answered} queries ran");
         Assert.Equal(101, catalog.CurrentVersion);
         Assert.All(released, s => Assert.True(s.IsReleased)); // every old version was freed once its leases ended
     }
