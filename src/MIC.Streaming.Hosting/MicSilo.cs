@@ -24,6 +24,9 @@ namespace MIC.Streaming.Hosting;
 /// </summary>
 public static class MicSilo
 {
+    /// <summary>Orleans' ClusterMembershipOptions, bound as they are named (ProbeTimeout, NumMissedProbesLimit, …).</summary>
+    public const string MembershipSection = "Silo:Membership";
+
     /// <summary>
     /// A web application hosting the silo, the Kafka consumer, serving and the HTTP API. Fails at
     /// start-up, naming the key, on any bad setting.
@@ -48,6 +51,9 @@ public static class MicSilo
                     o.ServiceId = silo.ServiceId;
                 });
                 siloBuilder.ConfigureEndpoints(silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: true);
+                // Failure detection (Orleans' ClusterMembershipOptions, e.g. Silo__Membership__ProbeTimeout):
+                // how fast a killed silo is declared dead and its grains re-activated elsewhere.
+                siloBuilder.Services.Configure<ClusterMembershipOptions>(configuration.GetSection(MembershipSection));
                 if (silo.KubernetesHosting)
                 {
                     siloBuilder.UseKubernetesHosting();
