@@ -76,7 +76,7 @@ silo_env() { # the chart's / compose's settings for one silo, as Section__Key va
   echo "Kafka__BootstrapServers=$(cat "$DIR/kafka.bootstrap")"
   echo "Kafka__Topic=mic.clicks"
   echo "Kafka__DeadLetterTopic=mic.clicks.dlq"
-  echo "Silo__Membership__ProbeTimeout=00:00:01"
+  echo "Silo__Membership__ProbeTimeout=00:00:02"
   echo "Silo__Membership__NumMissedProbesLimit=2"
   if [ "$1" = trainer ]; then
     echo "Silo__Roles=trainer"
@@ -103,12 +103,13 @@ start() {
       dotnet "$MIC" kafka --brokers 1 --topic mic.clicks:8 --topic mic.clicks.dlq:1 --bootstrap-file "$DIR/kafka.bootstrap" >> "$out" 2>&1 &
       ;;
     sample)
-      env "Urls=http://127.0.0.1:$(http_port sample)" "Mic__Redis=127.0.0.1:$REDIS_PORT" "Mic__ClusterId=mic-local" \
-        dotnet "$SAMPLE" >> "$out" 2>&1 &
+      # Run from the binary's folder, as the images do (WORKDIR /app): appsettings.json is read from there.
+      (cd "$(dirname "$SAMPLE")" && exec env "Urls=http://127.0.0.1:$(http_port sample)" "Mic__Redis=127.0.0.1:$REDIS_PORT" \
+        "Mic__ClusterId=mic-local" dotnet "$SAMPLE") >> "$out" 2>&1 &
       ;;
     silo-*|trainer)
       local vars; mapfile -t vars < <(silo_env "$name")
-      env "${vars[@]}" dotnet "$SILO" >> "$out" 2>&1 &
+      (cd "$(dirname "$SILO")" && exec env "${vars[@]}" dotnet "$SILO") >> "$out" 2>&1 &
       ;;
     *) log "unknown process '$name' (one of: ${ALL[*]})"; return 2 ;;
   esac

@@ -34,9 +34,12 @@ public sealed class UserState
 /// </list>
 /// </summary>
 public sealed class UserGrain(
-    [PersistentState("user", StorageNames.Users)] IPersistentState<UserState> state,
+    [PersistentState(UserGrain.StateName, StorageNames.Users)] IPersistentState<UserState> state,
     IOptions<SequenceOptions> options) : Grain, IUserGrain
 {
+    /// <summary>The persistent state's name in grain storage.</summary>
+    public const string StateName = "user";
+
     private readonly int _maxSequence = options.Value.MaxUserSequence;
     private readonly WriteBehindState<UserState> _store = new(state, s => s.LastOffsets, s => s.Epochs);
 
@@ -148,9 +151,12 @@ public sealed class UserGrain(
             GrainOffsets.ToArray(s.LastOffsets)));
     }
 
-    public Task<RecentItems> GetRecentItemsAsync(int max)
+    public Task<RecentItems> GetRecentItemsAsync(int max) => Task.FromResult(Recent(_store.State, max));
+
+    /// <summary>The user tower's input from a state (live, or read from storage by <see cref="RetrievalGrain"/>).</summary>
+    internal static RecentItems Recent(UserState state, int max)
     {
-        var recent = _store.State.Recent;
+        var recent = state.Recent;
         var n = Math.Clamp(max, 0, recent.Count);
         var items = new string[n];
         for (var i = 0; i < n; i++)
@@ -158,8 +164,8 @@ public sealed class UserGrain(
             items[i] = recent[recent.Count - n + i].ItemId;
         }
 
-        var fields = _store.State.Fields.Count > 0 ? new Dictionary<string, string>(_store.State.Fields) : null;
-        return Task.FromResult(new RecentItems(items, recent.Count > 0 ? recent[^1].EventId : null, fields));
+        var fields = state.Fields.Count > 0 ? new Dictionary<string, string>(state.Fields) : null;
+        return new RecentItems(items, recent.Count > 0 ? recent[^1].EventId : null, fields);
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>

@@ -85,6 +85,7 @@ public sealed class ClickIngestionService(
                     var readStarted = Stopwatch.GetTimestamp();
                     var batch = await ReadBatchAsync(consumer, stoppingToken);
                     var read = Stopwatch.GetElapsedTime(readStarted) - batch.Parsing;
+                    RememberRewindPoints(consumer, batch);
                     if (_rewindReason is { } reason)
                     {
                         _rewindReason = null;
@@ -304,10 +305,6 @@ public sealed class ClickIngestionService(
     {
         instruments.Consumed(batch.Count);
         _readSinceFlush = true;
-        foreach (var (tp, firstOffset, _) in batch.Partitions.Values)
-        {
-            _rewindTo.TryAdd(tp, firstOffset);
-        }
 
         foreach (var (record, reason) in batch.Malformed)
         {
@@ -592,6 +589,29 @@ public sealed class ClickIngestionService(
         }
 
         empty?.ForEach(k => sent.Remove(k));
+    }
+
+    /// <summary>
+    /// The first record read from a partition since it was assigned is where its committed position
+    /// was: the point to seek back to until this consumer commits the partition itself. Recorded as
+    /// soon as a batch is read, before anything can fail, so a batch dropped before it was applied
+    /// (a failed epoch lookup, a failed flush on revoke) is read again, never skipped.
+    /// </summary>
+    private void RememberRewindPoints(IConsumer<byte[]?, byte[]?> consumer, ParsedBatch batch)
+    {
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        List<TopicPartition>? assigned = null;
+        foreach (var (tp, firstOffset, _) in batch.Partitions.Values)
+        {
+            if (!_rewindTo.ContainsKey(tp) && (assigned ??= consumer.Assignment).Contains(tp))
+            {
+                _rewindTo[tp] = firstOffset;
+            }
+        }
     }
 
     private void Rewind(IConsumer<byte[]?, byte[]?> consumer, string reason)

@@ -10,7 +10,7 @@ namespace MIC.Streaming.Streaming.Tests;
 /// <summary>Builds an in-process Orleans test cluster whose silos are composed exactly like production silos.</summary>
 internal static class StreamingCluster
 {
-    public static async Task<InProcessTestCluster> StartAsync(int silos, string serviceId, RedisServer? redis, IDictionary<string, string?> settings, ILoggerProvider? logs = null)
+    public static async Task<InProcessTestCluster> StartAsync(int silos, string serviceId, RedisServer? redis, IDictionary<string, string?> settings, ILoggerProvider? logs = null, Action<ISiloBuilder>? configure = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var siloOptions = new SiloOptions
@@ -24,7 +24,11 @@ internal static class StreamingCluster
         };
         var builder = new InProcessTestClusterBuilder((short)silos);
         builder.Options.ServiceId = serviceId;
-        builder.ConfigureSilo((_, silo) => MicSilo.ConfigureSilo(silo, configuration, siloOptions));
+        builder.ConfigureSilo((_, silo) =>
+        {
+            MicSilo.ConfigureSilo(silo, configuration, siloOptions);
+            configure?.Invoke(silo);
+        });
         if (logs is not null)
         {
             builder.ConfigureSiloHost((options, host) =>

@@ -21,8 +21,20 @@ public sealed class ServingOptions
     /// <summary>The model store new versions are written to (the silo passes Silo:ModelStore).</summary>
     public string ModelStore { get; set; } = "model-store";
 
+    /// <summary>
+    /// How long a query waits for the live user grain. Past it (the grain's silo was just killed and
+    /// is not yet declared dead, or is overloaded), the query is served from the user's last stored
+    /// sequence (at most one flush old) instead of failing.
+    /// </summary>
+    public TimeSpan LiveSequenceTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
+
     public IEnumerable<string> Validate()
     {
+        if (LiveSequenceTimeout < TimeSpan.FromMilliseconds(10) || LiveSequenceTimeout > TimeSpan.FromSeconds(30))
+        {
+            yield return $"{SectionName}:{nameof(LiveSequenceTimeout)} must be between 00:00:00.01 and 00:00:30 (got {LiveSequenceTimeout}).";
+        }
+
         if (PollInterval < TimeSpan.FromMilliseconds(50) || PollInterval > TimeSpan.FromMinutes(10))
         {
             yield return $"{SectionName}:{nameof(PollInterval)} must be between 00:00:00.05 and 00:10:00 (got {PollInterval}).";

@@ -11,6 +11,7 @@ public sealed class ServingInstruments
     private readonly Counter<long> _coldStarts;
     private readonly Histogram<double> _channel;
     private readonly Histogram<double> _refreshLag;
+    private readonly Counter<long> _staleReads;
 
     public ServingInstruments(IMeterFactory meterFactory)
         : this(meterFactory, MeterName)
@@ -25,6 +26,8 @@ public sealed class ServingInstruments
         _latency = meter.CreateHistogram<double>("mic.serving.retrieve.duration", "ms", "User tower + channels + merge, per query.");
         _queries = meter.CreateCounter<long>("mic.serving.queries", description: "Candidate queries answered.");
         _coldStarts = meter.CreateCounter<long>("mic.serving.cold_starts", description: "Queries answered from popularity (no usable history).");
+        _staleReads = meter.CreateCounter<long>("mic.serving.stale_sequence_reads",
+            description: "Queries served from the user's last stored sequence because the live user grain did not answer in time (source=storage) or from popularity because storage did not either (source=none).");
         meter.CreateObservableGauge("mic.serving.model_version", () => ModelVersion, description: "Model version this silo serves.");
         _channel = meter.CreateHistogram<double>("mic.serving.channel.duration", "ms", "Search time of one retrieval channel (u2i, u2u2i, u2i2i) per query.");
         _refreshLag = meter.CreateHistogram<double>("mic.serving.refresh_lag", "ms",
@@ -32,6 +35,9 @@ public sealed class ServingInstruments
     }
 
     public long ModelVersion { get; set; }
+
+    /// <summary>A query whose live sequence was unavailable: served from <paramref name="source"/> ("storage" or "none").</summary>
+    public void RecordStaleRead(string source) => _staleReads.Add(1, new KeyValuePair<string, object?>("source", source));
 
     /// <summary>When each version started serving on this silo (version, Unix ms), for refresh-lag measurements.</summary>
     public System.Collections.Concurrent.ConcurrentQueue<(long Version, long ServingSinceMs)> Swaps { get; } = new();
