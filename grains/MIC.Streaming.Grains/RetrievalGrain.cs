@@ -42,8 +42,9 @@ public sealed partial class RetrievalGrain(
         {
             recent = await user.GetRecentItemsAsync(MaxHistoryRead).WaitAsync(_liveTimeout);
         }
-        catch (Exception ex) when (ex is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException)
+        catch (Exception ex) when (ex is not ArgumentException)
         {
+            // Timed out, silo unavailable, or the activation failed (storage down while it loaded).
             recent = await ReadStoredAsync(user, ex);
         }
 

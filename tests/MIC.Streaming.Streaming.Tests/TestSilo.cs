@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Globalization;
 using MIC.Streaming.Hosting;
 using MIC.Streaming.Ingestion;
@@ -28,7 +29,7 @@ internal sealed class TestSilo : IAsyncDisposable
 
     public MockKafkaCluster Kafka => _kafka;
 
-    public static async Task<TestSilo> StartAsync(string topic, int partitions, IDictionary<string, string?> overrides, ILoggerProvider? logs = null)
+    public static async Task<TestSilo> StartAsync(string topic, int partitions, IDictionary<string, string?> overrides, ILoggerProvider? logs = null, Action<IServiceCollection>? services = null)
     {
         var kafka = new MockKafkaCluster(1);
         kafka.CreateTopic(topic, partitions);
@@ -56,6 +57,7 @@ internal sealed class TestSilo : IAsyncDisposable
         var builder = WebApplication.CreateBuilder();
         builder.Configuration.AddInMemoryCollection(settings);
         builder.AddMicSilo();
+        services?.Invoke(builder.Services);
         builder.Logging.SetMinimumLevel(LogLevel.Warning); // keep CI output to what matters
         if (logs is not null)
         {

@@ -36,6 +36,11 @@ internal sealed class ChaosCounts
     public long Duplicated;
     public int UsersAudited;
 
+    /// <summary>Why failed queries failed: the last answer or error each got, counted.</summary>
+    public ConcurrentDictionary<string, long> FailureReasons { get; } = new(StringComparer.Ordinal);
+
+    public void Failure(string reason) => FailureReasons.AddOrUpdate(reason, 1, (_, n) => n + 1);
+
     public long Queries => HttpQueries + ClientQueries;
 
     public long Failed => HttpFailed + ClientFailed;
@@ -160,6 +165,7 @@ internal sealed class ChaosWorkload(ChaosPlan plan, Action<string> log)
     {
         Interlocked.Increment(ref Counts.HttpQueries);
         using var deadline = new CancellationTokenSource(plan.QueryDeadline);
+        var last = "no attempt";
         for (var i = 0; !deadline.IsCancellationRequested; i++)
         {
             var silo = plan.Silos[(first + i) % plan.Silos.Length];
@@ -172,10 +178,13 @@ internal sealed class ChaosWorkload(ChaosPlan plan, Action<string> log)
                 {
                     return;
                 }
+
+                last = $"http: {(int)response.StatusCode}";
             }
             catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
             {
                 // Connection refused (a killed silo): the next one, as a Service routes around a dead pod.
+                last = "http: " + (ex is OperationCanceledException ? "timeout" : "connection failed");
             }
 
             if (i >= plan.Silos.Length - 1)
@@ -185,6 +194,7 @@ internal sealed class ChaosWorkload(ChaosPlan plan, Action<string> log)
         }
 
         Interlocked.Increment(ref Counts.HttpFailed);
+        Counts.Failure(last);
     }
 
     private async Task ServiceQueryAsync(HttpClient http, string user)
@@ -198,9 +208,12 @@ internal sealed class ChaosWorkload(ChaosPlan plan, Action<string> log)
             {
                 return;
             }
+
+            Counts.Failure($"client: {(int)response.StatusCode}");
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
         {
+            Counts.Failure("client: " + (ex is OperationCanceledException ? "timeout" : "connection failed"));
         }
 
         Interlocked.Increment(ref Counts.ClientFailed);

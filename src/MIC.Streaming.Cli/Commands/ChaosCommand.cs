@@ -142,12 +142,17 @@ public sealed class ChaosCommand : AsyncCommand<ChaosSettings>
             ? int.Parse((await File.ReadAllTextAsync(file, cancellationToken)).Trim(), CultureInfo.InvariantCulture)
             : 0;
         Log($"{c.UsersAudited:N0} users audited; HTTP queries {c.HttpQueries:N0} (failed {c.HttpFailed:N0}), Orleans-client queries {c.ClientQueries:N0} (failed {c.ClientFailed:N0}); unconfirmed deliveries {c.Unconfirmed:N0}");
+        if (!c.FailureReasons.IsEmpty)
+        {
+            Log("failed queries by last answer: " + string.Join(", ", c.FailureReasons.OrderByDescending(r => r.Value).Select(r => $"{r.Key} × {r.Value}")));
+        }
+
         if (settings.Out is { } path)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
             await File.WriteAllTextAsync(path, JsonSerializer.Serialize(new
             {
-                c.Produced, c.Applied, c.Lost, c.Duplicated, c.Queries, c.Failed, c.HttpQueries, c.HttpFailed, c.ClientQueries, c.ClientFailed, c.Unconfirmed, c.UsersAudited, Restarts = restarts,
+                c.Produced, c.Applied, c.Lost, c.Duplicated, c.Queries, c.Failed, c.HttpQueries, c.HttpFailed, c.ClientQueries, c.ClientFailed, c.Unconfirmed, c.UsersAudited, Restarts = restarts, FailureReasons = c.FailureReasons.ToDictionary(),
             }), cancellationToken);
         }
 
