@@ -8,3 +8,6 @@ dotnet build MIC.Streaming.sln -c Release -nologo -v quiet -clp:ErrorsOnly
 dotnet test MIC.Streaming.sln -c Release --no-build -nologo --logger "console;verbosity=minimal" "$@"
 # Every `mic` example of the README, run as a newcomer would (shortened; see the script).
 bash scripts/try-readme.sh
+# The deployed topology as processes (scripts/cluster.sh) under kill -9, a Redis restart and a paused
+# broker: every acknowledged click applied once, every query answered (see docs/OPERATIONS.md).
+bash scripts/chaos.sh --seconds 60
