@@ -98,12 +98,15 @@ for ((r = 0; r < rounds; r++)); do
     actions+=("$a")
   done
 done
-gap=$(( SECONDS_RUN * 8 / 10 / ${#actions[@]} ))
+# Each disruption itself takes ~15 s (a restarted silo must be ready again before the next one).
+gap=$(( (SECONDS_RUN * 8 / 10 - 15 * ${#actions[@]}) / ${#actions[@]} ))
+[ "$gap" -ge 2 ] || gap=2
 start=$SECONDS
 sleep $(( SECONDS_RUN / 10 ))
 for a in "${actions[@]}"; do
   kill -0 $LOAD 2>/dev/null || break
-  jitter=$(( gap > 2 ? RANDOM % (gap / 2 + 1) : 0 ))
+  # Spread over the run: half a gap plus up to a gap of jitter before each disruption.
+  jitter=$(( gap / 2 + (gap > 1 ? RANDOM % gap : 0) ))
   sleep "$jitter"
   [ $((SECONDS - start)) -lt $((SECONDS_RUN - 5)) ] || break
   $a

@@ -9,8 +9,9 @@ if ! command -v dotnet >/dev/null 2>&1; then
 fi
 
 # Debian packages the native parts need (added by later components; empty means nothing to do).
+# prometheus: its promtool checks the alert rules (deploy/prometheus-rules.yml) in the test suite.
 # fonts-dejavu-core: a typeface for the PNG charts of `mic report` (SkiaSharp finds no font without one).
-MIC_APT_PACKAGES=${MIC_APT_PACKAGES:-"patchelf binutils g++ libfaiss-dev libopenblas-dev redis-server fonts-dejavu-core"}
+MIC_APT_PACKAGES=${MIC_APT_PACKAGES:-"patchelf binutils g++ libfaiss-dev libopenblas-dev redis-server fonts-dejavu-core prometheus"}
 missing=()
 for pkg in $MIC_APT_PACKAGES; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -92,6 +92,17 @@ public interface IModelRegistryGrain : IGrainWithStringKey
 
     [Alias("GetHistory")]
     Task<ModelVersionInfo[]> GetHistoryAsync();
+
+    /// <summary>
+    /// Publishes version <paramref name="from"/>'s weights and indexes again as a new version, in
+    /// <paramref name="modelStore"/>. Serialised by the grain and idempotent: when the current version
+    /// already is a rollback to <paramref name="from"/>, it is returned and nothing is published
+    /// (ten concurrent identical requests had published six identical versions). Throws
+    /// <see cref="InvalidOperationException"/> when <paramref name="from"/> is the current version and
+    /// <see cref="DirectoryNotFoundException"/> when it is not in the store.
+    /// </summary>
+    [Alias("Rollback")]
+    Task<ModelVersionInfo> RollbackAsync(long from, string modelStore);
 }
 
 /// <summary>

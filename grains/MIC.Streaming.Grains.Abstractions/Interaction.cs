@@ -49,9 +49,11 @@ public sealed record ItemEventBatch(
 /// <see cref="UnknownSkipped"/> counts records skipped as offset replays whose event id the grain
 /// does not hold: either old records that left the kept window, or new records of a log that started
 /// again without the consumer noticing — never silent, the consumer logs and counts them.
+/// <see cref="FieldsDropped"/> counts new user-field keys not kept because the user already holds
+/// <c>Sequences:MaxUserFields</c> keys (existing keys are still updated).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("mic.apply-result.v1")]
-public readonly record struct ApplyResult([property: Id(0)] int Applied, [property: Id(1)] int Skipped, [property: Id(2)] bool Lost = false, [property: Id(3)] int UnknownSkipped = 0, [property: Id(4)] bool EpochReset = false);
+public readonly record struct ApplyResult([property: Id(0)] int Applied, [property: Id(1)] int Skipped, [property: Id(2)] bool Lost = false, [property: Id(3)] int UnknownSkipped = 0, [property: Id(4)] bool EpochReset = false, [property: Id(5)] int FieldsDropped = 0);
 
 /// <summary>
 /// Answer to a flush: <see cref="Persisted"/> is true when the stored state now holds every record

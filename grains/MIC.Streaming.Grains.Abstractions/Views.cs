@@ -70,6 +70,9 @@ public sealed record ModelVersionInfo(
 
     /// <summary>Produce time (Unix ms) of the newest event this version trained on (0 = not from the stream).</summary>
     [Id(5)] public long NewestEventMs { get; init; }
+
+    /// <summary>For a rollback: the version whose weights and indexes this one republished (0 = none).</summary>
+    [Id(6)] public long RolledBackFrom { get; init; }
 }
 
 /// <summary>The input of the user tower: the last item ids (oldest first) and the newest event id.</summary>

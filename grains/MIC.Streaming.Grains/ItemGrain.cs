@@ -82,6 +82,11 @@ public sealed class ItemGrain(
     public Task<ItemView> GetAsync()
     {
         var s = _store.State;
+        if (s.Interactions == 0)
+        {
+            DeactivateOnIdle(); // a read of an unknown item leaves nothing behind (random ids cost no memory)
+        }
+
         return Task.FromResult(new ItemView(this.GetPrimaryKeyString(), s.Category, s.Interactions, [.. s.RecentUsers], s.LastTimestamp));
     }
 

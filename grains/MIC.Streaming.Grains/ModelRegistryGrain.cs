@@ -12,7 +12,7 @@ public sealed class RegistryState
 /// persisted, so a restarted cluster serves the version it served before.
 /// </summary>
 public sealed class ModelRegistryGrain(
-    [PersistentState("registry", StorageNames.Registry)] IPersistentState<RegistryState> state) : Grain, IModelRegistryGrain
+    [PersistentState("registry", StorageNames.Registry)] IPersistentState<RegistryState> state, TimeProvider time) : Grain, IModelRegistryGrain
 {
     public const string DefaultKey = "default";
     private const int HistoryKept = 20;
@@ -40,4 +40,24 @@ public sealed class ModelRegistryGrain(
     }
 
     public Task<ModelVersionInfo[]> GetHistoryAsync() => Task.FromResult(state.State.Versions.ToArray());
+
+    public async Task<ModelVersionInfo> RollbackAsync(long from, string modelStore)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(from, 1);
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelStore);
+        var current = state.State.Versions.Count > 0 ? state.State.Versions[^1] : null;
+        if (current is not null && current.RolledBackFrom == from)
+        {
+            return current; // the same request again (a retry, a double click, ten operators): already done
+        }
+
+        if (current is not null && from == current.Version)
+        {
+            throw new InvalidOperationException($"Version {from} is the current version.");
+        }
+
+        var next = Serving.ModelStore.NextVersion(modelStore, current);
+        var info = await Task.Run(() => Serving.ModelStore.Republish(modelStore, from, next, time));
+        return await PublishAsync(info);
+    }
 }

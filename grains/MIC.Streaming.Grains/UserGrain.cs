@@ -41,6 +41,7 @@ public sealed class UserGrain(
     public const string StateName = "user";
 
     private readonly int _maxSequence = options.Value.MaxUserSequence;
+    private readonly int _maxFields = options.Value.MaxUserFields;
     private readonly WriteBehindState<UserState> _store = new(state, s => s.LastOffsets, s => s.Epochs);
 
     /// <summary>
@@ -65,7 +66,7 @@ public sealed class UserGrain(
         }
 
         var hashes = _eventIdHashes ??= [.. s.Recent.Select(r => r.EventId.GetHashCode(StringComparison.Ordinal))];
-        int applied = 0, skipped = 0, unknown = 0;
+        int applied = 0, skipped = 0, unknown = 0, dropped = 0;
         for (var i = 0; i < batch.Events.Length; i++)
         {
             var eventId = batch.Events[i].EventId;
@@ -113,14 +114,21 @@ public sealed class UserGrain(
             {
                 foreach (var (key, value) in batch.Fields)
                 {
-                    s.Fields[key] = value;
+                    if (s.Fields.Count < _maxFields || s.Fields.ContainsKey(key))
+                    {
+                        s.Fields[key] = value;
+                    }
+                    else
+                    {
+                        dropped++;
+                    }
                 }
             }
 
             _store.MarkDirty();
         }
 
-        return Task.FromResult(new ApplyResult(applied, skipped, UnknownSkipped: unknown, EpochReset: reset));
+        return Task.FromResult(new ApplyResult(applied, skipped, UnknownSkipped: unknown, EpochReset: reset, FieldsDropped: dropped));
     }
 
     public Task<FlushResult> FlushAsync(PartitionOffset[] expected) => _store.FlushAsync(expected);
@@ -143,6 +151,7 @@ public sealed class UserGrain(
     public Task<UserView> GetAsync()
     {
         var s = _store.State;
+        ForgetIfUnknown();
         return Task.FromResult(new UserView(
             this.GetPrimaryKeyString(),
             [.. s.Recent],
@@ -151,7 +160,23 @@ public sealed class UserGrain(
             GrainOffsets.ToArray(s.LastOffsets)));
     }
 
-    public Task<RecentItems> GetRecentItemsAsync(int max) => Task.FromResult(Recent(_store.State, max));
+    public Task<RecentItems> GetRecentItemsAsync(int max)
+    {
+        ForgetIfUnknown();
+        return Task.FromResult(Recent(_store.State, max));
+    }
+
+    /// <summary>
+    /// A read of a user with no events (a random or mistyped id) must not leave an activation behind:
+    /// 20,000 random ids had kept 20,000 activations (+51 MiB) until the idle collector ran.
+    /// </summary>
+    private void ForgetIfUnknown()
+    {
+        if (_store.State.TotalEvents == 0)
+        {
+            DeactivateOnIdle();
+        }
+    }
 
     /// <summary>The user tower's input from a state (live, or read from storage by <see cref="RetrievalGrain"/>).</summary>
     internal static RecentItems Recent(UserState state, int max)

@@ -44,27 +44,28 @@ public static class CandidatesApi
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
         if (app.Services.GetRequiredService<SiloOptions>().Dashboard)
         {
-            app.MapOrleansDashboard("/dashboard").AddEndpointFilter(ApiSecurity.RequireApiKey);
+            app.MapOrleansDashboard("/dashboard").AddEndpointFilter(ApiSecurity.RequireScope(ApiScope.Admin));
         }
 
-        var v1 = app.MapGroup("/v1").AddEndpointFilter(ApiSecurity.RequireApiKey);
+        // Every /v1 endpoint: the per-client rate limit, then a key of at least read scope.
+        var v1 = app.MapGroup("/v1").RequireRateLimiting(ApiSecurity.CandidatesPolicy).AddEndpointFilter(ApiSecurity.RequireApiKey);
         v1.MapGet("/users/{userId}/candidates", GetCandidates).WithName("GetCandidates")
-            .RequireRateLimiting(ApiSecurity.CandidatesPolicy)
             .WithSummary("Multi-channel candidates for a user, from the live sequence and the current model version.");
         v1.MapGet("/users/{userId}", GetUser).WithName("GetUser").WithSummary("The user's recent sequence and fields.");
         v1.MapGet("/items/{itemId}", GetItem).WithName("GetItem").WithSummary("An item's counters and recent interactors.");
-        v1.MapPost("/events", PostEvent).WithName("PostEvent")
+        v1.MapPost("/events", PostEvent).WithName("PostEvent").AddEndpointFilter(ApiSecurity.RequireScope(ApiScope.Write))
             .WithSummary("Publishes one click event (same JSON and validation as the Kafka topic).")
             .Accepts<ClickEventBody>("application/json");
         v1.MapGet("/model", GetModel).WithName("GetModel").WithSummary("The model version this silo serves and the registry's history.");
-        v1.MapPost("/model/rollback", Rollback).WithName("RollbackModel")
+        v1.MapPost("/model/rollback", Rollback).WithName("RollbackModel").AddEndpointFilter(ApiSecurity.RequireScope(ApiScope.Admin))
             .WithSummary("Publishes an older version's weights and indexes again as a new version; every silo swaps to it.");
         return app;
     }
 
     internal static async Task<Results<Ok<CandidatesDto>, ProblemHttpResult>> GetCandidates(
-        string userId, string? k, string? channels, IGrainFactory grains, ServingModel serving, IOptions<ApiOptions> api)
+        HttpContext http, string userId, string? k, string? channels, IGrainFactory grains, ServingModel serving, IOptions<ApiOptions> api)
     {
+        userId = RouteId(http, userId, 3);
         if (!ValidId(userId, out var idProblem))
         {
             return idProblem;
@@ -72,7 +73,7 @@ public static class CandidatesApi
 
         var limits = api.Value;
         var count = limits.DefaultK;
-        if (k is not null && (!int.TryParse(k, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out count) || count < 1))
+        if (k is not null && (!Digits(k) || !int.TryParse(k, NumberStyles.None, CultureInfo.InvariantCulture, out count) || count < 1))
         {
             return Problem(StatusCodes.Status400BadRequest, "Invalid k", $"k must be a positive integer (got '{Truncate(k)}'); values above {limits.MaxK} are clamped.");
         }
@@ -94,8 +95,9 @@ public static class CandidatesApi
             [.. response.Items.Select(i => new CandidateDto(i.ItemId, i.Score, ChannelList(i.Channels)))]));
     }
 
-    internal static async Task<Results<Ok<UserView>, ProblemHttpResult>> GetUser(string userId, IGrainFactory grains)
+    internal static async Task<Results<Ok<UserView>, ProblemHttpResult>> GetUser(HttpContext http, string userId, IGrainFactory grains)
     {
+        userId = RouteId(http, userId, 3);
         if (!ValidId(userId, out var problem))
         {
             return problem;
@@ -104,8 +106,9 @@ public static class CandidatesApi
         return TypedResults.Ok(await grains.GetGrain<IUserGrain>(userId).GetAsync());
     }
 
-    internal static async Task<Results<Ok<ItemView>, ProblemHttpResult>> GetItem(string itemId, IGrainFactory grains)
+    internal static async Task<Results<Ok<ItemView>, ProblemHttpResult>> GetItem(HttpContext http, string itemId, IGrainFactory grains)
     {
+        itemId = RouteId(http, itemId, 3);
         if (!ValidId(itemId, out var problem))
         {
             return problem;
@@ -150,26 +153,22 @@ public static class CandidatesApi
     }
 
     internal static async Task<Results<Ok<ModelVersionInfo>, ProblemHttpResult>> Rollback(
-        string? to, IGrainFactory grains, IOptions<ServingOptions> serving, TimeProvider time)
+        string? to, IGrainFactory grains, IOptions<ServingOptions> serving)
     {
-        if (!long.TryParse(to, NumberStyles.None, CultureInfo.InvariantCulture, out var from) || from < 1)
+        if (to is null || !Digits(to) || !long.TryParse(to, NumberStyles.None, CultureInfo.InvariantCulture, out var from) || from < 1)
         {
             return Problem(StatusCodes.Status400BadRequest, "Bad version", "Query parameter 'to' must be a published version number ≥ 1.", "bad_version");
         }
 
         var registry = grains.GetGrain<IModelRegistryGrain>(ModelRegistryGrain.DefaultKey);
-        var current = await registry.GetCurrentAsync();
-        if (current is not null && from == current.Version)
-        {
-            return Problem(StatusCodes.Status409Conflict, "Already current", $"Version {from} is the current version.", "already_current");
-        }
-
-        var store = serving.Value.ModelStore;
-        var next = ModelStore.NextVersion(store, current);
         try
         {
-            var info = await Task.Run(() => ModelStore.Republish(store, from, next, time));
-            return TypedResults.Ok(await registry.PublishAsync(info));
+            // The registry grain serialises rollbacks and makes a repeated one a no-op.
+            return TypedResults.Ok(await registry.RollbackAsync(from, serving.Value.ModelStore));
+        }
+        catch (InvalidOperationException ex)
+        {
+            return Problem(StatusCodes.Status409Conflict, "Already current", ex.Message, "already_current");
         }
         catch (DirectoryNotFoundException ex)
         {
@@ -218,10 +217,35 @@ public static class CandidatesApi
 
     private static string[] ChannelList(RetrievalChannels channels) => ChannelLists[(int)channels & 15];
 
+    /// <summary>
+    /// Only ASCII digits: .NET's integer parsing accepts trailing NUL characters, so <c>k=5%00</c> or
+    /// <c>to=1%00</c> would otherwise pass (a rollback was performed with one).
+    /// </summary>
+    private static bool Digits(string text) => text.Length is > 0 and <= 19 && !text.AsSpan().ContainsAnyExceptInRange('0', '9');
+
+    /// <summary>
+    /// The id as the client sent it. Routing decodes every escape in a path segment except
+    /// <c>%2F</c> (kept so a segment cannot become two), so an id with a slash would arrive as
+    /// <c>a%2Fb</c>: when a route value still holds a '%', the segment is decoded from the raw target.
+    /// An id accepted by POST /v1/events is thus readable at the Location it returned.
+    /// </summary>
+    internal static string RouteId(HttpContext http, string routeValue, int segment)
+    {
+        if (!routeValue.Contains('%', StringComparison.Ordinal))
+        {
+            return routeValue;
+        }
+
+        var raw = http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? "";
+        var path = raw.Split('?', 2)[0];
+        var parts = path.Split('/');
+        return parts.Length > segment ? Uri.UnescapeDataString(parts[segment]) : routeValue;
+    }
+
     private static bool ValidId(string id, out ProblemHttpResult problem)
     {
         problem = null!;
-        if (string.IsNullOrWhiteSpace(id) || id.Length > ClickEvent.MaxIdLength || id.Any(char.IsControl))
+        if (string.IsNullOrWhiteSpace(id) || id.Length > ClickEvent.MaxIdLength || ClickEventJson.HasControl(id))
         {
             problem = Problem(StatusCodes.Status400BadRequest, "Invalid id", $"Ids are 1–{ClickEvent.MaxIdLength} printable characters.");
             return false;

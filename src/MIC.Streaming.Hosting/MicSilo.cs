@@ -4,6 +4,7 @@ using MIC.Streaming.Ingestion;
 using MIC.Streaming.Trainer;
 using MIC.Streaming.Retrieval.Channels;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -78,6 +79,9 @@ public static class MicSilo
         builder.Services.AddSingleton(silo);
         ConfigureShutdown(builder.Services, configuration[ShutdownTimeoutKey]);
         builder.Services.AddProblemDetails();
+        // A malformed request body (bad chunked framing, a body shorter than its Content-Length) or a
+        // body that times out is the client's error: Kestrel's own 400/408, not a 500.
+        builder.Services.Configure<ExceptionHandlerOptions>(o => o.StatusCodeSelector = ex => ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError);
         builder.Services.AddOpenApi();
         builder.Services.AddValidatedOptions<ApiOptions>(configuration, ApiOptions.SectionName, o => o.Validate());
         builder.Services.AddValidatedOptions<SecurityOptions>(configuration, SecurityOptions.SectionName, o => o.Validate());

@@ -343,9 +343,10 @@ public sealed class ClickIngestionService(
             throw new LostRecordsException($"{lost} grain(s) lack records acknowledged earlier (their silo stopped before a flush)");
         }
 
-        int applied = 0, skipped = 0, unknown = 0, resets = 0;
+        int applied = 0, skipped = 0, unknown = 0, resets = 0, fieldsDropped = 0;
         foreach (var r in results)
         {
+            fieldsDropped += r.FieldsDropped;
             applied += r.Applied;
             skipped += r.Skipped;
             unknown += r.UnknownSkipped;
@@ -358,6 +359,12 @@ public sealed class ClickIngestionService(
             // left a grain's window, or a log that restarted unnoticed. Never silent.
             instruments.UnknownSkipped(unknown);
             IngestionLog.UnknownSkipped(logger, unknown, _options.Topic);
+        }
+
+        if (fieldsDropped > 0)
+        {
+            instruments.FieldsDropped(fieldsDropped);
+            IngestionLog.FieldsDropped(logger, fieldsDropped);
         }
 
         if (resets > 0)

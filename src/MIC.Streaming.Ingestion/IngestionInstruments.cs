@@ -46,10 +46,12 @@ public sealed class IngestionInstruments
         _unknownSkipped = meter.CreateCounter<long>("mic.ingest.unknown_skipped", description: "Records skipped as offset replays whose event id the grain does not hold (see ApplyResult.UnknownSkipped).");
         _logRestarts = meter.CreateCounter<long>("mic.ingest.log_restarts", description: "Partitions found to be a new incarnation of their log (fresh broker, recreated topic): a new epoch.");
         _grainEpochResets = meter.CreateCounter<long>("mic.ingest.grain_epoch_resets", description: "Grains that reset a partition's offsets for a new log epoch.");
+        _fieldsDropped = meter.CreateCounter<long>("mic.ingest.fields_dropped", description: "New user-field keys not kept: the user already holds Sequences:MaxUserFields keys.");
         meter.CreateObservableGauge("mic.ingest.lag", () => Interlocked.Read(ref _lag), description: "Records behind the high watermark on this silo's partitions.");
     }
 
     private readonly Counter<long> _unknownSkipped;
+    private readonly Counter<long> _fieldsDropped;
     private readonly Counter<long> _logRestarts;
     private readonly Counter<long> _grainEpochResets;
     private long _totalUnknownSkipped;
@@ -58,6 +60,8 @@ public sealed class IngestionInstruments
     public long TotalUnknownSkipped => Interlocked.Read(ref _totalUnknownSkipped);
 
     public long TotalLogRestarts => Interlocked.Read(ref _totalLogRestarts);
+
+    public void FieldsDropped(int count) => _fieldsDropped.Add(count);
 
     public void UnknownSkipped(int count)
     {

@@ -37,6 +37,9 @@ internal static partial class IngestionLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} record(s) of {Topic} skipped as offset replays carry event ids their grains do not hold (old records past a grain's window, or a restarted log that was not recognised); counted in mic_ingest_unknown_skipped_total")]
     public static partial void UnknownSkipped(ILogger logger, int count, string topic);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} new user-field key(s) dropped: their users already hold Sequences:MaxUserFields keys (the events themselves were applied); counted in mic_ingest_fields_dropped_total")]
+    public static partial void FieldsDropped(ILogger logger, int count);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Recording committed positions for log-restart detection failed: {Reason}")]
     public static partial void EpochRecordFailed(ILogger logger, string reason);
 }

@@ -119,12 +119,22 @@ public sealed class ApiTests(ApiSiloFixture fixture) : IClassFixture<ApiSiloFixt
     [InlineData("/v1/users/u1/candidates?channels=,,")]
     [InlineData("/v1/users/%20/candidates")]
     [InlineData("/v1/users/%01bad/candidates")]
+    [InlineData("/v1/users/u1/candidates?k=5%00")]   // int parsing accepts trailing NULs
     public async Task Candidates_BadInput_Is400ProblemDetails(string url)
     {
         var response = await Http.GetAsync(url);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Candidates_NulInPath_Is400()
+    {
+        // Kestrel itself refuses a %00 in the path (before the pipeline: no problem+json body possible)
+        using var response = await Http.GetAsync("/v1/users/nul%00user/candidates");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
 
     [Fact]
@@ -141,6 +151,9 @@ public sealed class ApiTests(ApiSiloFixture fixture) : IClassFixture<ApiSiloFixt
     [InlineData("{\"eventId\":\"e\",\"userId\":-1,\"itemId\":\"i\",\"timestamp\":1}")]
     [InlineData("")]
     [InlineData("[]")]
+    [InlineData("{\"eventId\":\"e\",\"userId\":\"u\",\"itemId\":\"i\",\"timestamp\":1}xyz")]
+    [InlineData("{\"eventId\":\"e\",\"userId\":\"u\",\"itemId\":\"i\",\"timestamp\":1}{\"eventId\":\"f\",\"userId\":\"u\",\"itemId\":\"i\",\"timestamp\":2}")]
+    [InlineData("{\"eventId\":\"e\",\"userId\":\"nul\\u0000user\",\"itemId\":\"i\",\"timestamp\":1}")]
     public async Task PostEvent_Malformed_Is400WithReason(string body)
     {
         var response = await Http.PostAsync("/v1/events", new StringContent(body, Encoding.UTF8, "application/json"));
@@ -148,6 +161,66 @@ public sealed class ApiTests(ApiSiloFixture fixture) : IClassFixture<ApiSiloFixt
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.False(string.IsNullOrEmpty(problem.GetProperty("reason").GetString()));
+    }
+
+    [Theory]
+    [InlineData("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n")]
+    [InlineData("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"eventId\":")]
+    public async Task PostEvent_MalformedFraming_Is4xxNot500(string request)
+    {
+        // Raw bytes: HttpClient cannot send a bad chunk or a body shorter than its Content-Length.
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(Http.BaseAddress!.Host, Http.BaseAddress.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request)); // the short body then stalls: Kestrel's body timeout (~5 s)
+        using var reader = new StreamReader(stream, Encoding.ASCII);
+        var head = new List<string>();
+        for (var line = await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)); !string.IsNullOrEmpty(line); line = await reader.ReadLineAsync())
+        {
+            head.Add(line);
+        }
+
+        // Before: 500 (Kestrel's BadHttpRequestException through the exception handler)
+        Assert.NotEmpty(head);
+        var status = int.Parse(head[0].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(status is 400 or 408, $"got '{head[0]}'");
+        Assert.Contains("Content-Type: application/problem+json", head);
+    }
+
+    [Fact]
+    public async Task PostEvent_IdWithSlash_IsReadableAtItsLocation()
+    {
+        var user = "slash/" + Guid.NewGuid().ToString("N")[..6];
+        var body = ClickEventJson.Serialize(new ClickEvent(user + ":0", user, "i1", 1_700_000_000));
+        using var post = await Http.PostAsync("/v1/events", new ByteArrayContent(body) { Headers = { ContentType = new("application/json") } });
+        Assert.Equal(HttpStatusCode.Accepted, post.StatusCode);
+        var location = post.Headers.Location!.OriginalString;
+        Assert.Contains("%2F", location, StringComparison.Ordinal);
+
+        // Before: GET slash%2F… read another (empty) user
+        await StreamingCluster.WaitUntilAsync(
+            async () => (await Http.GetFromJsonAsync<JsonElement>(location)).GetProperty("totalEvents").GetInt64() == 1,
+            TimeSpan.FromSeconds(30), "the event at its Location");
+        Assert.Equal(user, (await Http.GetFromJsonAsync<JsonElement>(location)).GetProperty("userId").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync(location + "/candidates?k=5")).StatusCode);
+    }
+
+    [Fact]
+    public async Task GetUnknownUsers_LeaveNoActivationsBehind()
+    {
+        var management = fixture.App.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0);
+        async Task<int> UserActivations() => (await management.GetSimpleGrainStatistics())
+            .Where(s => s.GrainType.Contains("UserGrain", StringComparison.Ordinal)).Sum(s => s.ActivationCount);
+        var before = await UserActivations();
+
+        for (var i = 0; i < 100; i++)
+        {
+            using var response = await Http.GetAsync("/v1/users/random-" + Guid.NewGuid().ToString("N"));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        // Before: one lasting activation per random id (20,000 ids → +51 MiB) until the idle collector ran
+        await StreamingCluster.WaitUntilAsync(async () => await UserActivations() <= before + 5, TimeSpan.FromSeconds(10), "random-id activations gone");
     }
 
     [Fact]

@@ -44,6 +44,49 @@ public sealed class ConfigurationTests
         }
     }
 
+    [Fact]
+    public void SiloAppsettings_DoNotOverrideAspNetCoreUrls()
+    {
+        // Given the silo's own appsettings.json (as the image runs it) and the chart's ASPNETCORE_URLS
+        // (httpPort): an "Urls" key in appsettings.json won over the variable, so changing httpPort
+        // moved the probes but not the listener.
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(root.FullName, "MIC.Streaming.sln")))
+        {
+            root = root.Parent ?? throw new InvalidOperationException("repository root not found");
+        }
+
+        var silo = Path.Combine(root.FullName, "src", "MIC.Streaming.Silo");
+        Environment.SetEnvironmentVariable("ASPNETCORE_URLS", "http://+:9191");
+        try
+        {
+            var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = silo });
+
+            // Then the effective listen address is the variable's
+            Assert.Equal("http://+:9191", builder.Configuration["urls"]);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("ASPNETCORE_URLS", null);
+        }
+    }
+
+    [Fact]
+    public void SecurityOptions_KeyInTwoScopes_FailsNamingTheSection()
+    {
+        var builder = WebApplication.CreateBuilder();
+        var settings = Valid();
+        settings["Security:ApiKeys:0"] = "same-key-0123456789abcdef";
+        settings["Security:ReadKeys:0"] = "same-key-0123456789abcdef";
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.AddMicSilo();
+        using var app = builder.Build();
+
+        var error = Assert.Throws<OptionsValidationException>(() => app.Services.GetRequiredService<IOptions<SecurityOptions>>().Value);
+
+        Assert.Contains("appears twice", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("Silo:Storage", "Postgres", "Silo:Storage")]
     [InlineData("Silo:Clustering", "Redis", "Silo:Redis")]

@@ -32,6 +32,24 @@ public sealed class GrainTests(SingleSiloFixture fixture) : IClassFixture<Single
     private IUserGrain NewUser() => fixture.Grains.GetGrain<IUserGrain>("user-" + Guid.NewGuid().ToString("N"));
 
     [Fact]
+    public async Task Apply_FieldsBeyondTheBound_AreDroppedAndCounted_ExistingKeysStillUpdate()
+    {
+        // Before: every new key was kept (1,300 events with new keys → 9,920 fields, 3.25 MB)
+        var user = NewUser();
+        var first = Enumerable.Range(0, 100).ToDictionary(i => "k" + i, i => "v" + i);
+
+        var result = await user.ApplyAsync(new UserEventBatch(0, [1], [Click("f1", "i1")], first));
+        var second = await user.ApplyAsync(new UserEventBatch(0, [2], [Click("f2", "i2")], new Dictionary<string, string> { ["k0"] = "updated", ["new"] = "x" }));
+        var view = await user.GetAsync();
+
+        Assert.Equal(100 - 64, result.FieldsDropped);
+        Assert.Equal(1, second.FieldsDropped);
+        Assert.Equal(64, view.Fields.Count);
+        Assert.Equal("updated", view.Fields["k0"]);
+        Assert.Equal(2, view.TotalEvents); // the events themselves are applied
+    }
+
+    [Fact]
     public async Task Apply_ReplayedOffsets_AreSkipped()
     {
         var user = NewUser();

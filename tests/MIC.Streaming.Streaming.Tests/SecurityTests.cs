@@ -11,6 +11,9 @@ namespace MIC.Streaming.Streaming.Tests;
 public sealed class SecuredSiloFixture : IAsyncLifetime
 {
     public const string Key = "test-key-0123456789abcdef";
+    public const string RateKey = "rate-key-0123456789abcdef";
+    public const string ReadKey = "read-key-0123456789abcdef";
+    public const string WriteKey = "write-key-0123456789abcdef";
     private TestSilo? _silo;
 
     public HttpClient Http => _silo!.Http;
@@ -21,6 +24,9 @@ public sealed class SecuredSiloFixture : IAsyncLifetime
         _silo = await TestSilo.StartAsync("sec.clicks", 2, new Dictionary<string, string?>
         {
             ["Security:ApiKeys:0"] = Key,
+            ["Security:ApiKeys:1"] = RateKey,
+            ["Security:ReadKeys:0"] = ReadKey,
+            ["Security:WriteKeys:0"] = WriteKey,
             ["Security:CandidatesPerSecond"] = "5",
             ["Security:CandidatesBurst"] = "5",
             ["Silo:Dashboard"] = "true",
@@ -105,12 +111,72 @@ public sealed class SecurityTests(SecuredSiloFixture fixture) : IClassFixture<Se
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 20; i++)
         {
-            using var response = await fixture.Http.SendAsync(Get("/v1/users/rl/candidates", SecuredSiloFixture.Key));
+            using var response = await fixture.Http.SendAsync(Get("/v1/users/rl/candidates", SecuredSiloFixture.RateKey));
             statuses.Add(response.StatusCode);
         }
 
         Assert.Contains(HttpStatusCode.TooManyRequests, statuses);
         Assert.DoesNotContain(HttpStatusCode.Unauthorized, statuses);
+    }
+
+    [Fact]
+    public async Task InvalidKeys_AreRateLimitedByAddress_NotOnePartitionPerGuess()
+    {
+        // Before: the limiter partitioned on whatever key was presented, so 200 random keys got 200 × 401.
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 30; i++)
+        {
+            using var response = await fixture.Http.SendAsync(Get("/v1/users/u1", "guess-" + Guid.NewGuid().ToString("N")));
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.Contains(HttpStatusCode.TooManyRequests, statuses);
+        Assert.Contains(HttpStatusCode.Unauthorized, statuses);
+        await Task.Delay(1500); // the address's bucket refills for the other tests
+    }
+
+    [Fact]
+    public async Task EveryV1Endpoint_IsRateLimited()
+    {
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 20; i++)
+        {
+            using var response = await fixture.Http.SendAsync(Get("/v1/users/rl-" + i, SecuredSiloFixture.RateKey));
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.Contains(HttpStatusCode.TooManyRequests, statuses);
+        await Task.Delay(1500);
+    }
+
+    [Fact]
+    public async Task Scopes_ReadKeyReads_WriteKeyPosts_OnlyAdminRollsBack()
+    {
+        static HttpRequestMessage Send(HttpMethod method, string url, string key, byte[]? body = null)
+        {
+            var request = new HttpRequestMessage(method, url);
+            request.Headers.Add(SecurityOptions.ApiKeyHeader, key);
+            if (body is not null)
+            {
+                request.Content = new ByteArrayContent(body) { Headers = { ContentType = new("application/json") } };
+            }
+
+            return request;
+        }
+
+        var evt = ClickEventJson.Serialize(new ClickEvent("scope-1", "scope-user", "i1", 1));
+        using var readGet = await fixture.Http.SendAsync(Send(HttpMethod.Get, "/v1/users/scope-user", SecuredSiloFixture.ReadKey));
+        using var readPost = await fixture.Http.SendAsync(Send(HttpMethod.Post, "/v1/events", SecuredSiloFixture.ReadKey, evt));
+        using var readDashboard = await fixture.Http.SendAsync(Send(HttpMethod.Get, "/dashboard", SecuredSiloFixture.ReadKey));
+        using var writePost = await fixture.Http.SendAsync(Send(HttpMethod.Post, "/v1/events", SecuredSiloFixture.WriteKey, evt));
+        using var writeRollback = await fixture.Http.SendAsync(Send(HttpMethod.Post, "/v1/model/rollback?to=1", SecuredSiloFixture.WriteKey));
+
+        Assert.Equal(HttpStatusCode.OK, readGet.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, readPost.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, readDashboard.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, writePost.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, writeRollback.StatusCode);
+        Assert.Equal("application/problem+json", writeRollback.Content.Headers.ContentType?.MediaType);
     }
 
     [Fact]

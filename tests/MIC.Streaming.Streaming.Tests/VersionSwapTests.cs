@@ -92,6 +92,22 @@ public sealed class VersionSwapTests
         Assert.Equal(
             await File.ReadAllBytesAsync(Path.Combine(ModelStore.VersionPath(store.Path, 2), ModelStore.CheckpointDirectory, "weights.bin")),
             await File.ReadAllBytesAsync(Path.Combine(ModelStore.VersionPath(store.Path, 6), ModelStore.CheckpointDirectory, "weights.bin")));
+
+        // When ten operators roll back to version 3 at once, one version is published and all get it
+        // (before: six identical versions, filling the retention window)
+        var concurrent = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => silo.Http.PostAsync("/v1/model/rollback?to=3", null)));
+        Assert.All(concurrent, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        var published = await Task.WhenAll(concurrent.Select(async r => (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("version").GetInt64()));
+        Assert.All(published, v => Assert.Equal(7, v));
+        Assert.False(Directory.Exists(ModelStore.VersionPath(store.Path, 8)));
+        foreach (var r in concurrent)
+        {
+            r.Dispose();
+        }
+
+        // And a version number with a trailing NUL is not a version (int parsing accepts it)
+        using var nul = await silo.Http.PostAsync("/v1/model/rollback?to=1%00", null);
+        Assert.Equal(HttpStatusCode.BadRequest, nul.StatusCode);
     }
 
     private static void CopyDirectory(string from, string to)

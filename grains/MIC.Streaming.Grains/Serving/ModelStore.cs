@@ -132,7 +132,7 @@ public static class ModelStore
             throw;
         }
 
-        return new ModelVersionInfo(version, final, time.GetUtcNow(), $"rollback: the weights and indexes of version {from}");
+        return new ModelVersionInfo(version, final, time.GetUtcNow(), $"rollback: the weights and indexes of version {from}") { RolledBackFrom = from };
     }
 
     /// <summary>Loads a version for serving (model in eval mode, indexes checked against their checksums).</summary>

@@ -61,6 +61,10 @@ securityContext:
   valueFrom: { secretKeyRef: { name: {{ .Values.existingSecret }}, key: redis-connection } }
 - name: Security__ApiKeys__0
   valueFrom: { secretKeyRef: { name: {{ .Values.existingSecret }}, key: api-key, optional: true } }
+- name: Security__WriteKeys__0
+  valueFrom: { secretKeyRef: { name: {{ .Values.existingSecret }}, key: write-api-key, optional: true } }
+- name: Security__ReadKeys__0
+  valueFrom: { secretKeyRef: { name: {{ .Values.existingSecret }}, key: read-api-key, optional: true } }
 - name: Kafka__Client__sasl.password
   valueFrom: { secretKeyRef: { name: {{ .Values.existingSecret }}, key: kafka-sasl-password, optional: true } }
 {{- else }}

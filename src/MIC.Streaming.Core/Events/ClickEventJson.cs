@@ -164,6 +164,14 @@ public static class ClickEventJson
             return false;
         }
 
+        // One object and nothing after it but whitespace: `{...}xyz` and `{...}{...}` are not an event
+        // (reading on throws for anything but whitespace; caught as bad_json).
+        if (reader.Read())
+        {
+            reason = "bad_json: content after the object";
+            return false;
+        }
+
         var missing = eventId is null ? "eventId" : userId is null ? "userId" : itemId is null ? "itemId" : null;
         if (missing is not null)
         {
@@ -217,6 +225,13 @@ public static class ClickEventJson
             return false;
         }
 
+        if (HasControl(value))
+        {
+            reason = $"control_character: {field} contains a control character (e.g. NUL)";
+            value = null;
+            return false;
+        }
+
         reason = string.Empty;
         return true;
     }
@@ -254,6 +269,9 @@ public static class ClickEventJson
 
         return TryString(ref reader, field, ClickEvent.MaxIdLength, strings, out value, out reason);
     }
+
+    /// <summary>char.IsControl over the whole string, vectorised and without allocating (every event's ids pass here).</summary>
+    public static bool HasControl(ReadOnlySpan<char> text) => text.ContainsAnyInRange('\u0000', '\u001f') || text.ContainsAnyInRange('\u007f', '\u009f');
 
     private static bool IsPlainDigits(ReadOnlySpan<byte> text) =>
         text.Length > 0 && !text.ContainsAnyExceptInRange((byte)'0', (byte)'9') && (text[0] != (byte)'0' || text.Length == 1);
