@@ -116,7 +116,17 @@ public class IndexCatalogTests
 
         Assert.False(lease.Snapshot.IsReleased);
         Assert.Equal(5, lease.Snapshot.Spaces.ItemOwnIndex.Search(TestVectors.Clustered(1, 8, 1, 3).Data, 5, hits));
+        var trims = NativeHeapTrim.Trims;
         lease.Dispose();
         Assert.True(lease.Snapshot.IsReleased);
+
+        // And the freed native memory is handed back to the OS (malloc_trim), not kept by malloc
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (NativeHeapTrim.Trims == trims && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(10);
+        }
+
+        Assert.True(NativeHeapTrim.Trims > trims, "no heap trim after the version was released");
     }
 }

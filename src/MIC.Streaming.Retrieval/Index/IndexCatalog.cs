@@ -51,6 +51,7 @@ public sealed class IndexSnapshot
         {
             Spaces.Dispose();
             (Payload as IDisposable)?.Dispose();
+            NativeHeapTrim.Request(); // give the freed indexes and tensors back to the OS, not only to malloc
         }
     }
 }
