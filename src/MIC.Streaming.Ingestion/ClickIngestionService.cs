@@ -51,6 +51,10 @@ public sealed class ClickIngestionService(
     // The flush runs while the next batches are applied (so a slow storage write does not stall
     // freshness); its snapshot's offsets are committed when it completes. A rewind abandons it.
     private Task<FlushSnapshot>? _inFlight;
+    private Task? _commitInFlight;
+
+    /// <summary>How long the loop waits for a commit before it goes back to polling (see <see cref="CompleteFlushAsync"/>).</summary>
+    private static readonly TimeSpan CommitWait = TimeSpan.FromSeconds(2);
     private int _generation;
     private bool _readSinceFlush; // records were read (applied or dead-lettered) since the last flush snapshot
 
@@ -528,9 +532,31 @@ public sealed class ClickIngestionService(
         var offsets = snapshot.Positions.Where(p => assigned.Contains(p.Key)).Select(p => new TopicPartitionOffset(p.Key, p.Value)).ToList();
         if (offsets.Count > 0)
         {
+            // The synchronous commit runs off this loop: during a rebalance it can queue behind a
+            // JoinGroup on the coordinator connection, and the JoinGroup waits for this very consumer
+            // to poll. Blocked here, the loop stopped polling until max.poll.interval (60 s) expired
+            // and the group dropped it (found by scripts/chaos.sh: 5,757 clicks waited ~40 s). Now the
+            // loop waits at most CommitWait, then keeps polling; an unfinished commit counts as
+            // deferred (the positions are committed with a later flush, and a rewind goes back to
+            // the last commit known to have succeeded).
+            if (_commitInFlight is { IsCompleted: false })
+            {
+                IngestionLog.CommitDeferred(logger, Confluent.Kafka.ErrorCode.Local_InProgress, "the previous commit is still in flight");
+                return;
+            }
+
+            var commit = Task.Run(() => consumer.Commit(offsets));
+            _commitInFlight = commit;
+            if (await Task.WhenAny(commit, Task.Delay(CommitWait, time)) != commit)
+            {
+                _ = commit.ContinueWith(t => _ = t.Exception, TaskScheduler.Default); // observed whenever it ends
+                IngestionLog.CommitDeferred(logger, Confluent.Kafka.ErrorCode.Local_TimedOut, "no answer within 2 s (a rebalance in progress?); polling on");
+                return;
+            }
+
             try
             {
-                consumer.Commit(offsets);
+                await commit;
             }
             catch (KafkaException ex) when (!ex.Error.IsFatal)
             {

@@ -1,5 +1,3 @@
-using System.Globalization;
-using MIC.Streaming.Core.Events;
 using MIC.Streaming.Grains;
 using MIC.Streaming.Ingestion;
 using Xunit.Abstractions;
@@ -47,24 +45,12 @@ public sealed class LogRestartTests(ITestOutputHelper output)
         var cluster = await StreamingCluster.StartAsync(1, serviceId, redis, settings);
         try
         {
-            using (var publisher = new ClickPublisher(kafka.BootstrapServers, "clicks"))
-            {
-                for (var i = first; i < first + count; i++)
-                {
-                    for (var u = 0; u < Users; u++)
-                    {
-                        var user = "u" + u.ToString(CultureInfo.InvariantCulture);
-                        publisher.Enqueue(new ClickEvent($"{user}:{i}", user, "i" + i.ToString(CultureInfo.InvariantCulture), 1_700_000_000 + i));
-                    }
-                }
-
-                Assert.Equal(0, publisher.Flush(TimeSpan.FromSeconds(30)));
-            }
+            StreamingCluster.ProduceUserClicks(kafka, "clicks", Users, first, count);
 
             try
             {
                 await StreamingCluster.WaitUntilAsync(
-                    async () => (await Task.WhenAll(Enumerable.Range(0, Users).Select(u => cluster.Client.GetGrain<IUserGrain>("u" + u.ToString(CultureInfo.InvariantCulture)).GetAsync()))).All(v => v.TotalEvents == expectedTotal),
+                    async () => (await StreamingCluster.UsersAsync(cluster.Client, Users)).All(v => v.TotalEvents == expectedTotal),
                     TimeSpan.FromSeconds(45),
                     $"every user at {expectedTotal} events");
             }

@@ -1,5 +1,3 @@
-using System.Globalization;
-using MIC.Streaming.Core.Events;
 using MIC.Streaming.Grains;
 using MIC.Streaming.Ingestion;
 using Xunit.Abstractions;
@@ -31,31 +29,19 @@ public sealed class RewindTests(ITestOutputHelper output)
         try
         {
             // When every user's events are produced
-            using (var publisher = new ClickPublisher(kafka.BootstrapServers, "clicks"))
-            {
-                for (var i = 0; i < EventsPerUser; i++)
-                {
-                    for (var u = 0; u < Users; u++)
-                    {
-                        var user = "u" + u.ToString(CultureInfo.InvariantCulture);
-                        publisher.Enqueue(new ClickEvent($"{user}:{i}", user, "i" + i.ToString(CultureInfo.InvariantCulture), 1_700_000_000 + i));
-                    }
-                }
-
-                Assert.Equal(0, publisher.Flush(TimeSpan.FromSeconds(30)));
-            }
+            StreamingCluster.ProduceUserClicks(kafka, "clicks", Users, 0, EventsPerUser);
 
             // Then, after the failed batches were dropped and read again, every event is applied once
             try
             {
                 await StreamingCluster.WaitUntilAsync(
-                    async () => (await Task.WhenAll(Enumerable.Range(0, Users).Select(u => cluster.Client.GetGrain<IUserGrain>("u" + u.ToString(CultureInfo.InvariantCulture)).GetAsync()))).All(v => v.TotalEvents == EventsPerUser),
+                    async () => (await StreamingCluster.UsersAsync(cluster.Client, Users)).All(v => v.TotalEvents == EventsPerUser),
                     TimeSpan.FromSeconds(30),
                     $"every user at {EventsPerUser} events");
             }
             finally
             {
-                var totals = await Task.WhenAll(Enumerable.Range(0, Users).Select(u => cluster.Client.GetGrain<IUserGrain>("u" + u.ToString(CultureInfo.InvariantCulture)).GetAsync()));
+                var totals = await StreamingCluster.UsersAsync(cluster.Client, Users);
                 output.WriteLine($"failed resolutions {failures.Failed}; events held {totals.Sum(v => v.TotalEvents)} of {Users * EventsPerUser}");
             }
 

@@ -59,6 +59,26 @@ internal static class StreamingCluster
         ["Kafka:SessionTimeoutMs"] = "6000",
     };
 
+    /// <summary>Produces events [first, first+count) for users u0..u(users−1): ids "u:i", item "i{i}", timestamps in order.</summary>
+    public static void ProduceUserClicks(MockKafkaCluster kafka, string topic, int users, int first, int count)
+    {
+        using var publisher = new ClickPublisher(kafka.BootstrapServers, topic);
+        for (var i = first; i < first + count; i++)
+        {
+            for (var u = 0; u < users; u++)
+            {
+                var user = "u" + u.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                publisher.Enqueue(new MIC.Streaming.Core.Events.ClickEvent($"{user}:{i}", user, "i" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), 1_700_000_000 + i));
+            }
+        }
+
+        Xunit.Assert.Equal(0, publisher.Flush(TimeSpan.FromSeconds(30)));
+    }
+
+    /// <summary>Every user u0..u(users−1) as its grain shows it.</summary>
+    public static Task<MIC.Streaming.Grains.UserView[]> UsersAsync(IGrainFactory grains, int users) =>
+        Task.WhenAll(Enumerable.Range(0, users).Select(u => grains.GetGrain<MIC.Streaming.Grains.IUserGrain>("u" + u.ToString(System.Globalization.CultureInfo.InvariantCulture)).GetAsync()));
+
     public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
     {
         var deadline = DateTime.UtcNow + timeout;
