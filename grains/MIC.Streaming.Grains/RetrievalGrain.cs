@@ -57,7 +57,7 @@ public sealed partial class RetrievalGrain(
         try
         {
             var state = new GrainState<UserState>(new UserState());
-            await users.ReadStateAsync(UserGrain.StateName, user.GetGrainId(), state).WaitAsync(_liveTimeout * 2);
+            await users.ReadStateAsync(UserGrain.StateName, user.GetGrainId(), state).WaitAsync(_liveTimeout); // both reads together stay under a client's 1 s attempt
             instruments.RecordStaleRead("storage");
             Log.ServedStale(logger, liveFailure);
             return UserGrain.Recent(state.State ?? new UserState(), MaxHistoryRead);

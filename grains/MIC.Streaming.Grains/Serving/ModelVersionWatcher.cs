@@ -24,9 +24,10 @@ public sealed class ServingOptions
     /// <summary>
     /// How long a query waits for the live user grain. Past it (the grain's silo was just killed and
     /// is not yet declared dead, or is overloaded), the query is served from the user's last stored
-    /// sequence (at most one flush old) instead of failing.
+    /// sequence (at most one flush old) instead of failing; the storage read gets the same time again,
+    /// then the user gets the cold-start answer.
     /// </summary>
-    public TimeSpan LiveSequenceTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
+    public TimeSpan LiveSequenceTimeout { get; set; } = TimeSpan.FromMilliseconds(400);
 
     public IEnumerable<string> Validate()
     {
