@@ -10,4 +10,4 @@ dotnet test MIC.Streaming.sln -c Release --no-build -nologo --logger "console;ve
 bash scripts/try-readme.sh
 # The deployed topology as processes (scripts/cluster.sh) under kill -9, a Redis restart and a paused
 # broker: every acknowledged click applied once, every query answered (see docs/OPERATIONS.md).
-bash scripts/chaos.sh --seconds 60
+bash scripts/chaos.sh --seconds 90
