@@ -187,7 +187,7 @@ case "${1:-}" in
   down) down ;;
   status) status ;;
   clean) down; rm -rf "$DIR"; log "deleted $DIR" ;;
-  start) start "$2"; [ "$2" = kafka ] || [ "$2" = redis ] || [ "$2" = sample ] || true ;;
+  start) start "$2" ;;
   stop) stop "$2" ;;
   kill9) kill9 "$2" ;;
   ready) wait_ready "$2" "${3:-120}" ;;

@@ -42,7 +42,7 @@ public static class MicApp
         Add<OfflineDemoCommand>(config, "offline-demo", "Offline only: evaluate the baselines and a short DSSM+MIC on a dataset and print the table.");
         Add<ProduceCommand>(config, "produce", "Replay a dataset as click events (JSON, keyed by user) into any Kafka cluster at a given rate.");
         Add<KafkaCommand>(config, "kafka", KafkaCommand.Description);
-        Add<ChaosCommand>(config, "chaos", "The load and audit of scripts/chaos.sh: clicks with unique ids and candidate queries at fixed rates against a running cluster, then every user's history checked (lost, duplicated, failed queries).");
+        Add<ChaosCommand>(config, "chaos", "Load and audit of scripts/chaos.sh: known clicks and fixed-rate queries against a running cluster, then every history checked.");
         Add<ReportCommand>(config, "report", "Plot the streaming trainer's online (prequential) Recall@K per channel, updated vs frozen, with model-version change points (PNG).");
         Add<TrainCommand>(config, "train", "Train an encoder (dssm, youtubednn, comirec-sa, comirec-dr) vanilla or +MIC; evaluate U2I / U2U2I / U2I2I / merged; write a checkpoint.");
         Add<ExperimentCommand>(config, "experiment", "Grid of encoder × variant × channel × seeds → summary.md / .csv (mean ± sd) and every run.");

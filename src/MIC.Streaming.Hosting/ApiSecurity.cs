@@ -42,8 +42,8 @@ public static class ApiSecurity
                 }
 
                 // The client is its valid API key (hashed, never kept in clear) or else its address.
-                var client = security.AuthenticationEnabled && http.Request.Headers.TryGetValue(SecurityOptions.ApiKeyHeader, out var key) && security.ScopeOf(key.ToString()) is not null
-                    ? "key:" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key.ToString())))[..16]
+                var client = security.AuthenticationEnabled && ScopeOf(http, security) is not null
+                    ? "key:" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(http.Request.Headers[SecurityOptions.ApiKeyHeader].ToString())))[..16]
                     : "ip:" + http.Connection.RemoteIpAddress;
                 return RateLimitPartition.GetTokenBucketLimiter(client, _ => new TokenBucketRateLimiterOptions
                 {
@@ -75,7 +75,7 @@ public static class ApiSecurity
             return await next(context);
         }
 
-        var granted = context.HttpContext.Request.Headers.TryGetValue(SecurityOptions.ApiKeyHeader, out var presented) ? security.ScopeOf(presented.ToString()) : null;
+        var granted = ScopeOf(context.HttpContext, security);
         if (granted is null)
         {
             context.HttpContext.Response.Headers.WWWAuthenticate = "ApiKey header=\"" + SecurityOptions.ApiKeyHeader + "\"";
@@ -89,6 +89,21 @@ public static class ApiSecurity
 
         return await next(context);
     }
+
+    /// <summary>The scope of the request's key, resolved once per request (the limiter and the filter both ask).</summary>
+    private static ApiScope? ScopeOf(HttpContext http, SecurityOptions security)
+    {
+        if (http.Items.TryGetValue(ScopeItem, out var cached))
+        {
+            return (ApiScope?)cached;
+        }
+
+        var scope = http.Request.Headers.TryGetValue(SecurityOptions.ApiKeyHeader, out var presented) ? security.ScopeOf(presented.ToString()) : null;
+        http.Items[ScopeItem] = scope;
+        return scope;
+    }
+
+    private static readonly object ScopeItem = new();
 
     internal static bool Matches(string[] keys, string presented)
     {

@@ -90,7 +90,8 @@ public sealed class ChaosSettings : CommandSettings
             return ValidationResult.Error($"--bootstrap-file '{BootstrapFile}' does not exist (is `mic kafka` running?).");
         }
 
-        foreach (var url in Silos.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Append(Service ?? "http://x"))
+        var addresses = Silos.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var url in string.IsNullOrEmpty(Service) ? addresses : [.. addresses, Service])
         {
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             {

@@ -63,8 +63,7 @@ public sealed class KafkaSettings : CommandSettings
 public sealed class KafkaCommand : AsyncCommand<KafkaSettings>
 {
     public const string Description =
-        "For development and tests only: a Kafka-protocol mock broker cluster (librdkafka) in this process. " +
-        "No authentication, in memory, only the newest ~5 MiB per partition are kept. Prints and writes its bootstrap address.";
+        "Dev/test only: a Kafka-protocol mock broker (librdkafka) in this process; no auth, in memory, ~5 MiB per partition; writes its address";
 
     public override async Task<int> ExecuteAsync(CommandContext context, KafkaSettings settings, CancellationToken cancellationToken)
     {
