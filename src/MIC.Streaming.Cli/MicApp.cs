@@ -31,6 +31,9 @@ public static class MicApp
     public static void Configure(IConfigurator config)
     {
         ArgumentNullException.ThrowIfNull(config);
+        // Baselines that need TorchSharp live in the Model library; register them before any
+        // --model is validated.
+        MIC.Streaming.Core.Baselines.Recommenders.Register(MIC.Streaming.Model.Baselines.EaseR.Spec);
         config.SetApplicationName("mic");
         config.SetApplicationVersion(CliErrors.Version);
         // An option the command does not have is an error, not silently ignored (a typo'd option

@@ -50,12 +50,13 @@ public sealed class EvalModelCommand : Command<EvalModelSettings>
                 ? LeaveLastOutSplitter.Split(dataset, maxLen)
                 : ComiRecSplitter.Split(dataset, manifest.SplitSeed, maxLen);
             CliData.PrintSplit(dataset, split);
-            AnsiConsole.MarkupLine(Markup.Escape($"Scoring {(settings.OnValid ? split.Valid.Count : split.Test.Count):N0} {(settings.OnValid ? "validation" : "test")} users on U2I, U2U2I, U2I2I and merged, then MostPop and ItemCF…"));
+            AnsiConsole.MarkupLine(Markup.Escape($"Scoring {(settings.OnValid ? split.Valid.Count : split.Test.Count):N0} {(settings.OnValid ? "validation" : "test")} users on U2I, U2U2I, U2I2I and merged, then MostPop and ItemCF (neighbours tuned on validation users)…"));
             var embeddings = new ModelEmbeddings(model, tables, maxLen);
             var results = ChannelEvaluation.EvaluateSplit(embeddings, split, ModelRuns.Name(manifest.Options), ChannelEvaluation.Reported, new ChannelOptions(), onTest: !settings.OnValid, excludeHistory: settings.ExcludeHistory);
             foreach (var name in new[] { "mostpop", "itemcf" })
             {
-                results.Add(Evaluator.Evaluate(MIC.Streaming.Core.Baselines.Recommenders.Create(name), split, onTest: !settings.OnValid, excludeHistory: settings.ExcludeHistory, cancellationToken: cancellationToken));
+                var tuned = BaselineTuning.Run(MIC.Streaming.Core.Baselines.Recommenders.Spec(name), split, onTest: !settings.OnValid, excludeHistory: settings.ExcludeHistory, cancellationToken: cancellationToken);
+                results.Add(tuned.Result with { Model = tuned.Label });
             }
 
             AnsiConsole.Write(CliData.ResultsTable(results, Evaluator.DefaultCutoffs));

@@ -77,7 +77,7 @@ public sealed class ExperimentSettings : GridSettings
 public sealed class ExperimentCommand : Command<ExperimentSettings>
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
-    private static readonly string[] BaselineNames = ["mostpop", "itemcf"];
+    private static readonly string[] BaselineNames = ["mostpop", "itemcf", "usercf", "ease"];
 
     public override int Execute(CommandContext context, ExperimentSettings settings, CancellationToken cancellationToken)
     {
@@ -87,8 +87,11 @@ public sealed class ExperimentCommand : Command<ExperimentSettings>
         var channels = ChannelEvaluation.Reported.Where(c => CliValidation.List(settings.Channels).Contains(c.Name, StringComparer.OrdinalIgnoreCase)).ToList();
         var runs = new List<(string Model, string Channel, int Seed, EvaluationResult Result, TrainResult Train)>();
         CliData.PrintSplit(dataset, split);
-        AnsiConsole.MarkupLine("[grey]Evaluating the baselines (MostPop, ItemCF)…[/]");
-        var baselines = BaselineNames.Select(n => Evaluator.Evaluate(Recommenders.Create(n), split, onTest: !settings.OnValid, excludeHistory: settings.ExcludeHistory, cancellationToken: cancellationToken)).ToList();
+        AnsiConsole.MarkupLine("[grey]Evaluating the baselines (MostPop; ItemCF, UserCF and EASE tuned on validation users)…[/]");
+        var baselines = BaselineNames
+            .Select(n => BaselineTuning.Run(Recommenders.Spec(n), split, onTest: !settings.OnValid, excludeHistory: settings.ExcludeHistory, cancellationToken: cancellationToken))
+            .Select(t => t.Result with { Model = t.Label })
+            .ToList();
         var seeds = settings.SeedList();
         var grid = settings.Grid().ToList();
         var total = grid.Count * seeds.Length;

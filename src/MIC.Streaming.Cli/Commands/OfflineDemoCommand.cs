@@ -34,7 +34,8 @@ public sealed class OfflineDemoCommand : Command<OfflineDemoSettings>
         AnsiConsole.Write(new Rule("[bold]MIC.Streaming offline demo[/]"));
         var dataset = CliData.Load(settings);
         CliData.PrintStats(dataset);
-        var results = EvalBaselineCommand.Run(settings, dataset, Recommenders.Names, cancellationToken);
+        var tuned = EvalBaselineCommand.Run(settings, dataset, Recommenders.Names, tune: true, fixedValues: null, cancellationToken);
+        var results = tuned.Select(t => t.Result with { Model = t.Label }).ToList();
         if (!settings.SkipModel)
         {
             TorchRuntime.Initialize(new TorchOptions { Threads = settings.Threads });
@@ -48,6 +49,7 @@ public sealed class OfflineDemoCommand : Command<OfflineDemoSettings>
         }
 
         AnsiConsole.Write(CliData.ResultsTable(results, Evaluator.DefaultCutoffs));
+        AnsiConsole.Write(EvalBaselineCommand.SettingsTable(tuned));
         CliData.Save(settings.OutDir("offline-demo"), results);
         return 0;
     }

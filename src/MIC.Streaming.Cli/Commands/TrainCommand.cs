@@ -198,7 +198,7 @@ public sealed class TrainCommand : Command<TrainSettings>
             AnsiConsole.MarkupLine($"Trained {result.Epochs} epoch(s), {result.Steps} steps in {result.Seconds:F0}s ({result.ExamplesPerSecond:F0} examples/s); best valid Recall@50 {result.BestValidRecall50:F4} at epoch {result.BestEpoch}.");
             var name = ModelRuns.Name(options);
             var results = ChannelEvaluation.EvaluateSplit(embeddings, split, name, ChannelEvaluation.Reported, new ChannelOptions(), onTest: !settings.OnValid, excludeHistory: settings.ExcludeHistory, buildSpaces: ModelRuns.SpacesFor(settings.Index));
-            results.AddRange(EvalBaselineCommand.Run(settings, dataset, ["mostpop", "itemcf"], cancellationToken));
+            results.AddRange(EvalBaselineCommand.Run(settings, dataset, ["mostpop", "itemcf"], tune: true, fixedValues: null, cancellationToken).Select(t => t.Result with { Model = t.Label }));
             AnsiConsole.Write(CliData.ResultsTable(results, Evaluator.DefaultCutoffs));
             CliData.Save(settings.OutDir("train"), results);
             if (settings.CheckpointDir is not null)

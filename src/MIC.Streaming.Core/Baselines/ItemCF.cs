@@ -7,8 +7,10 @@ namespace MIC.Streaming.Core.Baselines;
 /// against). sim(i, j) = |U(i) ∩ U(j)| / √(|U(i)|·|U(j)|) over distinct train users, keeping the
 /// top <see cref="Neighbours"/> per item. A user's score for j = Σ over the visible history items h
 /// of sim(h, j). Lists shorter than asked are filled with MostPop below every real score.
+/// <para><c>neighbours</c> = null keeps every co-occurring item (the form most reference
+/// implementations use); a number keeps that many per item, best first.</para>
 /// </summary>
-public sealed class ItemCF(int neighbours = 100) : IRecommender
+public sealed class ItemCF(int? neighbours = 100) : IRecommender
 {
     private readonly MostPop _fallback = new();
     private int[] _nbrOffsets = [0];
@@ -18,7 +20,8 @@ public sealed class ItemCF(int neighbours = 100) : IRecommender
 
     public string Name => "ItemCF";
 
-    public int Neighbours { get; } = neighbours > 0 ? neighbours : throw new ArgumentOutOfRangeException(nameof(neighbours));
+    /// <summary>Neighbours kept per item; null = all.</summary>
+    public int? Neighbours { get; } = neighbours is null or > 0 ? neighbours : throw new ArgumentOutOfRangeException(nameof(neighbours));
 
     public void Fit(SequenceTable train, int itemCount, CancellationToken cancellationToken = default)
     {
@@ -32,8 +35,8 @@ public sealed class ItemCF(int neighbours = 100) : IRecommender
             0,
             itemCount,
             options,
-            () => (Acc: new SparseAccumulator(itemCount), Top: new TopKSelector(Neighbours)),
-            (i, _, local) =>
+            () => new SparseAccumulator(itemCount),
+            (i, _, acc) =>
             {
                 foreach (var u in index.UsersOf(i))
                 {
@@ -41,22 +44,30 @@ public sealed class ItemCF(int neighbours = 100) : IRecommender
                     {
                         if (j != i)
                         {
-                            local.Acc.Add(j, 1f);
+                            acc.Add(j, 1f);
                         }
                     }
                 }
 
-                var di = index.ItemDegree(i);
-                foreach (var j in local.Acc.Touched)
+                if (acc.Touched.Count == 0)
                 {
-                    local.Top.Add(j, (float)(local.Acc[j] / Math.Sqrt((double)di * index.ItemDegree(j))));
+                    ids[i] = [];
+                    sims[i] = [];
+                    return acc;
                 }
 
-                local.Acc.Clear();
-                ids[i] = new int[local.Top.Count];
-                sims[i] = new float[local.Top.Count];
-                local.Top.Drain(ids[i], sims[i]);
-                return local;
+                var di = index.ItemDegree(i);
+                var top = new TopKSelector(Math.Min(Neighbours ?? int.MaxValue, acc.Touched.Count));
+                foreach (var j in acc.Touched)
+                {
+                    top.Add(j, (float)(acc[j] / Math.Sqrt((double)di * index.ItemDegree(j))));
+                }
+
+                acc.Clear();
+                ids[i] = new int[top.Count];
+                sims[i] = new float[top.Count];
+                top.Drain(ids[i], sims[i]);
+                return acc;
             },
             _ => { });
 

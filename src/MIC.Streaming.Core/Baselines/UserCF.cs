@@ -7,8 +7,9 @@ namespace MIC.Streaming.Core.Baselines;
 /// against). The query user is represented by the distinct items of the visible history H; a train
 /// user v has sim = |H ∩ I(v)| / √(|H|·|I(v)|). The top <see cref="Neighbours"/> users vote for their
 /// items with their similarity. Lists shorter than asked are filled with MostPop.
+/// <c>neighbours</c> = null lets every user who shares an item vote.
 /// </summary>
-public sealed class UserCF(int neighbours = 50) : IRecommender
+public sealed class UserCF(int? neighbours = 50) : IRecommender
 {
     private readonly MostPop _fallback = new();
     private InteractionIndex? _index;
@@ -16,7 +17,8 @@ public sealed class UserCF(int neighbours = 50) : IRecommender
 
     public string Name => "UserCF";
 
-    public int Neighbours { get; } = neighbours > 0 ? neighbours : throw new ArgumentOutOfRangeException(nameof(neighbours));
+    /// <summary>Neighbours that vote; null = all.</summary>
+    public int? Neighbours { get; } = neighbours is null or > 0 ? neighbours : throw new ArgumentOutOfRangeException(nameof(neighbours));
 
     public void Fit(SequenceTable train, int itemCount, CancellationToken cancellationToken = default)
     {
@@ -44,23 +46,27 @@ public sealed class UserCF(int neighbours = 50) : IRecommender
             }
         }
 
-        var topUsers = new TopKSelector(Neighbours);
-        foreach (var v in users.Touched)
+        if (users.Touched.Count > 0)
         {
-            topUsers.Add(v, (float)(users[v] / Math.Sqrt((double)distinct.Count * index.UserDegree(v))));
+            var topUsers = new TopKSelector(Math.Min(Neighbours ?? int.MaxValue, users.Touched.Count));
+            foreach (var v in users.Touched)
+            {
+                topUsers.Add(v, (float)(users[v] / Math.Sqrt((double)distinct.Count * index.UserDegree(v))));
+            }
+
+            var nbr = new int[topUsers.Count];
+            var nbrSim = new float[topUsers.Count];
+            var n = topUsers.Drain(nbr, nbrSim);
+            for (var k = 0; k < n; k++)
+            {
+                foreach (var j in index.ItemsOf(nbr[k]))
+                {
+                    itemAcc.Add(j, nbrSim[k]);
+                }
+            }
         }
 
         users.Clear();
-        Span<int> nbr = stackalloc int[topUsers.Count];
-        Span<float> nbrSim = stackalloc float[topUsers.Count];
-        var n = topUsers.Drain(nbr, nbrSim);
-        for (var k = 0; k < n; k++)
-        {
-            foreach (var j in index.ItemsOf(nbr[k]))
-            {
-                itemAcc.Add(j, nbrSim[k]);
-            }
-        }
 
         var top = new TopKSelector(items.Length);
         foreach (var j in itemAcc.Touched)
