@@ -43,6 +43,7 @@ public sealed class ManagedUserTower
     private readonly Dense? _attentionScores;
     private readonly Dense? _routing;
     private readonly int _routingIterations;
+    private readonly bool _randomRoutingStart;
     private readonly Dense? _headHidden;
     private readonly Dense? _headOutput;
     private readonly int _maxLen;
@@ -86,6 +87,7 @@ public sealed class ManagedUserTower
                 var routing = (IRoutingUserTower)encoder;
                 _routing = new Dense(routing.Mapping);
                 _routingIterations = routing.RoutingIterations;
+                _randomRoutingStart = routing.RandomStart;
                 break;
         }
 
@@ -158,7 +160,8 @@ public sealed class ManagedUserTower
     /// user's <see cref="UserFieldCount"/> field tokens (0 = unknown). Writes the own-space and
     /// relevance-space vectors: <see cref="Interests"/> × D floats each, interest-major.
     /// <paramref name="routingLogits"/>: ComiRec-DR's initial routing logits (<see cref="RoutingLogitCount"/>
-    /// floats); empty draws them from N(0, 1) as the libtorch tower does, so its vectors vary a little between calls.
+    /// floats); empty starts as the libtorch tower does: zeros, or N(0, 1) draws when the model was
+    /// trained with <see cref="Encoders.EncoderOptions.RandomRoutingStart"/> (its vectors then vary a little between calls).
     /// </summary>
     public void Encode(ReadOnlySpan<int> history, ReadOnlySpan<long> userFieldTokens, Span<float> own, Span<float> relevance, ReadOnlySpan<float> routingLogits = default)
     {
@@ -305,7 +308,14 @@ public sealed class ManagedUserTower
 
         if (initialLogits.IsEmpty)
         {
-            StandardNormal(logits);
+            if (_randomRoutingStart)
+            {
+                StandardNormal(logits);
+            }
+            else
+            {
+                logits.Clear();
+            }
         }
         else
         {

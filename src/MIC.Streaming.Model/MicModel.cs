@@ -73,7 +73,9 @@ public sealed class MicModel : nn.Module
         var zero = torch.zeros(1, device: item.device).squeeze();
         var itemGroups = InBatchGroups.Of(batch.TargetIds, batch.TargetIds.shape[0], item.device); // shared by every loss over the batch's items
 
-        var softmax = o.SoftmaxWeight > 0 ? CrossChannelLoss.InBatchSoftmax(user, item, itemGroups, o.Temperature) : zero;
+        var softmax = o.SoftmaxWeight <= 0 ? zero
+            : o.SampledNegatives > 0 ? SampledSoftmax(user, item, batch.TargetIds, o.SampledNegatives, o.Temperature)
+            : CrossChannelLoss.InBatchSoftmax(user, item, itemGroups, o.Temperature);
         var logistic = o.LogisticWeight > 0 ? CrossChannelLoss.Logistic(user, item, batch.TargetIds, o.Temperature) : zero;
         var ui = zero;
         var uu = zero;
@@ -88,26 +90,42 @@ public sealed class MicModel : nn.Module
             var userGroups = InBatchGroups.Of(batch.UserRows, batch.UserRows.shape[0], item.device);
             var own = userK.mean([1]);                                                  // [B, D]
             var view = encoder.EncodeUser(userInput, Perturbation).mean([1]);
-            uu = CrossChannelLoss.PairwiseInfoNce(own, view, o.Temperature, userGroups);
+            uu = SameSide(own, view, userGroups);
             if (userSupport is { IsReady: true })
             {
-                uu = (uu + CrossChannelLoss.PairwiseInfoNce(own, userSupport.SamplePositives(batch.UserRows), o.Temperature, userGroups)) / 2;
+                uu = (uu + SameSide(own, userSupport.SamplePositives(batch.UserRows), userGroups)) / 2;
             }
         }
 
         if (o.Lambda > 0 && o.UsesII && o.WeightII > 0)
         {
             var view = encoder.EncodeItem(batch.TargetTokens, Perturbation, itemFields);
-            ii = CrossChannelLoss.PairwiseInfoNce(item, view, o.Temperature, itemGroups);
+            ii = SameSide(item, view, itemGroups);
             if (itemSupport is { IsReady: true })
             {
-                ii = (ii + CrossChannelLoss.PairwiseInfoNce(item, itemSupport.SamplePositives(batch.TargetIds), o.Temperature, itemGroups)) / 2;
+                ii = (ii + SameSide(item, itemSupport.SamplePositives(batch.TargetIds), itemGroups)) / 2;
             }
         }
 
         var loss = (o.SoftmaxWeight * softmax) + (o.LogisticWeight * logistic)
             + (o.Lambda * ((o.WeightUI * ui) + (o.WeightUU * uu) + (o.WeightII * ii)));
         return (loss, [softmax, logistic, ui, uu, ii]);
+    }
+
+    /// <summary>The UU / II term in the configured form.</summary>
+    private Tensor SameSide(Tensor a, Tensor b, InBatchGroups groups) => Options.SameSideForm == ContrastiveForm.NtXent
+        ? CrossChannelLoss.InfoNce(a, b, Options.Temperature, groups)
+        : CrossChannelLoss.PairwiseInfoNce(a, b, Options.Temperature, groups);
+
+    /// <summary>
+    /// Sampled softmax: each user against its target and <paramref name="negatives"/> items drawn
+    /// uniformly from the catalogue (shared by the batch; a draw equal to the target is masked).
+    /// </summary>
+    private Tensor SampledSoftmax(Tensor user, Tensor item, Tensor targetIds, int negatives, double temperature)
+    {
+        var ids = torch.randint(0, encoder.ItemCount, [negatives], dtype: ScalarType.Int64, device: item.device);
+        var negativeItems = encoder.EncodeItem(ids + 1);                                // [S, D]
+        return CrossChannelLoss.SampledSoftmax(user, item, negativeItems, targetIds, ids, temperature);
     }
 
     /// <summary>Multi-interest readout (ComiRec training): the interest closest to the target item. [B, K, D], [B, D] → [B, D].</summary>

@@ -68,6 +68,25 @@ public class TrainSettings : ProtocolSettings
     [DefaultValue(1.0)]
     public double LogisticWeight { get; init; } = 1.0;
 
+    [CommandOption("--objective <KIND>")]
+    [Description("Base objective beside the logistic loss: inbatch (softmax over the batch's items), sampled:N (softmax over N catalogue items per step) or logistic (the logistic loss alone, the paper's base).")]
+    [DefaultValue("inbatch")]
+    public string Objective { get; init; } = "inbatch";
+
+    [CommandOption("--same-side <FORM>")]
+    [Description("Form of the user–user and item–item InfoNCE: pairwise (N−1 negatives each way) or ntxent (2(N−1), the UI term's and the paper's form).")]
+    [DefaultValue("pairwise")]
+    public string SameSide { get; init; } = "pairwise";
+
+    [CommandOption("--support-warmup <STEPS>")]
+    [Description("Training steps before the support set is first built (0 = at step 0 from the untrained model).")]
+    [DefaultValue(0)]
+    public int SupportWarmup { get; init; }
+
+    [CommandOption("--random-routing")]
+    [Description("ComiRec-DR: start routing from random logits on every call (MIND's start) instead of zeros (ComiRec's).")]
+    public bool RandomRouting { get; init; }
+
     [CommandOption("--interests <K>")]
     [Description("Interests per user for ComiRec encoders.")]
     [DefaultValue(4)]
@@ -134,6 +153,16 @@ public class TrainSettings : ProtocolSettings
             return ValidationResult.Error($"--variant '{Variant}' is unknown; use base, ui, uu, ii or full.");
         }
 
+        if (ParseObjective(Objective) is null)
+        {
+            return ValidationResult.Error($"--objective '{Objective}' is unknown; use inbatch, logistic or sampled:N with N ≥ 1.");
+        }
+
+        if (!Enum.TryParse<ContrastiveForm>(SameSide, ignoreCase: true, out _) || int.TryParse(SameSide, out _))
+        {
+            return ValidationResult.Error($"--same-side '{SameSide}' is unknown; use pairwise or ntxent.");
+        }
+
         if (Index is not ("exact" or "auto" or "ivf"))
         {
             return ValidationResult.Error($"--index '{Index}' is unknown; use exact, auto or ivf.");
@@ -149,6 +178,7 @@ public class TrainSettings : ProtocolSettings
             CliValidation.AtLeast("--masked-fields", MaskedFields, 0),
             CliValidation.AtLeast("--neighbours", Neighbours, 1),
             CliValidation.AtLeast("--clusters", Clusters, 0),
+            CliValidation.AtLeast("--support-warmup", SupportWarmup, 0),
             CliValidation.AtLeast("--threads", Threads, 0),
             CliValidation.AtLeast("--valid-users", ValidUsers, 0),
             CliValidation.Positive("--lr", LearningRate),
@@ -157,16 +187,40 @@ public class TrainSettings : ProtocolSettings
             CliValidation.AtLeast("--logistic-weight", LogisticWeight, 0));
     }
 
+    /// <summary>--objective → (softmax weight, sampled negatives), or null when not understood.</summary>
+    public static (double SoftmaxWeight, int SampledNegatives)? ParseObjective(string value)
+    {
+        var v = value.Trim().ToLowerInvariant();
+        if (v == "inbatch")
+        {
+            return (1, 0);
+        }
+
+        if (v == "logistic")
+        {
+            return (0, 0);
+        }
+
+        return v.StartsWith("sampled:", StringComparison.Ordinal)
+            && int.TryParse(v["sampled:".Length..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= 1
+            ? (1, n)
+            : null;
+    }
+
     public TrainOptions ToOptions() => new()
     {
         Encoder = Encoder.ToLowerInvariant(),
-        EncoderOptions = new EncoderOptions { Dimension = Dim, Interests = Interests, MaxLen = MaxLen },
+        EncoderOptions = new EncoderOptions { Dimension = Dim, Interests = Interests, MaxLen = MaxLen, RandomRoutingStart = RandomRouting },
         Mic = new MicOptions
         {
             Variant = Enum.Parse<MicVariant>(Variant, ignoreCase: true),
             Lambda = Lambda,
             Temperature = Tau,
             LogisticWeight = LogisticWeight,
+            SoftmaxWeight = ParseObjective(Objective)!.Value.SoftmaxWeight,
+            SampledNegatives = ParseObjective(Objective)!.Value.SampledNegatives,
+            SameSideForm = Enum.Parse<ContrastiveForm>(SameSide, ignoreCase: true),
+            SupportWarmupSteps = SupportWarmup,
             MaskedFields = MaskedFields,
             SupportNeighbours = Neighbours,
             SupportClusters = Clusters,

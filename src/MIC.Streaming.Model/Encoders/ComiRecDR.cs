@@ -8,13 +8,14 @@ namespace MIC.Streaming.Model.Encoders;
 
 /// <summary>
 /// ComiRec-DR (Cen et al., KDD 2020, §3.2 "dynamic routing"): history items are mapped per interest
-/// (Ŝ_k = W_k·h, [B, K, L, D]), routing logits start random and fixed (no gradient), and 3 routing
+/// (Ŝ_k = W_k·h, [B, K, L, D]), routing logits start at zero (no gradient), and 3 routing
 /// iterations give K capsules: c = softmax_K(b) on real positions, z_k = Σ_l c_kl Ŝ_kl,
 /// v_k = squash(z_k), b += Ŝ·v (routing uses a detached Ŝ except in the last iteration).
-/// The random start is MIND's; ComiRec's public code starts from zeros when the mapping is per interest
-/// (its bilinear types 1 and 2, as here). With the random start a user's capsules vary slightly from
-/// call to call, in serving too (<see cref="ManagedUserTower"/> draws the same way); the reported
-/// ComiRec-DR results were trained and evaluated with it.
+/// The zero start is ComiRec's public code for per-interest mappings (its bilinear types 1 and 2, as
+/// here): the capsules differ because the W_k differ, and a user's vectors are deterministic.
+/// <see cref="EncoderOptions.RandomRoutingStart"/> restores MIND's N(0, 1) start, drawn on every call
+/// (evaluation and serving included; <see cref="ManagedUserTower"/> draws the same way), with which
+/// the ComiRec-DR results before 2026-12-03 were trained and evaluated.
 /// </summary>
 public sealed class ComiRecDR : TwoTowerEncoder, IRoutingUserTower
 {
@@ -40,6 +41,8 @@ public sealed class ComiRecDR : TwoTowerEncoder, IRoutingUserTower
 
     int IRoutingUserTower.RoutingIterations => RoutingIterations;
 
+    bool IRoutingUserTower.RandomStart => Options.RandomRoutingStart;
+
     public override Tensor EncodeUser(UserBatch batch, FieldMaskEmbedding? perturb = null)
     {
         var (h, mask) = SequenceInput(batch, perturb);                                  // [B, L, D], [B, L]
@@ -47,7 +50,9 @@ public sealed class ComiRecDR : TwoTowerEncoder, IRoutingUserTower
         var (b, l, d, k) = (h.shape[0], h.shape[1], (long)Dimension, (long)Interests);
         var hat = mapping.forward(h).view(b, l, k, d).permute(0, 2, 1, 3).contiguous(); // [B, K, L, D]: contiguous once, not copied by each routing matmul
         var hatDetached = hat.detach();
-        var logits = torch.randn(b, k, l, device: h.device);                           // fixed random start
+        var logits = Options.RandomRoutingStart
+            ? torch.randn(b, k, l, device: h.device)                                   // MIND's random start
+            : torch.zeros(b, k, l, device: h.device);                                  // ComiRec's zero start
         var realPositions = mask.unsqueeze(1);                                         // [B, 1, L]
         Tensor capsules = null!;
         for (var it = 0; it < RoutingIterations; it++)

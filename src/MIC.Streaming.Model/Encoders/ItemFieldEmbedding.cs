@@ -51,6 +51,9 @@ public sealed class ItemFieldEmbedding : nn.Module<Tensor, Tensor>
     /// <summary>Number of item fields F (id, category if any, attributes if any).</summary>
     public int FieldCount { get; }
 
+    /// <summary>Items the id table holds (token 0 is padding).</summary>
+    public long ItemCount => id.weight!.shape[0] - 1;
+
     /// <summary>tokens [...] → fields [..., F, D].</summary>
     public override Tensor forward(Tensor tokens)
     {

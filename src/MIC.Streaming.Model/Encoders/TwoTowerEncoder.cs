@@ -20,6 +20,13 @@ public sealed record EncoderOptions
 
     /// <summary>History length the encoder sees (positions for ComiRec-SA).</summary>
     public int MaxLen { get; init; } = 20;
+
+    /// <summary>
+    /// ComiRec-DR: start routing from N(0, 1) logits drawn on every call (MIND's start; what this
+    /// project used before) instead of zeros (ComiRec's public code for per-interest mappings).
+    /// The random start makes a user's vectors vary between calls, evaluation included.
+    /// </summary>
+    public bool RandomRoutingStart { get; init; }
 }
 
 /// <summary>
@@ -60,6 +67,9 @@ public abstract class TwoTowerEncoder : nn.Module
     public EncoderOptions Options { get; }
 
     public int Dimension => Options.Dimension;
+
+    /// <summary>Items the item tower knows (dense ids 0 … ItemCount − 1, tokens id + 1).</summary>
+    public long ItemCount => Items.ItemCount;
 
     /// <summary>Number of user vectors K (1 for single-interest encoders).</summary>
     public virtual int Interests => 1;
@@ -202,6 +212,9 @@ internal interface IRoutingUserTower
     Linear Mapping { get; }
 
     int RoutingIterations { get; }
+
+    /// <summary>Routing logits start from N(0, 1) draws (else zeros).</summary>
+    bool RandomStart { get; }
 }
 
 /// <summary>Encoder names for the CLI and checkpoints.</summary>

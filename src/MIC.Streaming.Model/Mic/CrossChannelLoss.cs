@@ -106,6 +106,27 @@ public static class CrossChannelLoss
     }
 
     /// <summary>
+    /// Sampled softmax on cosine/τ: user i against its item i and S shared sampled items; a sample
+    /// whose id equals row i's target is masked. users, items: [B, D]; negatives: [S, D];
+    /// targetIds: [B]; negativeIds: [S]. Returns a scalar.
+    /// </summary>
+    public static Tensor SampledSoftmax(Tensor users, Tensor items, Tensor negatives, Tensor targetIds, Tensor negativeIds, double temperature)
+    {
+        ArgumentNullException.ThrowIfNull(users);
+        ArgumentNullException.ThrowIfNull(items);
+        ArgumentNullException.ThrowIfNull(negatives);
+        ArgumentNullException.ThrowIfNull(targetIds);
+        ArgumentNullException.ThrowIfNull(negativeIds);
+        var u = ScaledUnit(users, temperature);
+        var pos = (u * nn.functional.normalize(items, dim: 1)).sum(1, keepdim: true);   // [B, 1]
+        var same = targetIds.unsqueeze(1).eq(negativeIds.unsqueeze(0));                 // [B, S]
+        using var negativeInfinity = float.NegativeInfinity.ToScalar();
+        var neg = torch.mm(u, nn.functional.normalize(negatives, dim: 1).t()).masked_fill(same, negativeInfinity);
+        GC.KeepAlive(negativeInfinity);
+        return (torch.cat([pos, neg], 1).logsumexp(1, keepdim: true) - pos).mean();
+    }
+
+    /// <summary>
     /// Logistic loss on cosine/τ: the positive pair should score high, (user i, item of example i+1)
     /// low — unless that item is the same as the positive, which is then skipped.
     /// </summary>

@@ -19,6 +19,16 @@ public enum MicVariant
     Full,
 }
 
+/// <summary>The form of the user–user and item–item InfoNCE terms.</summary>
+public enum ContrastiveForm
+{
+    /// <summary>a_i against every b_j and b_i against every a_j: N−1 negatives each way (a quarter of NT-Xent's similarities).</summary>
+    Pairwise,
+
+    /// <summary>NT-Xent: each view's negatives are the other 2(N−1) representations of both views — the form of the UI term and the paper's for all three.</summary>
+    NtXent,
+}
+
 /// <summary>Every weight and knob of the MIC module; defaults are the paper's where it gives them.</summary>
 public sealed record MicOptions
 {
@@ -42,6 +52,19 @@ public sealed record MicOptions
 
     /// <summary>Weight of the basic logistic user–item loss.</summary>
     public double LogisticWeight { get; init; } = 1;
+
+    /// <summary>
+    /// Negatives of the softmax base loss: 0 = the batch's other target items (in-batch softmax);
+    /// N &gt; 0 = N items drawn uniformly from the catalogue per step, shared by the batch (sampled
+    /// softmax as YouTubeDNN and ComiRec train; ComiRec draws 10 × batch).
+    /// </summary>
+    public int SampledNegatives { get; init; }
+
+    /// <summary>Form of the UU and II terms (UI is always NT-Xent).</summary>
+    public ContrastiveForm SameSideForm { get; init; } = ContrastiveForm.Pairwise;
+
+    /// <summary>Training steps before the support set is first built (0 = at step 0, from the untrained model).</summary>
+    public int SupportWarmupSteps { get; init; }
 
     /// <summary>Fields masked per instance in a perturbed view.</summary>
     public int MaskedFields { get; init; } = 1;
@@ -90,6 +113,11 @@ public sealed record MicOptions
         if (Temperature <= 0)
         {
             throw new ArgumentException("Temperature must be > 0.");
+        }
+
+        if (SampledNegatives < 0 || SupportWarmupSteps < 0)
+        {
+            throw new ArgumentException("Sampled negatives and support warm-up steps must be ≥ 0.");
         }
 
         if (SupportNeighbours < 1 || SupportRefreshSteps < 1 || SupportClusters < 0 || SupportExactBelow < 0 || SupportProbe < 1)

@@ -41,6 +41,12 @@ public sealed class SupportSet : IDisposable
 
     public bool IsReady => _bank is not null;
 
+    /// <summary>
+    /// Recall@k of the last refresh's neighbours against exact neighbours, measured on up to 256
+    /// random rows (1 when the search was exact; null before the first refresh).
+    /// </summary>
+    public double? NeighbourRecall { get; private set; }
+
     public Tensor Bank => _bank ?? throw new InvalidOperationException("The support set has not been built yet.");
 
     /// <summary>Rebuilds from fresh representations [N, D] (detached and copied).</summary>
@@ -51,7 +57,9 @@ public sealed class SupportSet : IDisposable
         var bank = nn.functional.normalize(representations.detach(), dim: 1).MoveToOuterDisposeScope();
         var n = bank.shape[0];
         var k = (int)Math.Min(_neighbours, Math.Max(1, n - 1));
-        var neighbourIds = n < _exactBelow ? ExactNeighbours(bank, k) : InvertedFileNeighbours(bank, k);
+        var exact = n < _exactBelow;
+        var neighbourIds = exact ? ExactNeighbours(bank, k) : InvertedFileNeighbours(bank, k);
+        NeighbourRecall = exact ? 1.0 : MeasureRecall(bank, neighbourIds, k);
         _bank?.Dispose();
         _neighbourIds?.Dispose();
         _bank = bank;
@@ -146,6 +154,20 @@ public sealed class SupportSet : IDisposable
 
         GC.KeepAlive(negativeInfinity);
         return result.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Share of the exact top-k found by <paramref name="found"/> [N, k], over up to 256 random rows.</summary>
+    private double MeasureRecall(Tensor unitRows, Tensor found, int k)
+    {
+        using var scope = torch.NewDisposeScope();
+        var n = unitRows.shape[0];
+        var rows = torch.randperm(n, generator: _generator, device: unitRows.device).narrow(0, 0, Math.Min(256, n));
+        var sims = torch.mm(unitRows.index_select(0, rows), unitRows.t());             // [s, N]
+        sims.index_put_(torch.tensor(float.NegativeInfinity), torch.arange(rows.shape[0], device: unitRows.device), rows); // no self
+        var truth = sims.topk(k, dim: 1).indexes;                                      // [s, k]
+        var got = found.index_select(0, rows);                                         // [s, k]
+        var hits = truth.unsqueeze(2).eq(got.unsqueeze(1)).any(2).sum().item<long>();
+        return (double)hits / (rows.shape[0] * k);
     }
 
     /// <summary>The precomputed neighbour ids of rows [B] → [B, k].</summary>

@@ -95,6 +95,11 @@ public sealed class MicTrainer : IDisposable
 
     public ModelEmbeddings Embeddings => new(Model, Tables, _options.EncoderOptions.MaxLen);
 
+    /// <summary>The support sets' last neighbour recall against exact neighbours ("users 0.93, items 1.00"); null before the first build.</summary>
+    public string? SupportRecall => _userSupport?.NeighbourRecall is null && _itemSupport?.NeighbourRecall is null ? null
+        : string.Join(", ", new[] { ("users", _userSupport?.NeighbourRecall), ("items", _itemSupport?.NeighbourRecall) }
+            .Where(x => x.Item2 is not null).Select(x => $"{x.Item1} {x.Item2:F2}"));
+
     public TrainResult Train(DatasetSplit split, IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(split);
@@ -127,9 +132,14 @@ public sealed class MicTrainer : IDisposable
                     break;
                 }
 
-                if (Step % _options.Mic.SupportRefreshSteps == 0)
+                var sinceWarmup = Step - _options.Mic.SupportWarmupSteps;
+                if (sinceWarmup >= 0 && sinceWarmup % _options.Mic.SupportRefreshSteps == 0)
                 {
                     RefreshSupportSets(split.Train);
+                    if (sinceWarmup == 0 && SupportRecall is { } r)
+                    {
+                        progress?.Report(new TrainProgress(epoch, Step, (double)start / order.Length, null, examplesSeen / Math.Max(1e-9, watch.Elapsed.TotalSeconds), null, $"support set built at step {Step}; neighbour recall vs exact: {r}"));
+                    }
                 }
 
                 var parts = TrainStep(examples, order.AsSpan(start, len), Step % _options.LogEvery == 0);

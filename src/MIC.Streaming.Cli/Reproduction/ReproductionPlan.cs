@@ -1,0 +1,97 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using MIC.Streaming.Model.Mic;
+using MIC.Streaming.Model.Training;
+
+namespace MIC.Streaming.Cli.Reproduction;
+
+/// <summary>Which part of the paper a run serves.</summary>
+[Flags]
+public enum ReproductionParts
+{
+    None = 0,
+
+    /// <summary>Table 2: every encoder, vanilla vs +MIC, U2I and merged channels.</summary>
+    Table2 = 1,
+
+    /// <summary>Table 3: DSSM × {vanilla, UI, UU, II, full} × every channel.</summary>
+    Table3 = 2,
+
+    /// <summary>Figure 4: alignment / uniformity of Table 3's variants against recall, and over epochs (no runs of its own).</summary>
+    Figure4 = 4,
+
+    All = Table2 | Table3 | Figure4,
+}
+
+/// <summary>One training run of the reproduction: an encoder, a variant, a seed and the shared options.</summary>
+public sealed record ReproductionRunSpec(string Encoder, MicVariant Variant, int Seed, TrainOptions Options)
+{
+    private static readonly JsonSerializerOptions Json = new();
+
+    /// <summary>
+    /// File name of the run's result: readable parts plus a hash of every training option, so a run
+    /// with other options (another objective, λ, …) never reuses a finished one.
+    /// </summary>
+    public string Key
+    {
+        get
+        {
+            var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(Options, Json))))[..10].ToLowerInvariant();
+            return $"{Encoder}-{Variant.ToString().ToLowerInvariant()}-s{Seed}-{hash}";
+        }
+    }
+
+    /// <summary>"dssm" or "dssm+MIC(FULL)" as the other commands name models.</summary>
+    public string Model => Variant == MicVariant.Base ? Encoder : $"{Encoder}+MIC({Variant.ToString().ToUpperInvariant()})";
+}
+
+/// <summary>
+/// The runs behind Tables 2–3 and Figure 4, in the order they are trained: seed by seed, so after
+/// the first seed every cell has a value and later seeds add the spread. A run both tables need
+/// (DSSM vanilla and full) is trained once.
+/// </summary>
+public static class ReproductionPlan
+{
+    public static readonly MicVariant[] Table3Variants = [MicVariant.Base, MicVariant.UI, MicVariant.UU, MicVariant.II, MicVariant.Full];
+
+    public static IReadOnlyList<ReproductionRunSpec> Runs(ReproductionParts parts, IReadOnlyList<string> encoders, IReadOnlyList<int> seeds, TrainOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(encoders);
+        ArgumentNullException.ThrowIfNull(seeds);
+        ArgumentNullException.ThrowIfNull(options);
+        var runs = new List<ReproductionRunSpec>();
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        void Add(string encoder, MicVariant variant, int seed)
+        {
+            var o = options with { Encoder = encoder, Seed = seed, Mic = options.Mic with { Variant = variant } };
+            var spec = new ReproductionRunSpec(encoder, variant, seed, o);
+            if (keys.Add(spec.Key))
+            {
+                runs.Add(spec);
+            }
+        }
+
+        foreach (var seed in seeds)
+        {
+            if (parts.HasFlag(ReproductionParts.Table2))
+            {
+                foreach (var encoder in encoders)
+                {
+                    Add(encoder, MicVariant.Base, seed);
+                    Add(encoder, MicVariant.Full, seed);
+                }
+            }
+
+            if (parts.HasFlag(ReproductionParts.Table3) || parts.HasFlag(ReproductionParts.Figure4))
+            {
+                foreach (var variant in Table3Variants)
+                {
+                    Add("dssm", variant, seed);
+                }
+            }
+        }
+
+        return runs;
+    }
+}

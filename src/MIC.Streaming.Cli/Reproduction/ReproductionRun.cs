@@ -1,0 +1,127 @@
+using System.Text.Json;
+using MIC.Streaming.Core.Data;
+using MIC.Streaming.Core.Splits;
+using MIC.Streaming.Model.Training;
+using MIC.Streaming.Retrieval.Channels;
+
+namespace MIC.Streaming.Cli.Reproduction;
+
+/// <summary>The representation geometry after one epoch (Figure 4 over training).</summary>
+public sealed record EpochPoint(int Epoch, double ValidRecall50, RepresentationReport Representation);
+
+/// <summary>
+/// A finished run: training outcome, test metrics per channel, geometry at the end and after every
+/// epoch, and — for encoders with randomness at inference — the U2I recall of repeated evaluations.
+/// </summary>
+public sealed record ReproductionRunResult
+{
+    public required string Key { get; init; }
+
+    public required string Model { get; init; }
+
+    public required string Encoder { get; init; }
+
+    public required string Variant { get; init; }
+
+    public required int Seed { get; init; }
+
+    public required TrainOptions Options { get; init; }
+
+    public required TrainResult Train { get; init; }
+
+    /// <summary>Channel (U2I, U2U2I, U2I2I, Merged) → metric name → test value.</summary>
+    public required Dictionary<string, Dictionary<string, double>> Channels { get; init; }
+
+    public required RepresentationReport Representation { get; init; }
+
+    public required List<EpochPoint> Epochs { get; init; }
+
+    /// <summary>Support sets' neighbour recall against exact neighbours at the last refresh (null without support sets).</summary>
+    public string? SupportRecall { get; init; }
+
+    /// <summary>Test U2I Recall@50 of the same checkpoint evaluated three times (shows whether inference is deterministic).</summary>
+    public required List<double> RepeatedRecall50 { get; init; }
+
+    public DateTimeOffset FinishedUtc { get; init; }
+}
+
+/// <summary>Trains and scores one run; its result file is written only when it is complete, so an interrupted reproduction resumes at that run.</summary>
+public static class ReproductionRunner
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    public static string PathOf(string runsDir, ReproductionRunSpec spec) => Path.Combine(runsDir, spec.Key + ".json");
+
+    public static ReproductionRunResult? TryLoad(string runsDir, ReproductionRunSpec spec)
+    {
+        var path = PathOf(runsDir, spec);
+        return File.Exists(path) ? JsonSerializer.Deserialize<ReproductionRunResult>(File.ReadAllText(path), Json) : null;
+    }
+
+    public static IReadOnlyList<ReproductionRunResult> LoadAll(string runsDir) => !Directory.Exists(runsDir) ? []
+        : [.. Directory.EnumerateFiles(runsDir, "*.json").Order(StringComparer.Ordinal).Select(f => JsonSerializer.Deserialize<ReproductionRunResult>(File.ReadAllText(f), Json)!)];
+
+    public static ReproductionRunResult Run(ReproductionRunSpec spec, InteractionDataset dataset, DatasetSplit split, IReadOnlyList<EvalCase> geometryCases, string runsDir, Action<string> log, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(split);
+        ArgumentNullException.ThrowIfNull(log);
+        var epochs = new List<EpochPoint>();
+        using var trainer = new MicTrainer(new FeatureTables(dataset), spec.Options);
+        var lastLog = DateTime.UtcNow;
+        var progress = new Commands.SynchronousProgress<TrainProgress>(p =>
+        {
+            if (p.ValidRecall50 is { } recall)
+            {
+                // Runs on the training thread between epochs: the model is not being updated.
+                var geometry = RepresentationReport.Measure(trainer.Embeddings, geometryCases, spec.Seed);
+                epochs.Add(new EpochPoint(p.Epoch, recall, geometry));
+                log($"  epoch {p.Epoch}: valid R@50 {recall:F4}, alignment {geometry.Alignment:F3}, uniformity users {geometry.UserUniformity:F3} items {geometry.ItemUniformity:F3} ({p.ExamplesPerSecond:F0} ex/s)");
+            }
+            else if (p.Message is not null)
+            {
+                log("  " + p.Message);
+            }
+            else if (p.Loss is { } l && DateTime.UtcNow - lastLog > TimeSpan.FromMinutes(1))
+            {
+                lastLog = DateTime.UtcNow;
+                log($"  epoch {p.Epoch} step {p.Step} ({p.EpochFraction:P0}): loss {l.Total:F3} (sm {l.Softmax:F3} log {l.Logistic:F3} ui {l.UI:F3} uu {l.UU:F3} ii {l.II:F3}), {p.ExamplesPerSecond:F0} ex/s");
+            }
+        });
+        var train = trainer.Train(split, progress, cancellationToken);
+        var embeddings = trainer.Embeddings;
+        var channels = ChannelEvaluation.EvaluateSplit(embeddings, split, spec.Model, ChannelEvaluation.Reported, new ChannelOptions())
+            .ToDictionary(r => r.Model[(spec.Model.Length + 2)..^1], r => r.Metrics.ToDictionary(m => m.Key, m => m.Value), StringComparer.Ordinal);
+        var repeated = new List<double> { channels["U2I"]["Recall@50"] };
+        using (var spaces = embeddings.BuildExactSpaces(split.Train))
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                repeated.Add(ChannelEvaluation.Evaluate(embeddings, spaces, split.Test, ChannelSet.U2I, new ChannelOptions(), [50]).Means()["Recall@50"]);
+            }
+        }
+
+        var result = new ReproductionRunResult
+        {
+            Key = spec.Key,
+            Model = spec.Model,
+            Encoder = spec.Encoder,
+            Variant = spec.Variant.ToString().ToLowerInvariant(),
+            Seed = spec.Seed,
+            Options = spec.Options,
+            Train = train,
+            Channels = channels,
+            Representation = RepresentationReport.Measure(embeddings, split.Test, spec.Seed),
+            Epochs = epochs,
+            SupportRecall = trainer.SupportRecall,
+            RepeatedRecall50 = repeated,
+            FinishedUtc = DateTimeOffset.UtcNow,
+        };
+        Directory.CreateDirectory(runsDir);
+        var path = PathOf(runsDir, spec);
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, JsonSerializer.Serialize(result, Json));
+        File.Move(temp, path, overwrite: true);
+        return result;
+    }
+}
