@@ -15,6 +15,8 @@ public class ManagedUserTowerTests
     [InlineData("youtubednn", MicVariant.Full)]
     [InlineData("comirec-sa", MicVariant.Base)]
     [InlineData("comirec-sa", MicVariant.Full)]
+    [InlineData("comirec-dr", MicVariant.Base)]
+    [InlineData("comirec-dr", MicVariant.Full)]
     public void OneUser_EqualsTheLibtorchTower(string encoder, MicVariant variant)
     {
         manual_seed(11);
@@ -59,7 +61,8 @@ public class ManagedUserTowerTests
     public void RoutingTower_FromTheSameInitialLogits_EqualsTheLibtorchTower(MicVariant variant)
     {
         manual_seed(11);
-        var options = ModelTestData.Options("comirec-dr", variant);
+        var defaults = ModelTestData.Options("comirec-dr", variant);
+        var options = defaults with { EncoderOptions = defaults.EncoderOptions with { RandomRoutingStart = true } };
         var maxLen = options.EncoderOptions.MaxLen;
         using var model = new MicModel(EncoderRegistry.Create("comirec-dr", ModelTestData.SmallTables, options.EncoderOptions), options.Mic);
         var embeddings = new ModelEmbeddings(model, ModelTestData.SmallTables, maxLen);
@@ -105,5 +108,27 @@ public class ManagedUserTowerTests
         var again = embeddings.Encode([histories[5]], [users[5]])[0];
         Assert.Equal(k, again.OwnInterests.Length);
         Assert.All(again.OwnInterests, v => Assert.InRange(Math.Sqrt(v.Sum(x => (double)x * x)), 0, 1)); // squashed: |v| < 1
+    }
+
+    [Fact]
+    public void ComiRecDR_ZeroStart_IsDeterministic_RandomStartIsNot()
+    {
+        foreach (var random in new[] { false, true })
+        {
+            manual_seed(11);
+            var defaults = ModelTestData.Options("comirec-dr", MicVariant.Base);
+            var options = defaults with { EncoderOptions = defaults.EncoderOptions with { RandomRoutingStart = random } };
+            using var model = new MicModel(EncoderRegistry.Create("comirec-dr", ModelTestData.SmallTables, options.EncoderOptions), options.Mic);
+            var embeddings = new ModelEmbeddings(model, ModelTestData.SmallTables, options.EncoderOptions.MaxLen);
+            var histories = Enumerable.Range(0, ModelEmbeddings.ManagedBatchLimit + 4).Select(i => (ReadOnlyMemory<int>)new[] { i % 7, (i + 3) % 11, (i + 5) % 13, 2 }).ToArray();
+            var users = Enumerable.Range(0, histories.Length).ToArray();
+            var first = embeddings.Encode(histories, users);   // libtorch (batched)
+            var second = embeddings.Encode(histories, users);
+            var one = embeddings.Encode([histories[0]], [users[0]])[0]; // managed (one user)
+            var same = first.Zip(second).All(p => p.First.OwnInterests.Zip(p.Second.OwnInterests).All(v => v.First.SequenceEqual(v.Second)));
+            Assert.Equal(!random, same);
+            var managedSame = one.OwnInterests.Zip(first[0].OwnInterests).All(v => v.First.Zip(v.Second).All(x => Math.Abs(x.First - x.Second) < 1e-4f));
+            Assert.Equal(!random, managedSame);
+        }
     }
 }

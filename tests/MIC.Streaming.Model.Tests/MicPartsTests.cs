@@ -1,4 +1,6 @@
+using MIC.Streaming.Model.Encoders;
 using MIC.Streaming.Model.Mic;
+using MIC.Streaming.Model.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -201,8 +203,103 @@ public class MicPartsTests
         var recall = found / 60_000.0;
         Assert.True(recall >= 0.9, $"recall@10 of the inverted-file search vs exact: {recall:F3}");
 
-        // Refresh takes the inverted-file path above exactBelow and keeps serving positives.
+        // Refresh takes the inverted-file path above exactBelow and keeps serving positives, and
+        // reports its recall against exact neighbours on a sample of rows.
         support.Refresh(points);
         Assert.Equal([6000L, 10L], support.NeighboursOf(torch.arange(6000)).shape);
+        Assert.InRange(support.NeighbourRecall!.Value, recall - 0.08, 1.0);
+        Assert.True(support.NeighbourRecall < 1.0, "an approximate search on this data misses some neighbours");
+
+        using var exactBank = new SupportSet(neighbours: 10, clusters: 0, seed: 5);
+        Assert.Null(exactBank.NeighbourRecall);
+        exactBank.Refresh(points.narrow(0, 0, 500));
+        Assert.Equal(1.0, exactBank.NeighbourRecall);
+    }
+
+    [Fact]
+    public void SampledSoftmax_MatchesCrossEntropyOverTargetAndSamples()
+    {
+        using var scope = NewDisposeScope();
+        torch.manual_seed(8);
+        var users = torch.randn(5, 4);
+        var items = torch.randn(5, 4);
+        var negatives = torch.randn(6, 4);
+        var targetIds = torch.tensor(new long[] { 10, 11, 12, 13, 14 });
+        var negativeIds = torch.tensor(new long[] { 20, 12, 21, 22, 10, 23 }); // two samples hit a target
+
+        var loss = CrossChannelLoss.SampledSoftmax(users, items, negatives, targetIds, negativeIds, 0.1).item<float>();
+
+        double expected = 0;
+        var u = nn.functional.normalize(users, dim: 1);
+        var i = nn.functional.normalize(items, dim: 1);
+        var n = nn.functional.normalize(negatives, dim: 1);
+        var t = targetIds.data<long>().ToArray();
+        var ids = negativeIds.data<long>().ToArray();
+        for (var r = 0; r < 5; r++)
+        {
+            var pos = (u[r] * i[r]).sum().item<float>() / 0.1;
+            var terms = new List<double> { pos };
+            for (var s = 0; s < 6; s++)
+            {
+                if (ids[s] != t[r])
+                {
+                    terms.Add((u[r] * n[s]).sum().item<float>() / 0.1);
+                }
+            }
+
+            var max = terms.Max();
+            expected += max + Math.Log(terms.Sum(x => Math.Exp(x - max))) - pos;
+        }
+
+        Assert.Equal(expected / 5, loss, 3);
+    }
+
+    [Fact]
+    public void SameSideForm_Option_ChangesTheUuAndIiTerms_NtXentHasMoreNegatives()
+    {
+        // Same seed, same batch, only the form differs: the perturbations draw the same random
+        // numbers, so the UU/II inputs are identical and NT-Xent (2(N−1) negatives) must come out
+        // above the pairwise form (N−1), whose logsumexps it contains; UI and the base losses are equal.
+        var split = ModelTestData.SmallSplit;
+        var examples = new TrainingExamples(split.Train);
+        int[] batch = [.. Enumerable.Range(0, 64)];
+        var parts = new Dictionary<ContrastiveForm, LossParts>();
+        foreach (var form in new[] { ContrastiveForm.Pairwise, ContrastiveForm.NtXent })
+        {
+            var options = ModelTestData.Options("dssm", MicVariant.Full);
+            options = options with { Mic = options.Mic with { SameSideForm = form, UseSupportSet = false } };
+            using var trainer = new MicTrainer(ModelTestData.SmallTables, options);
+            parts[form] = trainer.TrainStep(examples, batch, report: true)!;
+        }
+
+        Assert.True(parts[ContrastiveForm.NtXent].UU > parts[ContrastiveForm.Pairwise].UU);
+        Assert.True(parts[ContrastiveForm.NtXent].II > parts[ContrastiveForm.Pairwise].II);
+        Assert.Equal(parts[ContrastiveForm.Pairwise].UI, parts[ContrastiveForm.NtXent].UI, 5);
+        Assert.Equal(parts[ContrastiveForm.Pairwise].Logistic, parts[ContrastiveForm.NtXent].Logistic, 5);
+    }
+
+    [Fact]
+    public void Objective_Options_SwitchTheSoftmaxTerm()
+    {
+        var split = ModelTestData.SmallSplit;
+        var examples = new TrainingExamples(split.Train);
+        int[] batch = [.. Enumerable.Range(0, 64)];
+        LossParts Step(double softmaxWeight, int sampled)
+        {
+            var options = ModelTestData.Options("youtubednn", MicVariant.Base);
+            options = options with { Mic = options.Mic with { SoftmaxWeight = softmaxWeight, SampledNegatives = sampled } };
+            using var trainer = new MicTrainer(ModelTestData.SmallTables, options);
+            return trainer.TrainStep(examples, batch, report: true)!;
+        }
+
+        var logisticOnly = Step(0, 0);
+        var inBatch = Step(1, 0);
+        var sampled = Step(1, 100);
+        Assert.Equal(0, logisticOnly.Softmax);
+        Assert.Equal(logisticOnly.Total, logisticOnly.Logistic, 5);
+        Assert.True(inBatch.Softmax > 0);
+        // 100 catalogue negatives (of 120 items) against 63 in-batch ones: a harder softmax at initialisation.
+        Assert.True(sampled.Softmax > inBatch.Softmax, $"sampled {sampled.Softmax} vs in-batch {inBatch.Softmax}");
+        Assert.Equal(inBatch.Logistic, sampled.Logistic, 5);
     }
 }

@@ -37,6 +37,34 @@ public class TrainerTests
     }
 
     [Fact]
+    public void SupportSet_IsFirstBuiltAfterTheWarmUp_AndReportsItsRecall()
+    {
+        foreach (var warmup in new[] { 0, 3 })
+        {
+            var options = ModelTestData.Options("dssm", MicVariant.Full) with { MaxSteps = 2 };
+            options = options with { Mic = options.Mic with { SupportWarmupSteps = warmup } };
+            using var trainer = new MicTrainer(ModelTestData.SmallTables, options);
+            var messages = new List<string>();
+            trainer.Train(ModelTestData.SmallSplit, new Progress(p => messages.Add(p.Message ?? string.Empty)));
+            Assert.Equal(2, trainer.Step);
+            if (warmup == 0)
+            {
+                Assert.Equal("users 1.00, items 1.00", trainer.SupportRecall); // small banks: exact neighbours
+                Assert.Contains(messages, m => m.StartsWith("support set built at step 0", StringComparison.Ordinal));
+            }
+            else
+            {
+                Assert.Null(trainer.SupportRecall); // not built during the 2 steps of warm-up
+            }
+        }
+    }
+
+    private sealed class Progress(Action<TrainProgress> report) : IProgress<TrainProgress>
+    {
+        public void Report(TrainProgress value) => report(value);
+    }
+
+    [Fact]
     public void Checkpoint_RoundTrip_GivesIdenticalScores()
     {
         using var dir = new TempDir();
