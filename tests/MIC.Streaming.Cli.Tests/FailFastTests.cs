@@ -34,6 +34,17 @@ public sealed class FailFastTests : IDisposable
     [InlineData("data generate --drift 2", "--drift", "2")]
     [InlineData("produce --bootstrap 127.0.0.1:1 --rate -5", "--rate", "-5")]
     [InlineData("bench trainer --steps 2", "steps", "Unknown")]
+    [InlineData("train --objective softmax", "--objective", "'softmax'")]
+    [InlineData("train --objective sampled:0", "--objective", "'sampled:0'")]
+    [InlineData("train --same-side cosine", "--same-side", "'cosine'")]
+    [InlineData("train --support-warmup -3", "--support-warmup", "-3")]
+    [InlineData("eval baseline --model ease,knn", "--model", "'knn'")]
+    [InlineData("eval baseline --setting itemcf=0", "--setting", "'itemcf=0'")]
+    [InlineData("eval baseline --setting ease=abc", "--setting", "'ease=abc'")]
+    [InlineData("eval baseline --model mostpop --setting itemcf=all", "--setting", "'itemcf=all'")]
+    [InlineData("reproduce --only table9", "--only", "'table9'")]
+    [InlineData("reproduce --objective sampled:x", "--objective", "'sampled:x'")]
+    [InlineData("reproduce --seeds 1,a", "--seeds", "'a'")]
     public void BadOption_FailsBeforeWork_NamingOptionAndValue(string commandLine, string option, string value)
     {
         var (code, error, _) = Run(commandLine.Split(' '));
@@ -109,6 +120,34 @@ public sealed class FailFastTests : IDisposable
         Assert.True(File.Exists(snapshot));
         Assert.Equal(0, withoutOut.Code);
         Assert.Contains("Nothing written", withoutOut.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Reproduce_IsResumable_AndWritesEveryTable()
+    {
+        var outDir = Path.Combine(_dir.Path, "repro");
+        string[] args = ["reproduce", "--synthetic-users", "300", "--synthetic-items", "120", "--seeds", "1", "--encoders", "dssm", "--only", "table2", "--epochs", "1", "--batch", "64", "--valid-users", "30", "--support-warmup", "2", "--out", outDir];
+
+        var first = Run(args);
+        Assert.Equal(0, first.Code);
+        var runs = Directory.GetFiles(Path.Combine(outDir, "runs"), "*.json");
+        Assert.Equal(2, runs.Length); // dssm vanilla and +MIC
+        var written = runs.ToDictionary(f => f, File.GetLastWriteTimeUtc);
+        var report = File.ReadAllText(Path.Combine(outDir, "REPRODUCTION.md"));
+        Assert.Contains("Runs finished: 2 of 2.", report, StringComparison.Ordinal);
+        Assert.Contains("| dssm+MIC(FULL) | U2I | 1 |", report, StringComparison.Ordinal);
+        Assert.Contains("EASE (lambda=", report, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(outDir, "table2.csv")));
+
+        var second = Run(args);
+        Assert.Equal(0, second.Code);
+        Assert.Contains("2 runs planned, 2 already finished", second.Output, StringComparison.Ordinal);
+        Assert.All(written, w => Assert.Equal(w.Value, File.GetLastWriteTimeUtc(w.Key))); // nothing retrained
+
+        // Another objective is another run (its key hashes every option), never a reused one.
+        var third = Run([.. args, "--objective", "inbatch", "--report-only"]);
+        Assert.Equal(0, third.Code);
+        Assert.Contains("2 runs planned, 0 already finished", third.Output, StringComparison.Ordinal);
     }
 
     private static CommandAppTester Tester()

@@ -43,6 +43,8 @@ public static class BaselineTuning
         string value;
         string how;
         var trials = new List<TuningTrial>();
+        IRecommender? bestFitted = null;
+        var bestFitSeconds = 0.0;
         if (fixedValue is not null)
         {
             value = fixedValue;
@@ -62,9 +64,16 @@ public static class BaselineTuning
         {
             foreach (var candidate in spec.Grid)
             {
-                var valid = Evaluator.Evaluate(spec.Create(candidate), split, onTest: false, excludeHistory: excludeHistory, cancellationToken: cancellationToken);
+                var recommender = spec.Create(candidate);
+                var valid = Evaluator.Evaluate(recommender, split, onTest: false, excludeHistory: excludeHistory, cancellationToken: cancellationToken);
                 trials.Add(new TuningTrial(candidate, valid.Metrics[Metric]));
                 log?.Invoke($"{spec.Name} {spec.Setting}={candidate}: validation {Metric} {valid.Metrics[Metric]:F4}");
+                if (trials.Count == 1 || valid.Metrics[Metric] > trials.Take(trials.Count - 1).Max(t => t.Score))
+                {
+                    // Keep the best fitted model: the fit depends only on train users, so the test
+                    // pass reuses it (an EASE fit is a dense inverse).
+                    (bestFitted, bestFitSeconds) = (recommender, valid.FitSeconds);
+                }
             }
 
             var best = trials[0];
@@ -80,7 +89,18 @@ public static class BaselineTuning
             how = $"tuned on {split.Valid.Count} validation users by {Metric}";
         }
 
-        var result = Evaluator.Evaluate(spec.Create(value), split, onTest: onTest, excludeHistory: excludeHistory, cancellationToken: cancellationToken);
+        EvaluationResult result;
+        if (bestFitted is not null)
+        {
+            var cases = onTest ? split.Test : split.Valid;
+            var (metrics, seconds) = Evaluator.Run(cases, (c, items, scores) => bestFitted.Recommend(c.History, items, scores), excludeHistory: excludeHistory, cancellationToken: cancellationToken);
+            result = new EvaluationResult(bestFitted.Name, split.Dataset.Name, split.Protocol, metrics.Users, metrics.Means(), bestFitSeconds, seconds);
+        }
+        else
+        {
+            result = Evaluator.Evaluate(spec.Create(value), split, onTest: onTest, excludeHistory: excludeHistory, cancellationToken: cancellationToken);
+        }
+
         return new TunedBaseline(result, spec.Setting, value, how, trials);
     }
 }
