@@ -59,8 +59,10 @@ public sealed class MicModel : nn.Module
     /// <summary>
     /// The combined loss of <see cref="CrossChannelLoss"/> for one batch, and its parts.
     /// userSupport is keyed by <see cref="TrainBatch.UserRows"/>, itemSupport by item id.
+    /// <paramref name="capture"/> (tests, the PyTorch cross-check) receives every tensor the loss
+    /// terms are computed from, so each term can be recomputed independently.
     /// </summary>
-    public (Tensor Loss, Tensor[] Parts) Loss(TrainBatch batch, SupportSet? userSupport, SupportSet? itemSupport)
+    public (Tensor Loss, Tensor[] Parts) Loss(TrainBatch batch, SupportSet? userSupport, SupportSet? itemSupport, IDictionary<string, Tensor>? capture = null)
     {
         ArgumentNullException.ThrowIfNull(batch);
         var o = Options;
@@ -72,9 +74,13 @@ public sealed class MicModel : nn.Module
         var user = Readout(userK, item);                                                // [B, D]
         var zero = torch.zeros(1, device: item.device).squeeze();
         var itemGroups = InBatchGroups.Of(batch.TargetIds, batch.TargetIds.shape[0], item.device); // shared by every loss over the batch's items
+        Capture(capture, "user", user);
+        Capture(capture, "item", item);
+        Capture(capture, "target_ids", batch.TargetIds);
+        Capture(capture, "user_rows", batch.UserRows);
 
         var softmax = o.SoftmaxWeight <= 0 ? zero
-            : o.SampledNegatives > 0 ? SampledSoftmax(user, item, batch.TargetIds, o.SampledNegatives, o.Temperature)
+            : o.SampledNegatives > 0 ? SampledSoftmax(user, item, batch.TargetIds, o.SampledNegatives, o.Temperature, capture)
             : CrossChannelLoss.InBatchSoftmax(user, item, itemGroups, o.Temperature);
         var logistic = o.LogisticWeight > 0 ? CrossChannelLoss.Logistic(user, item, batch.TargetIds, o.Temperature) : zero;
         var ui = zero;
@@ -90,26 +96,41 @@ public sealed class MicModel : nn.Module
             var userGroups = InBatchGroups.Of(batch.UserRows, batch.UserRows.shape[0], item.device);
             var own = userK.mean([1]);                                                  // [B, D]
             var view = encoder.EncodeUser(userInput, Perturbation).mean([1]);
+            Capture(capture, "uu_own", own);
+            Capture(capture, "uu_view", view);
             uu = SameSide(own, view, userGroups);
             if (userSupport is { IsReady: true })
             {
-                uu = (uu + SameSide(own, userSupport.SamplePositives(batch.UserRows), userGroups)) / 2;
+                var positives = userSupport.SamplePositives(batch.UserRows);
+                Capture(capture, "uu_support", positives);
+                uu = (uu + SameSide(own, positives, userGroups)) / 2;
             }
         }
 
         if (o.Lambda > 0 && o.UsesII && o.WeightII > 0)
         {
             var view = encoder.EncodeItem(batch.TargetTokens, Perturbation, itemFields);
+            Capture(capture, "ii_view", view);
             ii = SameSide(item, view, itemGroups);
             if (itemSupport is { IsReady: true })
             {
-                ii = (ii + SameSide(item, itemSupport.SamplePositives(batch.TargetIds), itemGroups)) / 2;
+                var positives = itemSupport.SamplePositives(batch.TargetIds);
+                Capture(capture, "ii_support", positives);
+                ii = (ii + SameSide(item, positives, itemGroups)) / 2;
             }
         }
 
         var loss = (o.SoftmaxWeight * softmax) + (o.LogisticWeight * logistic)
             + (o.Lambda * ((o.WeightUI * ui) + (o.WeightUU * uu) + (o.WeightII * ii)));
         return (loss, [softmax, logistic, ui, uu, ii]);
+    }
+
+    private static void Capture(IDictionary<string, Tensor>? capture, string name, Tensor value)
+    {
+        if (capture is not null)
+        {
+            capture[name] = value.detach().cpu().clone().DetachFromDisposeScope();
+        }
     }
 
     /// <summary>The UU / II term in the configured form.</summary>
@@ -121,10 +142,12 @@ public sealed class MicModel : nn.Module
     /// Sampled softmax: each user against its target and <paramref name="negatives"/> items drawn
     /// uniformly from the catalogue (shared by the batch; a draw equal to the target is masked).
     /// </summary>
-    private Tensor SampledSoftmax(Tensor user, Tensor item, Tensor targetIds, int negatives, double temperature)
+    private Tensor SampledSoftmax(Tensor user, Tensor item, Tensor targetIds, int negatives, double temperature, IDictionary<string, Tensor>? capture)
     {
         var ids = torch.randint(0, encoder.ItemCount, [negatives], dtype: ScalarType.Int64, device: item.device);
         var negativeItems = encoder.EncodeItem(ids + 1);                                // [S, D]
+        Capture(capture, "sampled_ids", ids);
+        Capture(capture, "sampled_items", negativeItems);
         return CrossChannelLoss.SampledSoftmax(user, item, negativeItems, targetIds, ids, temperature);
     }
 
