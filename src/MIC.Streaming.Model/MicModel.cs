@@ -43,6 +43,9 @@ public sealed class MicModel : nn.Module
     /// <summary>The user side's shared-space head (read by <see cref="ManagedUserTower"/>).</summary>
     internal SharedSpaceProjection UserHead => user_head;
 
+    /// <summary>The item side's shared-space head (read by the loss cross-check).</summary>
+    internal SharedSpaceProjection ItemHead => item_head;
+
     /// <summary>True when U2I uses the shared space (the UI contrastive term trains the heads).</summary>
     public bool UsesSharedSpace => Options.UsesUI && Options.Lambda > 0 && Options.WeightUI > 0;
 

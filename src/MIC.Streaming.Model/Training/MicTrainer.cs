@@ -206,6 +206,19 @@ public sealed class MicTrainer : IDisposable
         return new LossParts(loss.item<float>(), parts[0].item<float>(), parts[1].item<float>(), parts[2].item<float>(), parts[3].item<float>(), parts[4].item<float>());
     }
 
+    /// <summary>
+    /// The loss of one batch without an update, and every tensor its terms were computed from
+    /// (for the PyTorch cross-check of the loss code). Tensors are CPU copies owned by the caller.
+    /// </summary>
+    internal (LossParts Parts, Dictionary<string, Tensor> Inputs) CaptureLoss(TrainingExamples examples, ReadOnlySpan<int> batchExamples)
+    {
+        using var scope = torch.NewDisposeScope();
+        Model.train();
+        var inputs = new Dictionary<string, Tensor>();
+        var (loss, parts) = Model.Loss(BuildBatch(examples, batchExamples), _userSupport, _itemSupport, inputs);
+        return (new LossParts(loss.item<float>(), parts[0].item<float>(), parts[1].item<float>(), parts[2].item<float>(), parts[3].item<float>(), parts[4].item<float>()), inputs);
+    }
+
     private TrainBatch BuildBatch(TrainingExamples examples, ReadOnlySpan<int> batchExamples)
     {
         var n = batchExamples.Length;
