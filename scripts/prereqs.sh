@@ -12,6 +12,9 @@ fi
 # prometheus: its promtool checks the alert rules (deploy/prometheus-rules.yml) in the test suite.
 # fonts-dejavu-core: a typeface for the PNG charts of `mic report` (SkiaSharp finds no font without one).
 MIC_APT_PACKAGES=${MIC_APT_PACKAGES:-"patchelf binutils g++ libfaiss-dev libopenblas-dev redis-server fonts-dejavu-core prometheus"}
+# Test-only extras (scripts/test.sh sets MIC_TEST_APT_PACKAGES): Debian's python3-torch runs the
+# PyTorch cross-check of the loss code (bench/reference/mic_loss.py); the demo does not need it.
+MIC_APT_PACKAGES="$MIC_APT_PACKAGES ${MIC_TEST_APT_PACKAGES:-}"
 missing=()
 for pkg in $MIC_APT_PACKAGES; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

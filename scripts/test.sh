@@ -2,6 +2,7 @@
 # README command 2: every test. Installs what is missing, builds, runs the whole suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+MIC_TEST_APT_PACKAGES=${MIC_TEST_APT_PACKAGES-"python3-torch python3-numpy python3-scipy"}
 source scripts/prereqs.sh
 dotnet build MIC.Streaming.sln -c Release -nologo -v quiet -clp:ErrorsOnly
 # Minimal verbosity: failures (with their messages and captured output) and one summary line per test assembly.
