@@ -123,6 +123,16 @@ public sealed class FailFastTests : IDisposable
     }
 
     [Fact]
+    public void EvalBaseline_EaseOnACatalogueTooLarge_IsSkippedWithTheReason_OthersRun()
+    {
+        var (code, _, output) = Run("eval", "baseline", "--synthetic-users", "40000", "--synthetic-items", "40000", "--model", "mostpop,ease", "--out", Path.Combine(_dir.Path, "big"));
+
+        Assert.Equal(0, code);
+        Assert.Contains("Skipped ease: EASE needs a dense 39971×39971 inverse", output.Replace("\n", " ", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Contains("MostPop", File.ReadAllText(Path.Combine(_dir.Path, "big", "results.csv")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Reproduce_IsResumable_AndWritesEveryTable()
     {
         var outDir = Path.Combine(_dir.Path, "repro");

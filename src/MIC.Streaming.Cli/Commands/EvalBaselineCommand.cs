@@ -91,10 +91,32 @@ public sealed class EvalBaselineCommand : Command<EvalBaselineSettings>
             string? fixedValue = null;
             fixedValues?.TryGetValue(name, out fixedValue);
             var what = spec.Tunable && tune && fixedValue is null ? $"Tuning {name} {spec.Setting} on validation users, then evaluating" : $"Evaluating {name}";
-            CliProgress.Run(what, _ => results.Add(BaselineTuning.Run(spec, split, tune, fixedValue, onTest: !settings.OnValid, excludeHistory: settings.ExcludeHistory, cancellationToken: cancellationToken)));
+            TunedBaseline? tuned = null;
+            CliProgress.Run(what, _ => tuned = TryRun(spec, split, tune, fixedValue, !settings.OnValid, settings.ExcludeHistory, cancellationToken));
+            if (tuned is not null)
+            {
+                results.Add(tuned);
+            }
         }
 
         return results;
+    }
+
+    /// <summary>
+    /// <see cref="BaselineTuning.Run"/>, or null with a warning when the baseline cannot run on this
+    /// dataset (EASE on a catalogue too large for its dense inverse); the other baselines still run.
+    /// </summary>
+    internal static TunedBaseline? TryRun(BaselineSpec spec, MIC.Streaming.Core.Splits.DatasetSplit split, bool tune, string? fixedValue, bool onTest, bool excludeHistory, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return BaselineTuning.Run(spec, split, tune, fixedValue, onTest: onTest, excludeHistory: excludeHistory, cancellationToken: cancellationToken);
+        }
+        catch (InvalidOperationException e) when (e.Message.StartsWith("EASE needs", StringComparison.Ordinal))
+        {
+            AnsiConsole.MarkupLine($"[yellow]Skipped {Markup.Escape(spec.Name)}: {Markup.Escape(e.Message)}[/]");
+            return null;
+        }
     }
 
     /// <summary>The chosen value of every baseline's setting and each value's validation score.</summary>

@@ -89,7 +89,8 @@ public sealed class ExperimentCommand : Command<ExperimentSettings>
         CliData.PrintSplit(dataset, split);
         AnsiConsole.MarkupLine("[grey]Evaluating the baselines (MostPop; ItemCF, UserCF and EASE tuned on validation users)…[/]");
         var baselines = BaselineNames
-            .Select(n => BaselineTuning.Run(Recommenders.Spec(n), split, onTest: !settings.OnValid, excludeHistory: settings.ExcludeHistory, cancellationToken: cancellationToken))
+            .Select(n => EvalBaselineCommand.TryRun(Recommenders.Spec(n), split, tune: true, fixedValue: null, onTest: !settings.OnValid, settings.ExcludeHistory, cancellationToken))
+            .OfType<TunedBaseline>()
             .Select(t => t.Result with { Model = t.Label })
             .ToList();
         var seeds = settings.SeedList();

@@ -179,8 +179,13 @@ public sealed class ReproduceCommand : Command<ReproduceSettings>
         var baselines = new List<TunedBaseline>();
         foreach (var name in new[] { "mostpop", "itemcf", "usercf", "ease" })
         {
+            TunedBaseline? tuned = null;
             CliProgress.Run($"Baseline {name} (setting tuned on validation users)", _ =>
-                baselines.Add(BaselineTuning.Run(Recommenders.Spec(name), split, excludeHistory: settings.ExcludeHistory, cancellationToken: cancellationToken)));
+                tuned = EvalBaselineCommand.TryRun(Recommenders.Spec(name), split, tune: true, fixedValue: null, onTest: true, settings.ExcludeHistory, cancellationToken));
+            if (tuned is not null)
+            {
+                baselines.Add(tuned);
+            }
         }
 
         Directory.CreateDirectory(outDir);
