@@ -44,6 +44,10 @@ public sealed class ReproduceSettings : ProtocolSettings
     [DefaultValue(200)]
     public int SupportWarmup { get; init; } = 200;
 
+    [CommandOption("--random-routing")]
+    [Description("ComiRec-DR: random routing start on every call (what this project did before) instead of ComiRec's zeros.")]
+    public bool RandomRouting { get; init; }
+
     [CommandOption("--lambda <VALUE>")]
     [Description("λ (paper: 0.7).")]
     [DefaultValue(0.7)]
@@ -104,7 +108,7 @@ public sealed class ReproduceSettings : ProtocolSettings
         var (softmax, sampled) = TrainSettings.ParseObjective(Objective)!.Value;
         return new TrainOptions
         {
-            EncoderOptions = new EncoderOptions { MaxLen = MaxLen },
+            EncoderOptions = new EncoderOptions { MaxLen = MaxLen, RandomRoutingStart = RandomRouting },
             Mic = new MicOptions
             {
                 Lambda = Lambda,
