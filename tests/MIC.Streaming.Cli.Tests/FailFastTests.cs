@@ -132,6 +132,16 @@ public sealed class FailFastTests : IDisposable
         Assert.Contains("MostPop", File.ReadAllText(Path.Combine(_dir.Path, "big", "results.csv")), StringComparison.Ordinal);
     }
 
+    [MIC.Streaming.Testing.PythonTorchFact]
+    public void BenchTrain_Reference_TimesThePyTorchStepOnTheSameBatches()
+    {
+        var (code, error, output) = Run("bench", "train", "--synthetic-users", "400", "--synthetic-items", "200", "--encoders", "dssm,youtubednn", "--variants", "full", "--steps", "2", "--batch", "64", "--queries", "5", "--reference");
+
+        Assert.True(code == 0, error);
+        Assert.Matches(@"dssm\s+│\s+full\s+│\s+\d+\s+│\s+\d+ \(\d+\.\d\d×\)", output);
+        Assert.Contains("no reference", output, StringComparison.Ordinal); // YouTubeDNN has none
+    }
+
     [Fact]
     public void Reproduce_IsResumable_AndWritesEveryTable()
     {

@@ -3,34 +3,10 @@ using System.Globalization;
 using System.Text.Json;
 using MIC.Streaming.Model.Mic;
 using MIC.Streaming.Model.Training;
+using MIC.Streaming.Testing;
 using static TorchSharp.torch;
 
 namespace MIC.Streaming.Model.Tests;
-
-/// <summary>A fact that runs only where Debian's python3-torch imports under /usr/bin/python3.</summary>
-public sealed class PythonTorchFactAttribute : FactAttribute
-{
-    private static readonly Lazy<bool> Available = new(() =>
-    {
-        try
-        {
-            using var p = Process.Start(new ProcessStartInfo("/usr/bin/python3", "-c \"import torch, numpy\"") { RedirectStandardError = true, RedirectStandardOutput = true })!;
-            return p.WaitForExit(60_000) && p.ExitCode == 0;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return false;
-        }
-    });
-
-    public PythonTorchFactAttribute()
-    {
-        if (!Available.Value)
-        {
-            Skip = "python3-torch is not installed (apt-get install python3-torch python3-numpy)";
-        }
-    }
-}
 
 /// <summary>
 /// Every part of the MIC loss (softmax / logistic base, UI, UU, II with support positives, the total)
@@ -134,23 +110,12 @@ public class ReferenceLossTests
 
     private static Dictionary<string, double> RunReference(string dir)
     {
-        var script = Path.Combine(RepoRoot(), "bench", "reference", "mic_loss.py");
+        var script = Path.Combine(PythonTorch.RepoRoot(), "bench", "reference", "mic_loss.py");
         using var p = Process.Start(new ProcessStartInfo("/usr/bin/python3") { ArgumentList = { script, dir }, RedirectStandardOutput = true, RedirectStandardError = true })!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         Assert.True(p.WaitForExit(120_000), "the reference did not finish in 2 minutes");
         Assert.True(p.ExitCode == 0, $"mic_loss.py failed: {stderr.Result}");
         return JsonSerializer.Deserialize<Dictionary<string, double>>(stdout.Result.Trim().Split('\n')[^1])!;
-    }
-
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "MIC.Streaming.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("Cannot find the repository root from " + AppContext.BaseDirectory);
     }
 }

@@ -18,6 +18,10 @@ public sealed class BenchTrainSettings : GridSettings
     [DefaultValue(20)]
     public int Steps { get; init; } = 20;
 
+    [CommandOption("--reference")]
+    [Description("Also time the same DSSM(+MIC) step in PyTorch (bench/reference/mic_train_step.py under /usr/bin/python3, Debian's python3-torch) on the same batches, and print the ratio.")]
+    public bool Reference { get; init; }
+
     [CommandOption("--queries <N>")]
     [Description("Single-user queries timed for the user tower and each channel.")]
     [DefaultValue(500)]
@@ -38,7 +42,7 @@ public sealed class BenchTrainCommand : Command<BenchTrainSettings>
         var split = CliData.Split(dataset, settings);
         var tables = new FeatureTables(dataset);
         var examples = new TrainingExamples(split.Train);
-        var table = new Table().AddColumns("encoder", "variant", "examples/s", "ms/step", "batch/fwd/bwd/opt ms", "peak RSS MiB", "support sets s", "user tower p50 ms", "U2I p50/p99 ms", "U2U2I p50/p99 ms", "U2I2I p50/p99 ms");
+        var table = new Table().AddColumns("encoder", "variant", "examples/s", "PyTorch ex/s (ratio)", "ms/step", "batch/fwd/bwd/opt ms", "peak RSS MiB", "support sets s", "user tower p50 ms", "U2I p50/p99 ms", "U2U2I p50/p99 ms", "U2I2I p50/p99 ms");
         var rng = new Random(1);
         foreach (var (encoder, variant, options) in settings.Grid())
         {
@@ -62,11 +66,16 @@ public sealed class BenchTrainCommand : Command<BenchTrainSettings>
 
             var seconds = watch.Elapsed.TotalSeconds;
             var rss = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
+            var ours = settings.Steps * options.BatchSize / seconds;
+            var reference = !settings.Reference ? "–"
+                : trainer.Model.Encoder is not MIC.Streaming.Model.Encoders.Dssm ? "no reference"
+                : PyTorchReference(trainer, examples, [.. Enumerable.Range(0, 4).Select(_ => Batch())], settings.Steps, settings.Threads, ours);
             var (tower, u2i, u2u2i, u2i2i) = Latencies(trainer.Embeddings, split, settings.Queries, settings.MaxLen);
             table.AddRow(
                 encoder,
                 variant,
-                (settings.Steps * options.BatchSize / seconds).ToString("F0", CultureInfo.InvariantCulture),
+                ours.ToString("F0", CultureInfo.InvariantCulture),
+                reference,
                 (seconds * 1000 / settings.Steps).ToString("F1", CultureInfo.InvariantCulture),
                 Phases(trainer.StepTimes),
                 rss.ToString("F0", CultureInfo.InvariantCulture),
@@ -80,6 +89,46 @@ public sealed class BenchTrainCommand : Command<BenchTrainSettings>
 
         AnsiConsole.Write(table);
         return 0;
+    }
+
+    /// <summary>Exports real batches and the model's sizes, times the PyTorch step, returns "N (ratio×)" (ours ÷ PyTorch).</summary>
+    private static string PyTorchReference(MicTrainer trainer, TrainingExamples examples, IReadOnlyList<int[]> batches, int steps, int threads, double ours)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "mic-reference-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            ReferenceExport.Write(dir, trainer, examples, batches, steps, threads);
+            var script = Path.Combine(AppContext.BaseDirectory, "reference", "mic_train_step.py");
+            if (!File.Exists(script))
+            {
+                throw new CliException($"The PyTorch reference script is missing: {script}.");
+            }
+
+            using var p = Process.Start(new ProcessStartInfo("/usr/bin/python3") { ArgumentList = { script, dir }, RedirectStandardOutput = true, RedirectStandardError = true })
+                ?? throw new CliException("Could not start /usr/bin/python3.");
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            var stderr = p.StandardError.ReadToEndAsync();
+            p.WaitForExit();
+            if (p.ExitCode != 0)
+            {
+                throw new CliException($"The PyTorch reference failed (is python3-torch installed? apt-get install python3-torch python3-numpy): {stderr.Result.Trim().Split('\n')[^1]}");
+            }
+
+            using var json = System.Text.Json.JsonDocument.Parse(stdout.Result.Trim().Split('\n')[^1]);
+            var theirs = json.RootElement.GetProperty("examples_per_second").GetDouble();
+            return string.Create(CultureInfo.InvariantCulture, $"{theirs:F0} ({ours / theirs:F2}×)");
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            throw new CliException("--reference needs /usr/bin/python3 with Debian's python3-torch (apt-get install python3-torch python3-numpy).");
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
     }
 
     private static (double Tower, string U2I, string U2U2I, string U2I2I) Latencies(ModelEmbeddings embeddings, DatasetSplit split, int queries, int maxLen)

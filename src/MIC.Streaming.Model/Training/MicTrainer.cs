@@ -84,6 +84,9 @@ public sealed class MicTrainer : IDisposable
 
     public FeatureTables Tables { get; }
 
+    /// <summary>The options this trainer runs with.</summary>
+    public TrainOptions Options => _options;
+
     public long Step { get; private set; }
 
     /// <summary>Where the steps' time went since construction or <see cref="ResetStepTimes"/> (for benchmarks and logs).</summary>
@@ -219,7 +222,7 @@ public sealed class MicTrainer : IDisposable
         return (new LossParts(loss.item<float>(), parts[0].item<float>(), parts[1].item<float>(), parts[2].item<float>(), parts[3].item<float>(), parts[4].item<float>()), inputs);
     }
 
-    private TrainBatch BuildBatch(TrainingExamples examples, ReadOnlySpan<int> batchExamples)
+    internal TrainBatch BuildBatch(TrainingExamples examples, ReadOnlySpan<int> batchExamples)
     {
         var n = batchExamples.Length;
         var histories = new ReadOnlyMemory<int>[n];
@@ -330,6 +333,9 @@ public sealed class MicTrainer : IDisposable
             (values[i], values[j]) = (values[j], values[i]);
         }
     }
+
+    /// <summary>Rows of the support banks (users, items); 0 for a bank that is off or not built.</summary>
+    internal (long Users, long Items) SupportRows => (_userSupport is { IsReady: true } u ? u.Bank.shape[0] : 0, _itemSupport is { IsReady: true } i ? i.Bank.shape[0] : 0);
 
     public void Dispose()
     {
