@@ -136,8 +136,15 @@ public sealed class FailFastTests : IDisposable
     public void BenchTrain_Reference_TimesThePyTorchStepOnTheSameBatches()
     {
         var (code, error, output) = Run("bench", "train", "--synthetic-users", "400", "--synthetic-items", "200", "--encoders", "dssm,youtubednn", "--variants", "full", "--steps", "2", "--batch", "64", "--queries", "5", "--reference");
-
         Assert.True(code == 0, error);
+
+        // S3-Rec data has no user fields: the exported batches hold an empty [B, 0] field tensor.
+        var rng = new Random(4);
+        var lines = Enumerable.Range(1, 300).Select(u => u + " " + string.Join(' ', Enumerable.Range(0, 6 + (u % 5)).Select(_ => 1 + rng.Next(80))));
+        var s3rec = _dir.Write("tiny-s3rec.txt", string.Join('\n', lines) + "\n");
+        var noFields = Run("bench", "train", "--data", s3rec, "--format", "s3rec", "--encoders", "dssm", "--variants", "base", "--steps", "2", "--batch", "64", "--queries", "5", "--reference");
+        Assert.True(noFields.Code == 0, noFields.Error);
+        Assert.Matches(@"dssm\s+│\s+base\s+│\s+\d+\s+│\s+\d+ \(\d+\.\d\d×\)", noFields.Output);
         Assert.Matches(@"dssm\s+│\s+full\s+│\s+\d+\s+│\s+\d+ \(\d+\.\d\d×\)", output);
         Assert.Contains("no reference", output, StringComparison.Ordinal); // YouTubeDNN has none
     }

@@ -30,7 +30,12 @@ public static class ReferenceExport
             var cpu = t.detach().cpu();
             byte[] bytes;
             string dtype;
-            if (cpu.dtype == ScalarType.Int64)
+            if (cpu.numel() == 0)
+            {
+                bytes = [];
+                dtype = cpu.dtype == ScalarType.Int64 ? "int64" : "float32"; // e.g. [B, 0] user fields
+            }
+            else if (cpu.dtype == ScalarType.Int64)
             {
                 var data = cpu.data<long>().ToArray();
                 bytes = new byte[data.Length * 8];
