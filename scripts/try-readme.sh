@@ -56,6 +56,8 @@ shorten() { # extra options per command (appended: the last value of an option w
   case "$1" in
     "train "*)           echo "--epochs 1 --max-steps 3 --valid-users 50 --batch 256 --dim 32" ;;
     "experiment "*)      echo "--epochs 1 --max-steps 3 --valid-users 50 --batch 256 --dim 32 --seeds 2020" ;;
+    "reproduce "*)       echo "--seeds 2020 --encoders dssm --only table2 --epochs 1 --max-steps 3 --valid-users 50 --batch 256 --baselines mostpop,itemcf" ;;
+    "eval baseline "*)   echo "--setting ease=200" ;;
     "bench dataset"*)    echo "--interactions 20000 --items 2000" ;;
     "bench trainer"*)    echo "--users 200 --items 300 --seconds 12 --rate 300 --qps 10 --update-interval 3 --update-budget 2 --dimension 32" ;;
     "bench train "*|"bench train") echo "--steps 2 --queries 20 --encoders dssm --variants base,full --batch 256 --dim 32" ;;

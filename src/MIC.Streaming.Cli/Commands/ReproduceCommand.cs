@@ -78,6 +78,16 @@ public sealed class ReproduceSettings : ProtocolSettings
     [DefaultValue(0)]
     public int Threads { get; init; }
 
+    [CommandOption("--baselines <LIST>")]
+    [Description("Baselines beside the models, each tuned on validation users.")]
+    [DefaultValue("mostpop,itemcf,usercf,ease")]
+    public string Baselines { get; init; } = "mostpop,itemcf,usercf,ease";
+
+    [CommandOption("--max-steps <N>")]
+    [Description("Cap on training steps per run (0 = none; for smoke tests — the tables are then not the paper's).")]
+    [DefaultValue(0)]
+    public int MaxSteps { get; init; }
+
     [CommandOption("--report-only")]
     [Description("Write the tables from the finished runs without training anything.")]
     public bool ReportOnly { get; init; }
@@ -100,7 +110,9 @@ public sealed class ReproduceSettings : ProtocolSettings
             CliValidation.AtLeast("--patience", Patience, 0),
             CliValidation.AtLeast("--valid-users", ValidUsers, 0),
             CliValidation.AtLeast("--batch", Batch, 2),
-            CliValidation.AtLeast("--threads", Threads, 0));
+            CliValidation.AtLeast("--threads", Threads, 0),
+            CliValidation.AtLeast("--max-steps", MaxSteps, 0),
+            CliValidation.OneOfEach("--baselines", Baselines, [.. Recommenders.Names]));
     }
 
     public TrainOptions ToOptions()
@@ -121,6 +133,7 @@ public sealed class ReproduceSettings : ProtocolSettings
             MaxEpochs = Epochs,
             Patience = Patience,
             ValidationUsers = ValidUsers,
+            MaxSteps = MaxSteps,
         };
     }
 }
@@ -171,7 +184,7 @@ public sealed class ReproduceCommand : Command<ReproduceSettings>
         return 0;
     }
 
-    /// <summary>MostPop and the tuned ItemCF, UserCF and EASE on the same split, computed once per output folder.</summary>
+    /// <summary>The --baselines (MostPop and the tuned ItemCF, UserCF, EASE by default) on the same split, computed once per output folder.</summary>
     private static List<TunedBaseline> Baselines(string outDir, MIC.Streaming.Core.Splits.DatasetSplit split, ReproduceSettings settings, CancellationToken cancellationToken)
     {
         var path = Path.Combine(outDir, "baselines.json");
@@ -181,7 +194,7 @@ public sealed class ReproduceCommand : Command<ReproduceSettings>
         }
 
         var baselines = new List<TunedBaseline>();
-        foreach (var name in new[] { "mostpop", "itemcf", "usercf", "ease" })
+        foreach (var name in CliValidation.List(settings.Baselines))
         {
             TunedBaseline? tuned = null;
             CliProgress.Run($"Baseline {name} (setting tuned on validation users)", _ =>
