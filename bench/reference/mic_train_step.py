@@ -154,20 +154,32 @@ def main():
             banks[side] = (F.normalize(torch.randn(rows, c["dimension"]), dim=1), torch.randint(0, rows, (rows, k)))
     batches = [{name: t[f"b{i}_{name}"] for name in ("history", "mask", "user_fields", "target_ids", "user_rows")} for i in range(c["batches"])]
 
+    phases = [0.0, 0.0, 0.0]  # forward (incl. zero_grad), backward, optimizer
+
     def step(i):
+        t0 = time.perf_counter()
         optimizer.zero_grad()
         loss = model.loss(batches[i % len(batches)], banks)
+        t1 = time.perf_counter()
         loss.backward()
+        t2 = time.perf_counter()
         optimizer.step()
+        t3 = time.perf_counter()
+        phases[0] += t1 - t0
+        phases[1] += t2 - t1
+        phases[2] += t3 - t2
 
     for i in range(3):
         step(i)
+    phases[:] = [0.0, 0.0, 0.0]
     start = time.perf_counter()
     for i in range(c["steps"]):
         step(i)
     seconds = time.perf_counter() - start
     batch = batches[0]["target_ids"].shape[0]
-    print(json.dumps({"examples_per_second": c["steps"] * batch / seconds, "ms_per_step": seconds * 1000 / c["steps"], "steps": c["steps"], "torch": torch.__version__, "threads": torch.get_num_threads()}))
+    print(json.dumps({"examples_per_second": c["steps"] * batch / seconds, "ms_per_step": seconds * 1000 / c["steps"],
+                      "forward_ms": phases[0] * 1000 / c["steps"], "backward_ms": phases[1] * 1000 / c["steps"], "optimizer_ms": phases[2] * 1000 / c["steps"],
+                      "steps": c["steps"], "torch": torch.__version__, "threads": torch.get_num_threads()}))
 
 
 if __name__ == "__main__":

@@ -144,8 +144,8 @@ public sealed class FailFastTests : IDisposable
         var s3rec = _dir.Write("tiny-s3rec.txt", string.Join('\n', lines) + "\n");
         var noFields = Run("bench", "train", "--data", s3rec, "--format", "s3rec", "--encoders", "dssm", "--variants", "base", "--steps", "2", "--batch", "64", "--queries", "5", "--reference");
         Assert.True(noFields.Code == 0, noFields.Error);
-        Assert.Matches(@"dssm\s+│\s+base\s+│\s+\d+\s+│\s+\d+ \(\d+\.\d\d×\)", noFields.Output);
-        Assert.Matches(@"dssm\s+│\s+full\s+│\s+\d+\s+│\s+\d+ \(\d+\.\d\d×\)", output);
+        Assert.Matches(@"dssm\s+│\s+base\s+│\s+\d+\s+│\s+\d+ \(\d+\.\d\d×\) fwd/bwd/opt \d+/\d+/\d+ ms", noFields.Output);
+        Assert.Matches(@"dssm\s+│\s+full\s+│\s+\d+\s+│\s+\d+ \(\d+\.\d\d×\) fwd/bwd/opt \d+/\d+/\d+ ms", output);
         Assert.Contains("no reference", output, StringComparison.Ordinal); // YouTubeDNN has none
     }
 

@@ -42,7 +42,7 @@ public sealed class BenchTrainCommand : Command<BenchTrainSettings>
         var split = CliData.Split(dataset, settings);
         var tables = new FeatureTables(dataset);
         var examples = new TrainingExamples(split.Train);
-        var table = new Table().AddColumns("encoder", "variant", "examples/s", "PyTorch ex/s (ratio)", "ms/step", "batch/fwd/bwd/opt ms", "peak RSS MiB", "support sets s", "user tower p50 ms", "U2I p50/p99 ms", "U2U2I p50/p99 ms", "U2I2I p50/p99 ms");
+        var table = new Table().AddColumns("encoder", "variant", "examples/s", "PyTorch ex/s (ours ÷ theirs), phases", "ms/step", "batch/fwd/bwd/opt ms", "peak RSS MiB", "support sets s", "user tower p50 ms", "U2I p50/p99 ms", "U2U2I p50/p99 ms", "U2I2I p50/p99 ms");
         var rng = new Random(1);
         foreach (var (encoder, variant, options) in settings.Grid())
         {
@@ -115,8 +115,10 @@ public sealed class BenchTrainCommand : Command<BenchTrainSettings>
             }
 
             using var json = System.Text.Json.JsonDocument.Parse(stdout.Result.Trim().Split('\n')[^1]);
-            var theirs = json.RootElement.GetProperty("examples_per_second").GetDouble();
-            return string.Create(CultureInfo.InvariantCulture, $"{theirs:F0} ({ours / theirs:F2}×)");
+            var root = json.RootElement;
+            var theirs = root.GetProperty("examples_per_second").GetDouble();
+            double Ms(string name) => root.GetProperty(name).GetDouble();
+            return string.Create(CultureInfo.InvariantCulture, $"{theirs:F0} ({ours / theirs:F2}×) fwd/bwd/opt {Ms("forward_ms"):F0}/{Ms("backward_ms"):F0}/{Ms("optimizer_ms"):F0} ms");
         }
         catch (System.ComponentModel.Win32Exception)
         {
