@@ -19,13 +19,14 @@ import torch.nn.functional as F
 NEG_INF = float("-inf")
 
 
-def load(directory):
+def load_export(directory):
+    """The tensors (name -> torch tensor) and the whole manifest of an export folder."""
     manifest = json.load(open(os.path.join(directory, "manifest.json")))
     tensors = {}
     for name, meta in manifest["tensors"].items():
         data = np.fromfile(os.path.join(directory, name + ".bin"), dtype=np.dtype(meta["dtype"]).newbyteorder("<"))
         tensors[name] = torch.from_numpy(data.reshape(meta["shape"]).copy())
-    return tensors, manifest["options"]
+    return tensors, manifest
 
 
 def unit(x):
@@ -83,7 +84,8 @@ def head(x, t, side):
 
 
 def main():
-    t, o = load(sys.argv[1])
+    t, manifest = load_export(sys.argv[1])
+    o = manifest["options"]
     tau = o["temperature"]
     same_side = nt_xent if o["same_side_form"] == "NtXent" else pairwise
     ids, rows = t["target_ids"], t["user_rows"]

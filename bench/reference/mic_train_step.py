@@ -13,22 +13,12 @@ import os
 import sys
 import time
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mic_loss import in_batch_softmax, logistic, nt_xent, pairwise, sampled_softmax  # noqa: E402
-
-
-def load(directory):
-    manifest = json.load(open(os.path.join(directory, "manifest.json")))
-    tensors = {}
-    for name, meta in manifest["tensors"].items():
-        data = np.fromfile(os.path.join(directory, name + ".bin"), dtype=np.dtype(meta["dtype"]).newbyteorder("<"))
-        tensors[name] = torch.from_numpy(data.reshape(meta["shape"]).copy())
-    return tensors, manifest["config"]
+from mic_loss import in_batch_softmax, load_export, logistic, nt_xent, pairwise, sampled_softmax  # noqa: E402
 
 
 def mlp(inp, hidden, out, p):
@@ -140,7 +130,8 @@ class DssmMic(nn.Module):
 
 
 def main():
-    t, c = load(sys.argv[1])
+    t, manifest = load_export(sys.argv[1])
+    c = manifest["config"]
     torch.manual_seed(1)
     if c["threads"] > 0:
         torch.set_num_threads(c["threads"])

@@ -71,26 +71,7 @@ public class ReferenceLossTests
         var manifest = new Dictionary<string, object>();
         foreach (var (name, t) in tensors)
         {
-            var cpu = t.detach().cpu();
-            byte[] bytes;
-            string dtype;
-            if (cpu.dtype == ScalarType.Int64)
-            {
-                var data = cpu.data<long>().ToArray();
-                bytes = new byte[data.Length * 8];
-                Buffer.BlockCopy(data, 0, bytes, 0, bytes.Length);
-                dtype = "int64";
-            }
-            else
-            {
-                var data = cpu.to(ScalarType.Float32).data<float>().ToArray();
-                bytes = new byte[data.Length * 4];
-                Buffer.BlockCopy(data, 0, bytes, 0, bytes.Length);
-                dtype = "float32";
-            }
-
-            File.WriteAllBytes(Path.Combine(dir, name + ".bin"), bytes);
-            manifest[name] = new { dtype, shape = cpu.shape };
+            manifest[name] = ReferenceExport.WriteTensor(dir, name, t);
         }
 
         var options = new Dictionary<string, object>

@@ -12,6 +12,38 @@ namespace MIC.Streaming.Model.Training;
 /// </summary>
 public static class ReferenceExport
 {
+    /// <summary>
+    /// Writes <paramref name="t"/> as <c>&lt;name&gt;.bin</c> (raw little-endian int64 or float32, CPU copy)
+    /// and returns its manifest entry (dtype, shape). An empty tensor (e.g. [B, 0] user fields) is an empty file.
+    /// </summary>
+    public static object WriteTensor(string dir, string name, Tensor t)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        using var cpu = t.detach().cpu();
+        var int64 = cpu.dtype == ScalarType.Int64;
+        byte[] bytes;
+        if (cpu.numel() == 0)
+        {
+            bytes = [];
+        }
+        else if (int64)
+        {
+            var data = cpu.data<long>().ToArray();
+            bytes = new byte[data.Length * 8];
+            Buffer.BlockCopy(data, 0, bytes, 0, bytes.Length);
+        }
+        else
+        {
+            using var f32 = cpu.to(ScalarType.Float32);
+            var data = f32.data<float>().ToArray();
+            bytes = new byte[data.Length * 4];
+            Buffer.BlockCopy(data, 0, bytes, 0, bytes.Length);
+        }
+
+        File.WriteAllBytes(Path.Combine(dir, name + ".bin"), bytes);
+        return new { dtype = int64 ? "int64" : "float32", shape = cpu.shape };
+    }
+
     public static void Write(string dir, MicTrainer trainer, TrainingExamples examples, IReadOnlyList<int[]> batches, int steps, int threads)
     {
         ArgumentNullException.ThrowIfNull(trainer);
@@ -25,34 +57,7 @@ public static class ReferenceExport
         var tables = trainer.Tables;
         var o = trainer.Options;
         var tensors = new Dictionary<string, object>();
-        void Save(string name, Tensor t)
-        {
-            var cpu = t.detach().cpu();
-            byte[] bytes;
-            string dtype;
-            if (cpu.numel() == 0)
-            {
-                bytes = [];
-                dtype = cpu.dtype == ScalarType.Int64 ? "int64" : "float32"; // e.g. [B, 0] user fields
-            }
-            else if (cpu.dtype == ScalarType.Int64)
-            {
-                var data = cpu.data<long>().ToArray();
-                bytes = new byte[data.Length * 8];
-                Buffer.BlockCopy(data, 0, bytes, 0, bytes.Length);
-                dtype = "int64";
-            }
-            else
-            {
-                var data = cpu.to(ScalarType.Float32).data<float>().ToArray();
-                bytes = new byte[data.Length * 4];
-                Buffer.BlockCopy(data, 0, bytes, 0, bytes.Length);
-                dtype = "float32";
-            }
-
-            File.WriteAllBytes(Path.Combine(dir, name + ".bin"), bytes);
-            tensors[name] = new { dtype, shape = cpu.shape };
-        }
+        void Save(string name, Tensor t) => tensors[name] = WriteTensor(dir, name, t);
 
         using (var scope = NewDisposeScope())
         {
