@@ -45,6 +45,8 @@ public sealed class FailFastTests : IDisposable
     [InlineData("reproduce --only table9", "--only", "'table9'")]
     [InlineData("reproduce --objective sampled:x", "--objective", "'sampled:x'")]
     [InlineData("reproduce --seeds 1,a", "--seeds", "'a'")]
+    [InlineData("reproduce --valid", "--valid", "not supported")]
+    [InlineData("reproduce --exclude-history", "--exclude-history", "not supported")]
     public void BadOption_FailsBeforeWork_NamingOptionAndValue(string commandLine, string option, string value)
     {
         var (code, error, _) = Run(commandLine.Split(' '));

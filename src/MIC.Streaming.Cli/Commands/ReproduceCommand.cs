@@ -99,6 +99,9 @@ public sealed class ReproduceSettings : ProtocolSettings
     {
         var result = base.Validate();
         return !result.Successful ? result : CliValidation.FirstError(
+            // Finished runs are reused by a key over the training options only, so the scoring is fixed: test users, lists as returned (ComiRec).
+            OnValid ? ValidationResult.Error("--valid is not supported by reproduce: its tables are always on the test users (validation users choose settings and epochs).") : null,
+            ExcludeHistory ? ValidationResult.Error("--exclude-history is not supported by reproduce: it scores lists as returned, as ComiRec and the paper do.") : null,
             Only is not null ? CliValidation.OneOfEach("--only", Only, ["table2", "table3", "figure4"]) : null,
             CliValidation.Integers("--seeds", Seeds),
             CliValidation.OneOfEach("--encoders", Encoders, [.. EncoderRegistry.Names]),
@@ -198,7 +201,7 @@ public sealed class ReproduceCommand : Command<ReproduceSettings>
         {
             TunedBaseline? tuned = null;
             CliProgress.Run($"Baseline {name} (setting tuned on validation users)", _ =>
-                tuned = EvalBaselineCommand.TryRun(Recommenders.Spec(name), split, tune: true, fixedValue: null, onTest: true, settings.ExcludeHistory, cancellationToken));
+                tuned = EvalBaselineCommand.TryRun(Recommenders.Spec(name), split, tune: true, fixedValue: null, onTest: true, excludeHistory: false, cancellationToken));
             if (tuned is not null)
             {
                 baselines.Add(tuned);
