@@ -26,17 +26,36 @@ public sealed record IndexBuildOptions
 
     public int Seed { get; init; } = 7;
 
+    /// <summary>
+    /// Memory per indexed vector the approximate index may use (0 = no limit: IVF-Flat). Below
+    /// IVF-Flat's 4·D + 8 bytes the planner picks the least compressed of IVF-SQ8 (D + 8) and
+    /// IVF-PQ (m + 8, m = D/2, D/4, D/8, D/16) that fits; see <see cref="IndexPlanner.Kinds"/>.
+    /// </summary>
+    public double MaxBytesPerVector { get; init; }
+
+    /// <summary>
+    /// The recall@<see cref="RecallK"/> the built index must reach after nprobe tuning, or the build
+    /// fails naming the budget (0 = report whatever is reached).
+    /// </summary>
+    public double RecallFloor { get; init; }
+
     public void Validate()
     {
-        if (ExactBelow < 0 || TargetRecall is <= 0 or > 1 || RecallK < 1 || TuningQueries < 1 || Shards < 1 || ItemNeighbours < 0)
+        if (ExactBelow < 0 || TargetRecall is <= 0 or > 1 || RecallK < 1 || TuningQueries < 1 || Shards < 1 || ItemNeighbours < 0 || MaxBytesPerVector < 0 || RecallFloor is < 0 or > 1)
         {
-            throw new ArgumentException("Index options: ExactBelow ≥ 0, 0 < TargetRecall ≤ 1, RecallK ≥ 1, TuningQueries ≥ 1, Shards ≥ 1.");
+            throw new ArgumentException("Index options: ExactBelow ≥ 0, 0 < TargetRecall ≤ 1, RecallK ≥ 1, TuningQueries ≥ 1, Shards ≥ 1, MaxBytesPerVector ≥ 0, 0 ≤ RecallFloor ≤ 1.");
         }
     }
 }
 
 /// <summary>What was built: the spec, the tuned nprobe (IVF), the measured recall and the time.</summary>
 public sealed record IndexBuildReport(string Spec, int Shards, int? Nprobe, double? RecallAtK, double BuildSeconds, double TuneSeconds);
+
+/// <summary>An approximate index kind: its Faiss factory string for nlist lists and its stored bytes per vector (codes + 8-byte id).</summary>
+public sealed record IndexKind(string Name, string Encoding, double BytesPerVector)
+{
+    public string Spec(int nlist) => $"IVF{nlist},{Encoding}";
+}
 
 /// <summary>
 /// Picks and builds an index for a collection: exact below a size threshold, else IVF-Flat with
@@ -49,10 +68,64 @@ public static class IndexPlanner
 
     public static int Nlist(long n) => (int)Math.Clamp(Math.Round(4 * Math.Sqrt(n)), 1, Math.Max(1, n / 39));
 
-    public static string SpecFor(long n, IndexBuildOptions options)
+    /// <summary>
+    /// The inverted-file kinds for dimension <paramref name="dimension"/>, least compressed first:
+    /// ivf-flat (4·D floats), ivf-sq8 (one byte per dimension), ivf-pq{m} (m one-byte codes, m | D).
+    /// Every kind also stores an 8-byte id per vector.
+    /// </summary>
+    public static IReadOnlyList<IndexKind> Kinds(int dimension)
+    {
+        var kinds = new List<IndexKind>
+        {
+            new("ivf-flat", "Flat", (4.0 * dimension) + 8),
+            new("ivf-sq8", "SQ8", dimension + 8.0),
+        };
+        foreach (var m in new[] { dimension / 2, dimension / 4, dimension / 8, dimension / 16 })
+        {
+            if (m >= 1 && dimension % m == 0 && kinds.All(k => k.Name != $"ivf-pq{m}"))
+            {
+                kinds.Add(new($"ivf-pq{m}", $"PQ{m}", m + 8.0));
+            }
+        }
+
+        return kinds;
+    }
+
+    /// <summary>A kind by name (ivf, ivf-flat, ivf-sq8, ivf-pq{m}) for this dimension.</summary>
+    public static IndexKind Kind(string name, int dimension)
+    {
+        var wanted = name == "ivf" ? "ivf-flat" : name;
+        if (wanted.StartsWith("ivf-pq", StringComparison.Ordinal) && int.TryParse(wanted["ivf-pq".Length..], out var m) && m >= 1 && dimension % m == 0)
+        {
+            return new IndexKind(wanted, $"PQ{m}", m + 8.0);
+        }
+
+        return Kinds(dimension).FirstOrDefault(k => k.Name == wanted)
+            ?? throw new ArgumentException($"Unknown index kind '{name}' for dimension {dimension}; use ivf-flat, ivf-sq8 or ivf-pq<m> with m dividing {dimension}.", nameof(name));
+    }
+
+    /// <summary>The least compressed kind within <paramref name="maxBytesPerVector"/> (0 = no limit → ivf-flat).</summary>
+    public static IndexKind KindFor(int dimension, double maxBytesPerVector)
+    {
+        var kinds = Kinds(dimension);
+        if (maxBytesPerVector <= 0)
+        {
+            return kinds[0];
+        }
+
+        return kinds.FirstOrDefault(k => k.BytesPerVector <= maxBytesPerVector)
+            ?? throw new ArgumentException($"No index kind fits {maxBytesPerVector} bytes per vector at dimension {dimension}; the smallest is {kinds[^1].Name} at {kinds[^1].BytesPerVector} bytes (add shards or raise the budget).", nameof(maxBytesPerVector));
+    }
+
+    public static string SpecFor(long n, IndexBuildOptions options, int dimension = 0)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return options.Spec ?? (n < options.ExactBelow ? ExactSpec : $"IVF{Nlist(n)},Flat");
+        if (options.Spec is not null || n < options.ExactBelow)
+        {
+            return options.Spec ?? ExactSpec;
+        }
+
+        return options.MaxBytesPerVector > 0 && dimension > 0 ? KindFor(dimension, options.MaxBytesPerVector).Spec(Nlist(n)) : $"IVF{Nlist(n)},Flat";
     }
 
     /// <summary>
@@ -68,14 +141,14 @@ public static class IndexPlanner
         options.Validate();
         var watch = Stopwatch.StartNew();
         var perShard = (vectors.Rows + options.Shards - 1) / options.Shards;
-        var spec = SpecFor(vectors.Rows, options);
+        var spec = SpecFor(vectors.Rows, options, vectors.Dimension);
         if (spec == ExactSpec)
         {
             var exact = ShardedIndex.Build(vectors, ids, options.Shards, (m, i) => new ExactIndex(m, i));
             return (exact, new IndexBuildReport(spec, options.Shards, null, 1.0, watch.Elapsed.TotalSeconds, 0));
         }
 
-        var shardSpec = options.Spec ?? $"IVF{Nlist(perShard)},Flat";
+        var shardSpec = options.Spec ?? SpecFor(perShard, options with { ExactBelow = 0 }, vectors.Dimension);
         var faissShards = new List<FaissIndex>();
         var index = ShardedIndex.Build(vectors, ids, options.Shards, (m, i) =>
         {
@@ -109,6 +182,12 @@ public static class IndexPlanner
         else
         {
             recall = Recall(index, vectors, ids, Sample(tuningQueries ?? vectors, options.TuningQueries, options.Seed), options.RecallK);
+        }
+
+        if (options.RecallFloor > 0 && recall < options.RecallFloor)
+        {
+            index.Dispose();
+            throw new InvalidOperationException($"{shardSpec} reaches recall@{options.RecallK} {recall:F3} < the floor {options.RecallFloor} (at nprobe {nprobe?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}); raise the bytes per vector ({options.MaxBytesPerVector}) or add shards.");
         }
 
         return (index, new IndexBuildReport(shardSpec, options.Shards, nprobe, recall, build, watch.Elapsed.TotalSeconds));

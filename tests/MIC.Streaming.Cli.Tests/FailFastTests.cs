@@ -46,6 +46,8 @@ public sealed class FailFastTests : IDisposable
     [InlineData("reproduce --objective sampled:x", "--objective", "'sampled:x'")]
     [InlineData("reproduce --seeds 1,a", "--seeds", "'a'")]
     [InlineData("reproduce --valid", "--valid", "not supported")]
+    [InlineData("bench index --kinds exact,ivf-pq7", "--kinds", "'ivf-pq7'")]
+    [InlineData("bench index --kinds ivf-lsh", "--kinds", "'ivf-lsh'")]
     [InlineData("reproduce --exclude-history", "--exclude-history", "not supported")]
     public void BadOption_FailsBeforeWork_NamingOptionAndValue(string commandLine, string option, string value)
     {

@@ -23,7 +23,7 @@ public sealed class BenchIndexSettings : CommandSettings
     public int Dim { get; init; } = 128;
 
     [CommandOption("--kinds <LIST>")]
-    [Description("Index kinds: exact, ivf (4√n lists, nprobe tuned to --target-recall), hnsw (HNSW32, efSearch 128; ≤ --hnsw-max vectors).")]
+    [Description("Index kinds: exact, ivf (= ivf-flat: 4√n lists, nprobe tuned to --target-recall), ivf-sq8 and ivf-pq<m> (compressed codes, m | dim), hnsw (HNSW32, efSearch 128; ≤ --hnsw-max vectors).")]
     [DefaultValue("exact,ivf,hnsw")]
     public string Kinds { get; init; } = "exact,ivf,hnsw";
 
@@ -60,6 +60,28 @@ public sealed class BenchIndexSettings : CommandSettings
     [Description("Version swaps while queries hammer the catalog.")]
     [DefaultValue(100)]
     public int Swaps { get; init; } = 100;
+
+    public override ValidationResult Validate()
+    {
+        foreach (var kind in CliValidation.List(Kinds))
+        {
+            if (kind is "exact" or "hnsw")
+            {
+                continue;
+            }
+
+            try
+            {
+                IndexPlanner.Kind(kind, Dim);
+            }
+            catch (ArgumentException)
+            {
+                return ValidationResult.Error($"--kinds '{kind}' is unknown; use exact, hnsw, ivf, ivf-flat, ivf-sq8 or ivf-pq<m> with m dividing --dim {Dim}.");
+            }
+        }
+
+        return CliValidation.FirstError(CliValidation.AtLeast("--dim", Dim, 2), CliValidation.Integers("--sizes", Sizes));
+    }
 }
 
 /// <summary>
@@ -71,7 +93,7 @@ public sealed class BenchIndexCommand : Command<BenchIndexSettings>
 {
     public override int Execute(CommandContext context, BenchIndexSettings settings, CancellationToken cancellationToken)
     {
-        var table = new Table().AddColumns("data", "n", "index", "build s", "single q/s", "batched q/s", "recall@50", "single q/s vs exact");
+        var table = new Table().AddColumns("data", "n", "index", "bytes/vector", "build s", "single q/s", "batched q/s", "recall@50", "single q/s vs exact");
         var sets = new List<(string Label, Func<(EmbeddingMatrix Data, EmbeddingMatrix Queries)> Make)>();
         if (settings.Checkpoint is not null)
         {
@@ -109,7 +131,7 @@ public sealed class BenchIndexCommand : Command<BenchIndexSettings>
                     IVectorIndex index = kind switch
                     {
                         "exact" => new ExactIndex(data, ids),
-                        "ivf" => IndexPlanner.Build(data, ids, new IndexBuildOptions { ExactBelow = 0, TargetRecall = settings.TargetRecall, TuningQueries = Math.Min(100, settings.Queries) }, queries).Index,
+                        _ when kind.StartsWith("ivf", StringComparison.Ordinal) => IndexPlanner.Build(data, ids, new IndexBuildOptions { ExactBelow = 0, Spec = IndexPlanner.Kind(kind, data.Dimension).Spec(IndexPlanner.Nlist(n)), TargetRecall = settings.TargetRecall, TuningQueries = Math.Min(100, settings.Queries) }, queries).Index,
                         "hnsw" => Hnsw(data, ids),
                         _ => throw new ArgumentException($"unknown index kind {kind}"),
                     };
@@ -132,7 +154,7 @@ public sealed class BenchIndexCommand : Command<BenchIndexSettings>
 
                         var batched = Batched(index, queries);
                         var recall = kind == "exact" ? 1.0 : IndexPlanner.Recall(index, exact, queries, 50);
-                        table.AddRow(label, n.ToString("N0", CultureInfo.InvariantCulture), kind, build.ToString("F1", CultureInfo.InvariantCulture), single.ToString("F0", CultureInfo.InvariantCulture), batched.ToString("F0", CultureInfo.InvariantCulture), recall.ToString("F3", CultureInfo.InvariantCulture), exactSingle > 0 ? (single / exactSingle).ToString("F1", CultureInfo.InvariantCulture) + "×" : "–");
+                        table.AddRow(label, n.ToString("N0", CultureInfo.InvariantCulture), kind, BytesPerVector(index, n, data.Dimension), build.ToString("F1", CultureInfo.InvariantCulture), single.ToString("F0", CultureInfo.InvariantCulture), batched.ToString("F0", CultureInfo.InvariantCulture), recall.ToString("F3", CultureInfo.InvariantCulture), exactSingle > 0 ? (single / exactSingle).ToString("F1", CultureInfo.InvariantCulture) + "×" : "–");
                         AnsiConsole.MarkupLine(Markup.Escape($"{label} {n} {kind}: build {build:F1}s single {single:F0} q/s batched {batched:F0} q/s recall@50 {recall:F3}"));
                     }
                 }
@@ -146,6 +168,26 @@ public sealed class BenchIndexCommand : Command<BenchIndexSettings>
         }
 
         return 0;
+    }
+
+    /// <summary>Stored bytes per vector: a Faiss index's serialized size ÷ n; the managed exact index holds 4·D floats + an 8-byte id.</summary>
+    private static string BytesPerVector(IVectorIndex index, long n, int dimension)
+    {
+        if (index is not FaissIndex f)
+        {
+            return index is ExactIndex ? ((4 * dimension) + 8).ToString(CultureInfo.InvariantCulture) : "–";
+        }
+
+        var file = Path.Combine(Path.GetTempPath(), $"mic-bench-index-{Guid.NewGuid():N}.faiss");
+        try
+        {
+            f.Save(file);
+            return (new FileInfo(file).Length / (double)n).ToString("F1", CultureInfo.InvariantCulture);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     private static double Batched(IVectorIndex index, EmbeddingMatrix queries)
