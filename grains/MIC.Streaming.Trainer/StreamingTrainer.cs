@@ -142,9 +142,10 @@ public sealed class StreamingTrainer : IDisposable
             {
                 break;
             }
-            catch (Exception ex) when (ex is KafkaException or IOException or InvalidDataException or OrleansException or TimeoutException or ArgumentException)
+            catch (Exception ex) when (ex is KafkaException or IOException or InvalidDataException or OrleansException or TimeoutException or ArgumentException or Faiss.RecallFloorException)
             {
-                // A failed publish keeps the trained weights and the window; the next update publishes both.
+                // A failed publish (or an index below Trainer:IndexRecallFloor) keeps the trained weights and
+                // the window; the next update publishes both.
                 _lastError = ex.Message;
                 TrainerLog.UpdateFailed(_ctx.Logger, ex.Message);
                 SetState("retrying");
@@ -415,7 +416,7 @@ public sealed class StreamingTrainer : IDisposable
         };
         var description = string.Create(CultureInfo.InvariantCulture, $"streaming update {_updates}: {_eventsTrained} events trained, {dataset.UserCount} users, {dataset.ItemCount} items");
         var info = ModelPublisher.Write(
-            _ctx.ModelStore, version, trainer.Model, dataset, dataset.Sequences, manifest, new IndexBuildOptions(), description, _ctx.Time,
+            _ctx.ModelStore, version, trainer.Model, dataset, dataset.Sequences, manifest, _options.IndexOptions, description, _ctx.Time,
             dir => TrainerCheckpoint.Save(dir, progress, _window)) with
         {
             OldestNewEventMs = _oldestNewMs,

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace MIC.Streaming.Trainer;
 
 /// <summary>
@@ -86,6 +88,18 @@ public sealed class TrainerOptions
 
     public int Seed { get; set; } = 7;
 
+    /// <summary>
+    /// Stored bytes per vector the published approximate indexes may use (0 = IVF-Flat, 4·D + 8).
+    /// Below that the least compressed of IVF-SQ8 (D + 8) and IVF-PQ (m + 8) that fits is built.
+    /// </summary>
+    public double IndexMaxBytesPerVector { get; set; }
+
+    /// <summary>Recall@50 a published index must reach against exact search (0 = any); a version below it is not published.</summary>
+    public double IndexRecallFloor { get; set; }
+
+    /// <summary>The index options every published version is built with.</summary>
+    public Faiss.IndexBuildOptions IndexOptions => new() { MaxBytesPerVector = IndexMaxBytesPerVector, RecallFloor = IndexRecallFloor };
+
     public IEnumerable<string> Validate()
     {
         string Key(string name) => $"{SectionName}:{name}";
@@ -152,6 +166,17 @@ public sealed class TrainerOptions
         if (EvaluateShare is < 0 or > 1 || EvaluateK is < 1 or > 1000 || EvaluateWindow < 10 || EvaluateMaxPerSecond < 1)
         {
             yield return $"{Key(nameof(EvaluateShare))} must be in 0..1, {Key(nameof(EvaluateK))} in 1..1000, {Key(nameof(EvaluateWindow))} ≥ 10 and {Key(nameof(EvaluateMaxPerSecond))} ≥ 1.";
+        }
+
+        if (IndexMaxBytesPerVector < 0 || (IndexMaxBytesPerVector > 0 && Dimension is >= 8 and <= 1024 && IndexMaxBytesPerVector < Faiss.IndexPlanner.Kinds(Dimension)[^1].BytesPerVector))
+        {
+            var smallest = Dimension is >= 8 and <= 1024 ? Faiss.IndexPlanner.Kinds(Dimension)[^1] : null;
+            yield return $"{Key(nameof(IndexMaxBytesPerVector))} must be 0 (IVF-Flat) or at least {smallest?.BytesPerVector.ToString(CultureInfo.InvariantCulture) ?? "the smallest kind's size"} ({smallest?.Name}) at dimension {Dimension} (got {IndexMaxBytesPerVector.ToString(CultureInfo.InvariantCulture)}).";
+        }
+
+        if (IndexRecallFloor is < 0 or > 1)
+        {
+            yield return $"{Key(nameof(IndexRecallFloor))} must be in 0..1 (got {IndexRecallFloor.ToString(CultureInfo.InvariantCulture)}).";
         }
 
         if (KeepVersions < 2)

@@ -51,6 +51,9 @@ public sealed record IndexBuildOptions
 /// <summary>What was built: the spec, the tuned nprobe (IVF), the measured recall and the time.</summary>
 public sealed record IndexBuildReport(string Spec, int Shards, int? Nprobe, double? RecallAtK, double BuildSeconds, double TuneSeconds);
 
+/// <summary>A built index misses <see cref="IndexBuildOptions.RecallFloor"/>: the version must not be served.</summary>
+public sealed class RecallFloorException(string message) : InvalidOperationException(message);
+
 /// <summary>An approximate index kind: its Faiss factory string for nlist lists and its stored bytes per vector (codes + 8-byte id).</summary>
 public sealed record IndexKind(string Name, string Encoding, double BytesPerVector)
 {
@@ -187,7 +190,7 @@ public static class IndexPlanner
         if (options.RecallFloor > 0 && recall < options.RecallFloor)
         {
             index.Dispose();
-            throw new InvalidOperationException($"{shardSpec} reaches recall@{options.RecallK} {recall:F3} < the floor {options.RecallFloor} (at nprobe {nprobe?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}); raise the bytes per vector ({options.MaxBytesPerVector}) or add shards.");
+            throw new RecallFloorException($"{shardSpec} reaches recall@{options.RecallK} {recall:F3} < the floor {options.RecallFloor} (at nprobe {nprobe?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}); raise the bytes per vector ({options.MaxBytesPerVector}) or add shards.");
         }
 
         return (index, new IndexBuildReport(shardSpec, options.Shards, nprobe, recall, build, watch.Elapsed.TotalSeconds));

@@ -82,7 +82,7 @@ public class IndexPlannerTests
         }
 
         // PQ4 (4 one-byte codes for 32 dimensions) cannot reach recall@50 0.99 here: the build says so.
-        var error = Assert.Throws<InvalidOperationException>(() => IndexPlanner.Build(data, ids, new IndexBuildOptions { ExactBelow = 0, TuningQueries = 50, MaxBytesPerVector = 12, RecallFloor = 0.99 }, queries));
+        var error = Assert.Throws<RecallFloorException>(() => IndexPlanner.Build(data, ids, new IndexBuildOptions { ExactBelow = 0, TuningQueries = 50, MaxBytesPerVector = 12, RecallFloor = 0.99 }, queries));
         Assert.Contains("< the floor 0.99", error.Message, StringComparison.Ordinal);
         Assert.Contains("PQ4", error.Message, StringComparison.Ordinal);
     }

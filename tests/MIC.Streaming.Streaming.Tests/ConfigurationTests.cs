@@ -130,4 +130,34 @@ public sealed class ConfigurationTests
 
         Assert.Contains(named, error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("Trainer:IndexMaxBytesPerVector", "10", "Trainer:IndexMaxBytesPerVector must be 0 (IVF-Flat) or at least 16 (ivf-pq8)")]
+    [InlineData("Trainer:IndexRecallFloor", "1.5", "Trainer:IndexRecallFloor")]
+    public async Task Start_TrainerRole_BadIndexBudget_FailsNamingTheKey(string key, string value, string named)
+    {
+        var builder = WebApplication.CreateBuilder();
+        var settings = Valid();
+        settings["Silo:Roles"] = "serving,trainer";
+        settings[key] = value;
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.AddMicSilo();
+        await using var app = builder.Build();
+        app.MapMicApi();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+
+        Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TrainerIndexOptions_CarryTheBudgetIntoEveryPublishedVersion()
+    {
+        var options = new MIC.Streaming.Trainer.TrainerOptions { IndexMaxBytesPerVector = 200, IndexRecallFloor = 0.9 };
+
+        Assert.Empty(options.Validate());
+        Assert.Equal(200, options.IndexOptions.MaxBytesPerVector);
+        Assert.Equal(0.9, options.IndexOptions.RecallFloor);
+        Assert.EndsWith(",SQ8", MIC.Streaming.Faiss.IndexPlanner.SpecFor(100_000, options.IndexOptions, options.Dimension), StringComparison.Ordinal);
+    }
 }
