@@ -416,7 +416,7 @@ public sealed class StreamingTrainer : IDisposable
         };
         var description = string.Create(CultureInfo.InvariantCulture, $"streaming update {_updates}: {_eventsTrained} events trained, {dataset.UserCount} users, {dataset.ItemCount} items");
         var info = ModelPublisher.Write(
-            _ctx.ModelStore, version, trainer.Model, dataset, dataset.Sequences, manifest, _options.IndexOptions, description, _ctx.Time,
+            _ctx.ModelStore, version, trainer.Model, dataset, dataset.Sequences.ActiveWithin((long)_options.UserIndexWindow.TotalSeconds), manifest, _options.IndexOptions, description, _ctx.Time,
             dir => TrainerCheckpoint.Save(dir, progress, _window)) with
         {
             OldestNewEventMs = _oldestNewMs,

@@ -97,6 +97,13 @@ public sealed class TrainerOptions
     /// <summary>Recall@50 a published index must reach against exact search (0 = any); a version below it is not published.</summary>
     public double IndexRecallFloor { get; set; }
 
+    /// <summary>
+    /// The U2U2I user index of a published version holds only users with a click within this long
+    /// of the newest click (event time; 00:00:00 = every user). Others keep their history in their
+    /// grain but are not offered as similar users.
+    /// </summary>
+    public TimeSpan UserIndexWindow { get; set; } = TimeSpan.Zero;
+
     /// <summary>The index options every published version is built with.</summary>
     public Faiss.IndexBuildOptions IndexOptions => new() { MaxBytesPerVector = IndexMaxBytesPerVector, RecallFloor = IndexRecallFloor };
 
@@ -172,6 +179,11 @@ public sealed class TrainerOptions
         {
             var smallest = Dimension is >= 8 and <= 1024 ? Faiss.IndexPlanner.Kinds(Dimension)[^1] : null;
             yield return $"{Key(nameof(IndexMaxBytesPerVector))} must be 0 (IVF-Flat) or at least {smallest?.BytesPerVector.ToString(CultureInfo.InvariantCulture) ?? "the smallest kind's size"} ({smallest?.Name}) at dimension {Dimension} (got {IndexMaxBytesPerVector.ToString(CultureInfo.InvariantCulture)}).";
+        }
+
+        if (UserIndexWindow < TimeSpan.Zero)
+        {
+            yield return $"{Key(nameof(UserIndexWindow))} must be ≥ 00:00:00 (got {UserIndexWindow}).";
         }
 
         if (IndexRecallFloor is < 0 or > 1)

@@ -98,4 +98,21 @@ public class DatasetTests
         Assert.Equal(["item_id", "category", "attributes"], schema.ItemFields.Select(f => f.Name));
         Assert.Equal(FieldArity.MultiValued, schema.ItemFields[2].Arity);
     }
+
+    [Fact]
+    public void ActiveWithin_EmptiesUsersWhoseNewestClickIsOlderThanTheWindow()
+    {
+        // user 0 last clicked at 100, user 1 at 950, user 2 never, user 3 at 1000 (the newest).
+        var table = new SequenceTable([0, 2, 4, 4, 5], [1, 2, 3, 4, 5], [10, 100, 900, 950, 1000]);
+
+        var active = table.ActiveWithin(100);
+
+        Assert.Equal(4, active.UserCount);
+        Assert.Equal(0, active.Length(0));
+        Assert.Equal([3, 4], active.Sequence(1).ToArray());
+        Assert.Equal(0, active.Length(2));
+        Assert.Equal([5], active.Sequence(3).ToArray());
+        Assert.Same(table, table.ActiveWithin(0));
+        Assert.Equal(5, table.ActiveWithin(10_000).InteractionCount);
+    }
 }

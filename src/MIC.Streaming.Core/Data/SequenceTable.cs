@@ -68,6 +68,37 @@ public sealed class SequenceTable
         return new SequenceTable(offsets, items, times);
     }
 
+    /// <summary>
+    /// Users active within <paramref name="window"/> time units of the newest interaction keep their
+    /// sequence; the others get an empty one (same id space). An empty table, or a window ≤ 0, is
+    /// returned as is. Sequences are in time order, so a user's last timestamp is its newest.
+    /// </summary>
+    public SequenceTable ActiveWithin(long window)
+    {
+        if (window <= 0 || InteractionCount == 0)
+        {
+            return this;
+        }
+
+        var newest = long.MinValue;
+        for (var u = 0; u < UserCount; u++)
+        {
+            if (Length(u) > 0)
+            {
+                newest = Math.Max(newest, Timestamps[Offsets[u + 1] - 1]);
+            }
+        }
+
+        var since = newest - window;
+        var lengths = new int[UserCount];
+        for (var u = 0; u < UserCount; u++)
+        {
+            lengths[u] = Length(u) > 0 && Timestamps[Offsets[u + 1] - 1] >= since ? Length(u) : 0;
+        }
+
+        return Prefixes(lengths);
+    }
+
     /// <summary>How many times each item occurs, over all users.</summary>
     public int[] ItemCounts(int itemCount)
     {
