@@ -68,6 +68,9 @@ public sealed class OperabilityTests
     [InlineData("--set autoscaling.minReplicas=5 --set autoscaling.maxReplicas=2", "maxReplicas")]
     [InlineData("--set serving.replicaz=3", "replicaz")]
     [InlineData("--set noSuchSection.enabled=true", "noSuchSection")]
+    [InlineData("--set trainer.index.recallFloor=2", "recallFloor")]
+    [InlineData("--set trainer.index.recallFloor=1.5", "recallFloor")]
+    [InlineData("--set trainer.userIndexWindow=1h", "userIndexWindow")]
     public void Chart_BadValues_FailNamingTheValue(string values, string named)
     {
         var (code, output) = Template(values);
