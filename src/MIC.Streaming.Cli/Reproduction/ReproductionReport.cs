@@ -150,7 +150,9 @@ public static class ReproductionReport
 
             var v = MeanSd(vanilla.Select(r => r.Channels[channel]["Recall@50"]));
             var x = MeanSd(g.Select(r => r.Channels[channel]["Recall@50"]));
-            var verdict = x.Mean - x.Sd > v.Mean + v.Sd ? "yes (beyond 1 sd)" : x.Mean > v.Mean ? "higher, within the spread" : "no";
+            var verdict = g.Count < 2 || vanilla.Count < 2
+                ? (x.Mean > v.Mean ? "higher (one seed: no spread yet)" : "no (one seed)")
+                : x.Mean - x.Sd > v.Mean + v.Sd ? "yes (beyond 1 sd)" : x.Mean > v.Mean ? "higher, within the spread" : "no";
             md.AppendLine(CultureInfo.InvariantCulture, $"- MIC-{variant.ToUpperInvariant()} on {channel}: {Format(x)} vs vanilla {Format(v)} → {verdict}");
         }
 
