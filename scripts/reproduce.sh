@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole reproduction (docs/REPRODUCTION.md), resumable: Beauty then Sports in the paper's reading,
-# then both in the in-batch reading. Re-running it continues where it stopped (finished runs are files
-# under results/reproduce/<name>/runs). Data from ${MIC_DATA:-../shared/data}.
+# then both in the in-batch reading. Re-running it continues where it stopped: finished runs are files
+# under results/reproduce/<name>/runs, copied to docs/reproduction/<name>/runs to commit, and read back
+# from there on a fresh clone. Data from ${MIC_DATA:-../shared/data}.
 #   bash scripts/reproduce.sh            # everything, in the foreground
 #   nohup bash scripts/reproduce.sh &    # in the background; progress in results/reproduce/<name>.log
 #   bash scripts/reproduce.sh --report   # only rewrite the tables (and copy them to docs/reproduction)
@@ -21,11 +22,22 @@ extra=()
 [ "${1:-}" = "--report" ] && extra=(--report-only)
 run() { # name, file, reading options...
   local name=$1 file=$2; shift 2
+  local doc="docs/reproduction/$name"
+  if [ ${#extra[@]} -gt 0 ] && ! ls "$doc"/runs/*.json "$OUT/$name"/runs/*.json >/dev/null 2>&1; then
+    echo "[$(date +%H:%M:%S)] $name: no finished runs; nothing to report"
+    return 0
+  fi
   echo "[$(date +%H:%M:%S)] $name" | tee -a "$OUT/$name.log"
+  # Finished runs and tuned baselines are committed under docs/reproduction/<name>: a fresh clone
+  # resumes from them instead of training them again.
+  mkdir -p "$OUT/$name/runs" "$doc/runs"
+  cp -n "$doc"/runs/*.json "$OUT/$name/runs/" 2>/dev/null || true
+  if [ -f "$doc/baselines.json" ]; then cp -n "$doc/baselines.json" "$OUT/$name/"; fi
   "$OUT/bin/mic" reproduce --data "$D/$file" --format s3rec --out "$OUT/$name" "$@" "${extra[@]}" >> "$OUT/$name.log" 2>&1
-  mkdir -p "docs/reproduction/$name"
-  cp "$OUT/$name"/REPRODUCTION.md "$OUT/$name"/*.csv docs/reproduction/"$name"/
-  cp "$OUT/$name"/*.png docs/reproduction/"$name"/ 2>/dev/null || true
+  cp "$OUT/$name"/REPRODUCTION.md "$OUT/$name"/*.csv "$doc"/
+  cp "$OUT/$name"/*.png "$doc"/ 2>/dev/null || true
+  cp "$OUT/$name"/runs/*.json "$doc/runs/" 2>/dev/null || true
+  if [ -f "$OUT/$name/baselines.json" ]; then cp "$OUT/$name/baselines.json" "$doc/"; fi
 }
 run beauty-paper Beauty.txt
 run sports-paper Sports_and_Outdoors.txt

@@ -160,7 +160,8 @@ public sealed class ReproduceCommand : Command<ReproduceSettings>
         var runsDir = Path.Combine(outDir, "runs");
         var seeds = CliValidation.List(settings.Seeds).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         var plan = ReproductionPlan.Runs(settings.Parts, CliValidation.List(settings.Encoders), seeds, settings.ToOptions());
-        var baselines = Baselines(outDir, split, settings, cancellationToken);
+        // --report-only never trains, baselines included (EASE on Sports takes minutes per λ).
+        var baselines = settings.ReportOnly && !File.Exists(Path.Combine(outDir, "baselines.json")) ? [] : Baselines(outDir, split, settings, cancellationToken);
         var geometryCases = split.Valid.Take(settings.ValidUsers == 0 ? split.Valid.Count : settings.ValidUsers).ToList();
         var done = plan.Count(p => File.Exists(ReproductionRunner.PathOf(runsDir, p)));
         AnsiConsole.MarkupLine(Markup.Escape($"{plan.Count} runs planned, {done} already finished under {runsDir}."));
