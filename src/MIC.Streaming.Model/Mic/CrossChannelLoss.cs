@@ -14,21 +14,23 @@ public sealed record LossParts(double Total, double Softmax, double Logistic, do
 ///   L = w_sm·L_softmax + w_log·L_logistic + λ · (w_UI·L_UI + w_UU·L_UU + w_II·L_II)
 /// </code>
 /// <list type="bullet">
-/// <item>L_softmax: the encoder's own objective — in-batch sampled softmax over cosine/τ between
-/// the user (own space, the readout interest for multi-interest encoders) and every target item in
-/// the batch; in-batch copies of the positive item are masked so they are not negatives. This is
-/// what every vanilla encoder trains with (DSSM, YouTubeDNN and ComiRec all train retrieval with
-/// (sampled) softmax in their public implementations).</item>
+/// <item>L_softmax: the encoder's own objective — a softmax over cosine/τ between the user (own
+/// space, the readout interest for multi-interest encoders) and either every target item in the
+/// batch (in-batch; copies of the positive are masked) or <c>SampledNegatives</c> catalogue items
+/// (<see cref="SampledSoftmax"/>). YouTubeDNN and ComiRec train retrieval with sampled softmax in
+/// their public implementations. The paper's base is the logistic loss alone: SoftmaxWeight = 0
+/// (<c>--objective logistic</c>, the default of <c>mic reproduce</c>; <c>mic train</c> keeps in-batch).</item>
 /// <item>L_logistic: the paper's "basic logistic loss" on user–item cosine/τ, one in-batch negative
 /// (the next example's item) per positive.</item>
 /// <item>L_UI: symmetric InfoNCE (NT-Xent) with cosine/τ between user and item after the
 /// shared-space heads: for a batch of N positive pairs, each representation's negatives are the
 /// other 2(N−1) representations of both sides (as the paper states for UI).</item>
 /// <item>L_UU / L_II: a user (item) against its perturbed view (field mask + dropout) and, with the
-/// support set on, against a mined neighbour; the two terms are averaged. These use the pairwise
-/// symmetric form (a_i against every b_j, and b_i against every a_j: N−1 negatives each way):
-/// it costs a quarter of NT-Xent's 2N×2N similarities, and a 2-core CPU step with four such terms
-/// would otherwise be dominated by them (measured: 1.7k vs 8k examples/s for DSSM at batch 1024).</item>
+/// support set on, against a mined neighbour; the two terms are averaged. The form is an option
+/// (<see cref="MicOptions.SameSideForm"/>): NT-Xent as for UI (the paper's reading, the default of
+/// <c>mic reproduce</c>), or the pairwise symmetric form (a_i against every b_j and b_i against
+/// every a_j: N−1 negatives each way; <c>mic train</c>'s default), which costs a quarter of NT-Xent's
+/// 2N×2N similarities (measured before the fused forms: 1.7k vs 8k examples/s for DSSM at batch 1024).</item>
 /// </list>
 /// Reasoning: keeping the base losses at weight 1 and adding λ·(contrastive) makes the vanilla
 /// encoder exactly the λ = 0 special case, so "X vs X+MIC" compares one knob; the channel terms are

@@ -47,7 +47,7 @@ public sealed record MicOptions
     /// <summary>InfoNCE temperature τ (paper: 0.1), also used to scale cosine logits of the base losses.</summary>
     public double Temperature { get; init; } = 0.1;
 
-    /// <summary>Weight of the encoder's in-batch softmax loss.</summary>
+    /// <summary>Weight of the encoder's softmax loss (0 = the paper's base: the logistic loss alone).</summary>
     public double SoftmaxWeight { get; init; } = 1;
 
     /// <summary>Weight of the basic logistic user–item loss.</summary>
