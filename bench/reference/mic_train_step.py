@@ -21,6 +21,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mic_loss import in_batch_softmax, load_export, logistic, nt_xent, pairwise, sampled_softmax  # noqa: E402
 
 
+def mined_positive(bank_and_neighbours, rows):
+    """One of each row's k precomputed neighbours, at random, as its support-set positive."""
+    bank, nbrs = bank_and_neighbours
+    pick = nbrs[rows].gather(1, torch.randint(0, nbrs.shape[1], (rows.shape[0], 1))).squeeze(1)
+    return bank[pick]
+
+
 def mlp(inp, hidden, out, p):
     layers = nn.Sequential(nn.Linear(inp, hidden), nn.ReLU(), nn.Dropout(p), nn.Linear(hidden, out))
     for m in layers:
@@ -114,17 +121,13 @@ class DssmMic(nn.Module):
             view = self.user_mlp(view_fields.flatten(1))
             uu = same_side(user, view, rows, tau)
             if banks.get("user") is not None:
-                bank, nbrs = banks["user"]
-                pick = nbrs[rows].gather(1, torch.randint(0, nbrs.shape[1], (rows.shape[0], 1))).squeeze(1)
-                uu = (uu + same_side(user, bank[pick], rows, tau)) / 2
+                uu = (uu + same_side(user, mined_positive(banks["user"], rows), rows, tau)) / 2
             contrast = contrast + m["weight_uu"] * uu
         if m["uses_ii"]:
             view = self.item_mlp(self.perturb(fields).flatten(1))
             ii = same_side(item, view, ids, tau)
             if banks.get("item") is not None:
-                bank, nbrs = banks["item"]
-                pick = nbrs[ids].gather(1, torch.randint(0, nbrs.shape[1], (ids.shape[0], 1))).squeeze(1)
-                ii = (ii + same_side(item, bank[pick], ids, tau)) / 2
+                ii = (ii + same_side(item, mined_positive(banks["item"], ids), ids, tau)) / 2
             contrast = contrast + m["weight_ii"] * ii
         return total + m["lambda"] * contrast
 

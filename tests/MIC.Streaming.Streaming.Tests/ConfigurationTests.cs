@@ -118,17 +118,10 @@ public sealed class ConfigurationTests
     [InlineData("Security:ApiKeys:0", "short", "Security:ApiKeys")]
     public async Task Start_BadSetting_FailsNamingTheKey(string key, string value, string named)
     {
-        var builder = WebApplication.CreateBuilder();
         var settings = Valid();
         settings[key] = value;
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.AddMicSilo();
-        await using var app = builder.Build();
-        app.MapMicApi();
 
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
-
-        Assert.Contains(named, error.Message, StringComparison.Ordinal);
+        Assert.Contains(named, await StartFailure(settings), StringComparison.Ordinal);
     }
 
     [Theory]
@@ -137,18 +130,23 @@ public sealed class ConfigurationTests
     [InlineData("Trainer:UserIndexWindow", "-01:00:00", "Trainer:UserIndexWindow")]
     public async Task Start_TrainerRole_BadIndexBudget_FailsNamingTheKey(string key, string value, string named)
     {
-        var builder = WebApplication.CreateBuilder();
         var settings = Valid();
         settings["Silo:Roles"] = "serving,trainer";
         settings[key] = value;
+
+        Assert.Contains(named, await StartFailure(settings), StringComparison.Ordinal);
+    }
+
+    /// <summary>Composes and starts the silo host with <paramref name="settings"/>; returns the start-up validation message.</summary>
+    private static async Task<string> StartFailure(Dictionary<string, string?> settings)
+    {
+        var builder = WebApplication.CreateBuilder();
         builder.Configuration.AddInMemoryCollection(settings);
         builder.AddMicSilo();
         await using var app = builder.Build();
         app.MapMicApi();
-
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
-
-        Assert.Contains(named, error.Message, StringComparison.Ordinal);
+        return error.Message;
     }
 
     [Fact]

@@ -112,7 +112,7 @@ public sealed class EvalBaselineCommand : Command<EvalBaselineSettings>
         {
             return BaselineTuning.Run(spec, split, tune, fixedValue, onTest: onTest, excludeHistory: excludeHistory, cancellationToken: cancellationToken);
         }
-        catch (InvalidOperationException e) when (e.Message.StartsWith("EASE needs", StringComparison.Ordinal))
+        catch (BaselineNotApplicableException e)
         {
             AnsiConsole.MarkupLine($"[yellow]Skipped {Markup.Escape(spec.Name)}: {Markup.Escape(e.Message)}[/]");
             return null;

@@ -3,6 +3,9 @@ using System.Globalization;
 
 namespace MIC.Streaming.Core.Baselines;
 
+/// <summary>A baseline that cannot run on this dataset (e.g. EASE^R on a catalogue too large for its dense inverse).</summary>
+public sealed class BaselineNotApplicableException(string message) : InvalidOperationException(message);
+
 /// <summary>
 /// A baseline the CLI can build by name: its one tunable setting (e.g. ItemCF's neighbours), the
 /// values tried on validation users, and the value used when tuning is off.

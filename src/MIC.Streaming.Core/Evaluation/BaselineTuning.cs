@@ -62,30 +62,23 @@ public static class BaselineTuning
         }
         else
         {
+            TuningTrial? best = null;
             foreach (var candidate in spec.Grid)
             {
                 var recommender = spec.Create(candidate);
                 var valid = Evaluator.Evaluate(recommender, split, onTest: false, excludeHistory: excludeHistory, cancellationToken: cancellationToken);
-                trials.Add(new TuningTrial(candidate, valid.Metrics[Metric]));
-                log?.Invoke($"{spec.Name} {spec.Setting}={candidate}: validation {Metric} {valid.Metrics[Metric]:F4}");
-                if (trials.Count == 1 || valid.Metrics[Metric] > trials.Take(trials.Count - 1).Max(t => t.Score))
+                var trial = new TuningTrial(candidate, valid.Metrics[Metric]);
+                trials.Add(trial);
+                log?.Invoke($"{spec.Name} {spec.Setting}={candidate}: validation {Metric} {trial.Score:F4}");
+                if (best is null || trial.Score > best.Score)
                 {
-                    // Keep the best fitted model: the fit depends only on train users, so the test
-                    // pass reuses it (an EASE fit is a dense inverse).
-                    (bestFitted, bestFitSeconds) = (recommender, valid.FitSeconds);
+                    // Keep the best fitted model (the first on ties): the fit depends only on train
+                    // users, so the test pass reuses it (an EASE fit is a dense inverse).
+                    (best, bestFitted, bestFitSeconds) = (trial, recommender, valid.FitSeconds);
                 }
             }
 
-            var best = trials[0];
-            foreach (var t in trials)
-            {
-                if (t.Score > best.Score)
-                {
-                    best = t;
-                }
-            }
-
-            value = best.Value;
+            value = best!.Value;
             how = $"tuned on {split.Valid.Count} validation users by {Metric}";
         }
 

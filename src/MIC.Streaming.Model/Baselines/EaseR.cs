@@ -46,7 +46,7 @@ public sealed class EaseR : IRecommender
         ArgumentNullException.ThrowIfNull(train);
         if (itemCount > MaxItems)
         {
-            throw new InvalidOperationException($"EASE needs a dense {itemCount}×{itemCount} inverse ({(double)itemCount * itemCount * 16 / (1L << 30):F0} GiB while fitting); it is offered up to {MaxItems:N0} items.");
+            throw new BaselineNotApplicableException($"EASE needs a dense {itemCount}×{itemCount} inverse ({(double)itemCount * itemCount * 16 / (1L << 30):F0} GiB while fitting); it is offered up to {MaxItems:N0} items.");
         }
 
         _fallback.Fit(train, itemCount, cancellationToken);
