@@ -55,7 +55,14 @@ public sealed record CandidateResponse(
     [property: Id(2)] bool ColdStart,
     [property: Id(3)] int HistoryLength,
     [property: Id(4)] ServedCandidate[] Items,
-    [property: Id(5)] string? NewestEventId);
+    [property: Id(5)] string? NewestEventId)
+{
+    /// <summary>
+    /// Sharded serving only: some index shards did not answer within the query's budget (their silo
+    /// died and they are re-activating elsewhere), so the candidates come from the shards that did.
+    /// </summary>
+    [Id(6)] public bool Partial { get; init; }
+}
 
 /// <summary>A published model version: checkpoint + index snapshot in the model store.</summary>
 [GenerateSerializer, Immutable, Alias("mic.model-version.v1")]

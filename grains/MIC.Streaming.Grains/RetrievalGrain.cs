@@ -48,7 +48,7 @@ public sealed partial class RetrievalGrain(
             recent = await ReadStoredAsync(user, ex);
         }
 
-        return serving.Retrieve(request.UserId, recent, request.K, request.Channels);
+        return await serving.RetrieveAsync(request.UserId, recent, request.K, request.Channels);
     }
 
     /// <summary>The user's sequence as last flushed, straight from grain storage (no activation).</summary>

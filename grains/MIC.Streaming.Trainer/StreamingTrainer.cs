@@ -25,7 +25,8 @@ public sealed record StreamingTrainerContext(
     TrainerInstruments Instruments,
     ILogger Logger,
     TimeProvider Time,
-    string Silo);
+    string Silo,
+    Func<long, int> Shards);
 
 /// <summary>
 /// The streaming trainer's loop (hosted by <see cref="TrainerGrain"/> on a dedicated thread):
@@ -417,7 +418,7 @@ public sealed class StreamingTrainer : IDisposable
         var description = string.Create(CultureInfo.InvariantCulture, $"streaming update {_updates}: {_eventsTrained} events trained, {dataset.UserCount} users, {dataset.ItemCount} items");
         var info = ModelPublisher.Write(
             _ctx.ModelStore, version, trainer.Model, dataset, dataset.Sequences.ActiveWithin((long)_options.UserIndexWindow.TotalSeconds), manifest, _options.IndexOptions, description, _ctx.Time,
-            dir => TrainerCheckpoint.Save(dir, progress, _window)) with
+            dir => TrainerCheckpoint.Save(dir, progress, _window), _ctx.Shards((long)dataset.ItemCount + dataset.UserCount)) with
         {
             OldestNewEventMs = _oldestNewMs,
             NewestEventMs = _newestMs,

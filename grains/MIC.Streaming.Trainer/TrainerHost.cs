@@ -34,7 +34,7 @@ public sealed class TrainerHost(
     public TrainerInstruments Instruments => instruments;
 
     public StreamingTrainer Create() => new(new StreamingTrainerContext(
-        grains, kafka.Value, options.Value, serving.Value.ModelStore, channels, instruments, loggers.CreateLogger<StreamingTrainer>(), time, silo.Name));
+        grains, kafka.Value, options.Value, serving.Value.ModelStore, channels, instruments, loggers.CreateLogger<StreamingTrainer>(), time, silo.Name, serving.Value.ShardsFor));
 }
 
 /// <summary>

@@ -18,7 +18,11 @@ namespace MIC.Streaming.Hosting;
 public sealed record CandidateDto(string ItemId, float Score, string[] Channels);
 
 /// <summary>JSON shape of a candidates answer.</summary>
-public sealed record CandidatesDto(string UserId, long ModelVersion, bool ColdStart, int HistoryLength, string? NewestEventId, CandidateDto[] Items);
+public sealed record CandidatesDto(string UserId, long ModelVersion, bool ColdStart, int HistoryLength, string? NewestEventId, CandidateDto[] Items)
+{
+    /// <summary>Sharded serving: true when some index shards did not answer in time (a silo died); the items come from the others.</summary>
+    public bool Partial { get; init; }
+}
 
 /// <summary>Accepted event: where it landed in Kafka.</summary>
 public sealed record EventAcceptedDto(string EventId, int Partition, long Offset);
@@ -92,7 +96,10 @@ public static class CandidatesApi
         var response = await grains.GetGrain<IRetrievalGrain>(0).GetCandidatesAsync(new CandidateRequest(userId, count, set));
         return TypedResults.Ok(new CandidatesDto(
             response.UserId, response.ModelVersion, response.ColdStart, response.HistoryLength, response.NewestEventId,
-            [.. response.Items.Select(i => new CandidateDto(i.ItemId, i.Score, ChannelList(i.Channels)))]));
+            [.. response.Items.Select(i => new CandidateDto(i.ItemId, i.Score, ChannelList(i.Channels)))])
+        {
+            Partial = response.Partial,
+        });
     }
 
     internal static async Task<Results<Ok<UserView>, ProblemHttpResult>> GetUser(HttpContext http, string userId, IGrainFactory grains)

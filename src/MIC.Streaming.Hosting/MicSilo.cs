@@ -1,5 +1,6 @@
 using MIC.Streaming.Grains;
 using MIC.Streaming.Grains.Serving;
+using MIC.Streaming.Grains.Serving.Sharding;
 using MIC.Streaming.Ingestion;
 using MIC.Streaming.Trainer;
 using MIC.Streaming.Retrieval.Channels;
@@ -126,13 +127,20 @@ public static class MicSilo
         services.AddValidatedOptions<ChannelOptions>(configuration, "Channels", ValidateChannels);
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<ChannelOptions>>().Value);
         services.AddSingleton<ServingInstruments>();
+        services.AddSingleton<IShardSetFactory, GrainShardSetFactory>();
         services.AddSingleton<ServingModel>();
+        siloBuilder.AddPlacementDirector<ShardSpreadPlacement, ShardSpreadPlacementDirector>();
         services.AddSingleton<ModelVersionWatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<ModelVersionWatcher>());
         services.AddSingleton<IngestionInstruments>();
         if (silo.HasRole("serving"))
         {
             services.AddHostedService<ClickIngestionService>();
+        }
+        else
+        {
+            // Index shards are placed only on serving silos.
+            services.PostConfigure<Orleans.Configuration.GrainTypeOptions>(o => o.Classes.Remove(typeof(IndexShardGrain)));
         }
 
         if (silo.HasRole(TrainerSetup.Role))

@@ -26,9 +26,14 @@ internal static class TestModel
         }
     }
 
-    private static (MicTrainer Trainer, CheckpointManifest Manifest) Train(int steps)
+    /// <summary>600 users: enough for the sharded-serving equality test's 500 users.</summary>
+    public static InteractionDataset LargerDataset { get; } =
+        new SyntheticDataGenerator(new SyntheticOptions { Users = 600, Items = 300, Categories = 8, Seed = 12 }).BuildDataset();
+
+    private static (MicTrainer Trainer, CheckpointManifest Manifest) Train(int steps, InteractionDataset? data = null, int seed = 5)
     {
-        var split = ComiRecSplitter.Split(Dataset, seed: 1, maxLen: 10);
+        var dataset = data ?? Dataset;
+        var split = ComiRecSplitter.Split(dataset, seed: 1, maxLen: 10);
         var options = new TrainOptions
         {
             Encoder = "dssm",
@@ -37,20 +42,21 @@ internal static class TestModel
             BatchSize = 64,
             MaxEpochs = 1,
             MaxSteps = steps,
-            Seed = 5,
+            Seed = seed,
         };
-        var trainer = new MicTrainer(new FeatureTables(Dataset), options);
+        var trainer = new MicTrainer(new FeatureTables(dataset), options);
         trainer.Train(split);
-        return (trainer, new CheckpointManifest { Options = options, Dataset = Dataset.Name, Protocol = split.Protocol, Step = trainer.Step, CreatedUtc = DateTimeOffset.UtcNow });
+        return (trainer, new CheckpointManifest { Options = options, Dataset = dataset.Name, Protocol = split.Protocol, Step = trainer.Step, CreatedUtc = DateTimeOffset.UtcNow });
     }
 
-    public static async Task<ModelVersionInfo> TrainAndPublishAsync(IGrainFactory grains, string store, int steps = 40)
+    public static async Task<ModelVersionInfo> TrainAndPublishAsync(IGrainFactory grains, string store, int steps = 40, InteractionDataset? data = null, int shards = 0, int seed = 5)
     {
-        var (trainer, manifest) = Train(steps);
+        var dataset = data ?? Dataset;
+        var (trainer, manifest) = Train(steps, dataset, seed);
         using (trainer)
         {
-            var split = ComiRecSplitter.Split(Dataset, seed: 1, maxLen: 10);
-            return await ModelPublisher.PublishAsync(grains, store, trainer.Model, Dataset, split.Train, manifest, new IndexBuildOptions { ItemNeighbours = 20 }, "test model", TimeProvider.System);
+            var split = ComiRecSplitter.Split(dataset, seed: 1, maxLen: 10);
+            return await ModelPublisher.PublishAsync(grains, store, trainer.Model, dataset, split.Train, manifest, new IndexBuildOptions { ItemNeighbours = 20 }, "test model", TimeProvider.System, shards);
         }
     }
 }

@@ -55,7 +55,7 @@ public static class ModelStore
     /// </summary>
     public static ModelVersionInfo Write(
         string root, long version, MicModel model, InteractionDataset dataset, CheckpointManifest manifest, RetrievalSpaces spaces, string description, TimeProvider time,
-        Action<string>? writeTrainerState = null)
+        Action<string>? writeTrainerState = null, int shards = 0, IndexBuildOptions? shardIndexOptions = null)
     {
         ArgumentNullException.ThrowIfNull(time);
         Directory.CreateDirectory(root);
@@ -70,6 +70,13 @@ public static class ModelStore
         {
             Checkpoint.Save(Path.Combine(temp, CheckpointDirectory), model, dataset, manifest);
             SnapshotStore.Save(Path.Combine(temp, IndexDirectory), spaces, version);
+            if (shards > 0)
+            {
+                // Sharded serving: the shard grains read only these. The whole snapshot above stays for
+                // the trainer's prequential scoring and for serving the version replicated.
+                Sharding.ShardStore.Write(temp, spaces, shards, shardIndexOptions ?? new IndexBuildOptions(), version);
+            }
+
             writeTrainerState?.Invoke(Path.Combine(temp, TrainerDirectory));
             Directory.Move(temp, final);
         }
@@ -120,6 +127,12 @@ public static class ModelStore
             }
 
             SnapshotStore.Restamp(Path.Combine(temp, IndexDirectory), version);
+            if (Sharding.ShardStore.Exists(source))
+            {
+                CopyTree(Path.Combine(source, Sharding.ShardStore.Directory), Path.Combine(temp, Sharding.ShardStore.Directory));
+                Sharding.ShardStore.Restamp(temp, version);
+            }
+
             Directory.Move(temp, final);
         }
         catch
@@ -135,13 +148,29 @@ public static class ModelStore
         return new ModelVersionInfo(version, final, time.GetUtcNow(), $"rollback: the weights and indexes of version {from}") { RolledBackFrom = from };
     }
 
-    /// <summary>Loads a version for serving (model in eval mode, indexes checked against their checksums).</summary>
-    public static ServingVersion Load(ModelVersionInfo info)
+    /// <summary>
+    /// Loads a version for serving (model in eval mode, indexes checked against their checksums). With
+    /// <paramref name="sharded"/> only the user tower is loaded: the indexes stay in the version's shard
+    /// files, which the shard grains load.
+    /// </summary>
+    public static ServingVersion Load(ModelVersionInfo info, bool sharded = false)
     {
         ArgumentNullException.ThrowIfNull(info);
+        var shardManifest = sharded ? Sharding.ShardStore.ReadManifest(info.Path) : null;
+        if (shardManifest is not null && shardManifest.Version != info.Version)
+        {
+            throw new InvalidDataException($"{info.Path}: the index shards are version {shardManifest.Version}, the registry says {info.Version}.");
+        }
+
         var (model, tables, dataset, manifest) = Checkpoint.Load(Path.Combine(info.Path, CheckpointDirectory));
         try
         {
+            if (shardManifest is not null)
+            {
+                var tower = new ModelEmbeddings(model, tables, manifest.Options.EncoderOptions.MaxLen);
+                return new ServingVersion(info, model, tower, dataset, null, manifest.Options.EncoderOptions.MaxLen) { Shards = shardManifest.Shards };
+            }
+
             var (spaces, version) = SnapshotStore.Load(Path.Combine(info.Path, IndexDirectory));
             if (version != info.Version)
             {
@@ -156,6 +185,20 @@ public static class ModelStore
         {
             model.Dispose();
             throw;
+        }
+    }
+
+    private static void CopyTree(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        }
+
+        foreach (var dir in Directory.GetDirectories(from))
+        {
+            CopyTree(dir, Path.Combine(to, Path.GetFileName(dir)));
         }
     }
 

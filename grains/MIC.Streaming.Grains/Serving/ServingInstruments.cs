@@ -12,6 +12,8 @@ public sealed class ServingInstruments
     private readonly Histogram<double> _channel;
     private readonly Histogram<double> _refreshLag;
     private readonly Counter<long> _staleReads;
+    private readonly Histogram<double> _shardHop;
+    private readonly Counter<long> _partial;
 
     public ServingInstruments(IMeterFactory meterFactory)
         : this(meterFactory, MeterName)
@@ -28,6 +30,9 @@ public sealed class ServingInstruments
         _coldStarts = meter.CreateCounter<long>("mic.serving.cold_starts", description: "Queries answered from popularity (no usable history).");
         _staleReads = meter.CreateCounter<long>("mic.serving.stale_sequence_reads",
             description: "Queries served from the user's last stored sequence because the live user grain did not answer in time (source=storage) or from popularity because storage did not either (source=none).");
+        _shardHop = meter.CreateHistogram<double>("mic.serving.shard_hop.duration", "ms", "Sharded serving: one hop (probe, score) of a query across the version's shards, fan-out to merge.");
+        _partial = meter.CreateCounter<long>("mic.serving.partial_answers", description: "Sharded queries answered without some shards (they did not answer within Serving:ShardBudget).");
+        meter.CreateObservableGauge("mic.serving.shard_bytes", () => ShardBytes, "By", "Bytes of index shards loaded on this silo.");
         meter.CreateObservableGauge("mic.serving.model_version", () => ModelVersion, description: "Model version this silo serves.");
         _channel = meter.CreateHistogram<double>("mic.serving.channel.duration", "ms", "Search time of one retrieval channel (u2i, u2u2i, u2i2i) per query.");
         _refreshLag = meter.CreateHistogram<double>("mic.serving.refresh_lag", "ms",
@@ -35,6 +40,26 @@ public sealed class ServingInstruments
     }
 
     public long ModelVersion { get; set; }
+
+    private long _shardBytes;
+
+    /// <summary>Bytes of the index shards loaded on this silo (all versions), the sharded part of its serving state.</summary>
+    public long ShardBytes => Interlocked.Read(ref _shardBytes);
+
+    public void ShardLoaded(long bytes) => Interlocked.Add(ref _shardBytes, bytes);
+
+    public void ShardUnloaded(long bytes) => Interlocked.Add(ref _shardBytes, -bytes);
+
+    /// <summary>A sharded query's two hops (fan-out + merge each) and whether some shard was left out.</summary>
+    public void RecordShardHops(TimeSpan probe, TimeSpan score, bool partial)
+    {
+        _shardHop.Record(probe.TotalMilliseconds, new KeyValuePair<string, object?>("hop", "probe"));
+        _shardHop.Record(score.TotalMilliseconds, new KeyValuePair<string, object?>("hop", "score"));
+        if (partial)
+        {
+            _partial.Add(1);
+        }
+    }
 
     /// <summary>A query whose live sequence was unavailable: served from <paramref name="source"/> ("storage" or "none").</summary>
     public void RecordStaleRead(string source) => _staleReads.Add(1, new KeyValuePair<string, object?>("source", source));

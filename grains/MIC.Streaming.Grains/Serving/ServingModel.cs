@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using MIC.Streaming.Retrieval.Channels;
+using MIC.Streaming.Grains.Serving.Sharding;
 using MIC.Streaming.Retrieval.Index;
 
 namespace MIC.Streaming.Grains.Serving;
@@ -10,12 +11,31 @@ public sealed class ServingNotReadyException() : Exception("No model version is 
 /// <summary>
 /// The silo-wide serving state: the current <see cref="ServingVersion"/> (user tower + indexes) in
 /// an <see cref="IndexCatalog"/>, swapped atomically when a new version is loaded. A query leases
-/// one snapshot for its whole duration, so tower and indexes always come from the same version.
-/// Thread-safe; no Tensor leaves <see cref="Retrieve"/>.
+/// one snapshot for its whole duration, so tower and indexes always come from the same version; in
+/// sharded serving the version's number goes with every shard call, so the shards answer from that
+/// version too. Thread-safe; no Tensor leaves <see cref="Retrieve"/>.
 /// </summary>
-public sealed class ServingModel(ChannelOptions channelOptions, ServingInstruments instruments) : IDisposable
+public sealed class ServingModel : IDisposable
 {
     private readonly IndexCatalog _catalog = new();
+    private readonly ChannelOptions _channelOptions;
+    private readonly ServingInstruments _instruments;
+    private readonly IShardSetFactory? _shardSets;
+
+    /// <summary>Replicated serving only (the trainer's evaluation, benchmarks).</summary>
+    public ServingModel(ChannelOptions channelOptions, ServingInstruments instruments)
+        : this(channelOptions, instruments, null)
+    {
+    }
+
+    /// <summary>On a silo: sharded versions are queried through <paramref name="shardSets"/>.</summary>
+    [Microsoft.Extensions.DependencyInjection.ActivatorUtilitiesConstructor]
+    public ServingModel(ChannelOptions channelOptions, ServingInstruments instruments, IShardSetFactory? shardSets)
+    {
+        _channelOptions = channelOptions;
+        _instruments = instruments;
+        _shardSets = shardSets;
+    }
 
     public long CurrentVersion => _catalog.CurrentVersion;
 
@@ -25,63 +45,121 @@ public sealed class ServingModel(ChannelOptions channelOptions, ServingInstrumen
     public void Publish(ServingVersion version)
     {
         ArgumentNullException.ThrowIfNull(version);
+        if (version.Spaces is null && _shardSets is null)
+        {
+            throw new InvalidOperationException($"Version {version.Info.Version} is sharded, and this serving model has no shard set factory.");
+        }
+
         _catalog.Publish(version.Spaces, version.Info.Version, version);
-        instruments.ModelVersion = version.Info.Version;
-        instruments.RecordSwap(version.Info);
+        _instruments.ModelVersion = version.Info.Version;
+        _instruments.RecordSwap(version.Info);
     }
 
-    /// <summary>Candidates for one user from the live sequence <paramref name="recent"/>.</summary>
+    /// <summary>Candidates for one user from the live sequence <paramref name="recent"/> (replicated versions only).</summary>
     public CandidateResponse Retrieve(string userId, RecentItems recent, int k, RetrievalChannels channels)
     {
         ArgumentNullException.ThrowIfNull(recent);
+        using var lease = Lease();
+        var version = (ServingVersion)lease.Snapshot.Payload!;
+        var spaces = version.Spaces ?? throw new InvalidOperationException($"Version {version.Info.Version} is sharded: use RetrieveAsync.");
+        var query = Prepare(version, userId, recent, k, channels);
+        Candidate[] found = [];
+        if (query.User is not null)
+        {
+            var started = Stopwatch.GetTimestamp();
+            found = MultiChannelRetriever.Retrieve(spaces, query.User, query.Wanted, query.Set, _channelOptions, _instruments.RecordChannel);
+            _instruments.ChannelsMs.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+
+        return Answer(version, userId, recent, query, found, partial: false);
+    }
+
+    /// <summary>Candidates for one user, replicated or sharded (then the shards of the leased version are queried).</summary>
+    public async Task<CandidateResponse> RetrieveAsync(string userId, RecentItems recent, int k, RetrievalChannels channels)
+    {
+        ArgumentNullException.ThrowIfNull(recent);
+        using var lease = Lease();
+        var version = (ServingVersion)lease.Snapshot.Payload!;
+        if (version.Spaces is not null)
+        {
+            return Retrieve(userId, recent, k, channels);
+        }
+
+        var query = Prepare(version, userId, recent, k, channels);
+        Candidate[] found = [];
+        var partial = false;
+        if (query.User is not null)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var shards = _shardSets!.Create(version.Info.Version, version.Shards);
+            var result = await ShardedRetriever.RetrieveAsync(shards, query.User, query.Wanted, query.Set, _channelOptions, version.Items.Count);
+            _instruments.ChannelsMs.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            _instruments.RecordShardHops(result.Probe, result.Score, result.Partial);
+            (found, partial) = (result.Items, result.Partial);
+        }
+
+        return Answer(version, userId, recent, query, found, partial);
+    }
+
+    private SnapshotLease Lease()
+    {
         if (!_catalog.HasSnapshot)
         {
             throw new ServingNotReadyException();
         }
 
+        return _catalog.Acquire();
+    }
+
+    /// <summary>What a query needs before the channels: the known history, what to exclude, the tower's vectors.</summary>
+    private sealed record PreparedQuery(long Started, int HistoryLength, HashSet<int> Seen, ChannelSet Set, int K, UserQuery? User)
+    {
+        /// <summary>How many candidates the channels return: k plus everything that will be excluded.</summary>
+        public int Wanted => K + Seen.Count;
+    }
+
+    private PreparedQuery Prepare(ServingVersion version, string userId, RecentItems recent, int k, RetrievalChannels channels)
+    {
         var started = Stopwatch.GetTimestamp();
-        using var lease = _catalog.Acquire();
-        var version = (ServingVersion)lease.Snapshot.Payload!;
         var known = KnownItems(version, recent.Items);
         var history = known.Length > version.MaxHistory ? known[^version.MaxHistory..] : known;
         var seen = new HashSet<int>(known); // everything in the live window is excluded, not only the tower's input
         var set = ToChannelSet(channels);
-        List<ServedCandidate> items;
-        bool coldStart;
         if (history.Length == 0 || set == ChannelSet.None)
         {
-            coldStart = true;
-            items = new List<ServedCandidate>(k);
+            return new PreparedQuery(started, history.Length, seen, set, k, null);
         }
-        else
-        {
-            coldStart = false;
-            var userIndex = version.Users.TryGetIndex(userId, out var u) ? u : -1;
-            var towerStarted = Stopwatch.GetTimestamp();
-            var query = version.Tower.Encode([history], [userIndex])[0];
-            var channelsStarted = Stopwatch.GetTimestamp();
-            var found = MultiChannelRetriever.Retrieve(version.Spaces, query, k + seen.Count, set, channelOptions, instruments.RecordChannel);
-            instruments.TowerMs.Add(Stopwatch.GetElapsedTime(towerStarted, channelsStarted).TotalMilliseconds);
-            instruments.ChannelsMs.Add(Stopwatch.GetElapsedTime(channelsStarted).TotalMilliseconds);
-            items = new List<ServedCandidate>(k);
-            foreach (var c in found)
-            {
-                if (items.Count == k)
-                {
-                    break;
-                }
 
-                if (!seen.Contains(c.Item))
-                {
-                    items.Add(new ServedCandidate(version.Items.GetRaw(c.Item), c.Score, (RetrievalChannels)(int)c.Channels));
-                    seen.Add(c.Item);
-                }
+        var userIndex = version.Users.TryGetIndex(userId, out var u) ? u : -1;
+        var towerStarted = Stopwatch.GetTimestamp();
+        var query = version.Tower.Encode([history], [userIndex])[0];
+        _instruments.TowerMs.Add(Stopwatch.GetElapsedTime(towerStarted).TotalMilliseconds);
+        return new PreparedQuery(started, history.Length, seen, set, k, query);
+    }
+
+    private CandidateResponse Answer(ServingVersion version, string userId, RecentItems recent, PreparedQuery query, Candidate[] found, bool partial)
+    {
+        var k = query.K;
+        var seen = query.Seen;
+        var items = new List<ServedCandidate>(k);
+        foreach (var c in found)
+        {
+            if (items.Count == k)
+            {
+                break;
+            }
+
+            if (!seen.Contains(c.Item))
+            {
+                items.Add(new ServedCandidate(version.Items.GetRaw(c.Item), c.Score, (RetrievalChannels)(int)c.Channels));
+                seen.Add(c.Item);
             }
         }
 
         TopUpWithPopular(version, items, seen, k);
-        instruments.RecordQuery(Stopwatch.GetElapsedTime(started), coldStart);
-        return new CandidateResponse(userId, version.Info.Version, coldStart, history.Length, [.. items], recent.NewestEventId);
+        var coldStart = query.User is null;
+        _instruments.RecordQuery(Stopwatch.GetElapsedTime(query.Started), coldStart);
+        return new CandidateResponse(userId, version.Info.Version, coldStart, query.HistoryLength, [.. items], recent.NewestEventId) { Partial = partial };
     }
 
     public void Dispose() => _catalog.Dispose();

@@ -12,7 +12,7 @@ namespace MIC.Streaming.Grains.Serving;
 /// </summary>
 public sealed class ServingVersion : IDisposable
 {
-    internal ServingVersion(ModelVersionInfo info, MicModel model, ModelEmbeddings tower, InteractionDataset dataset, RetrievalSpaces spaces, int maxHistory)
+    internal ServingVersion(ModelVersionInfo info, MicModel model, ModelEmbeddings tower, InteractionDataset dataset, RetrievalSpaces? spaces, int maxHistory)
     {
         Info = info;
         Model = model;
@@ -34,8 +34,11 @@ public sealed class ServingVersion : IDisposable
 
     public IdVocabulary Users { get; }
 
-    /// <summary>The indexes; owned by the catalog snapshot, not by this object.</summary>
-    public RetrievalSpaces Spaces { get; }
+    /// <summary>The indexes; owned by the catalog snapshot, not by this object. Null when the version is served sharded.</summary>
+    public RetrievalSpaces? Spaces { get; }
+
+    /// <summary>Sharded serving: how many index shards the version was written as (0 = replicated, indexes in <see cref="Spaces"/>).</summary>
+    public int Shards { get; init; }
 
     /// <summary>How many recent items the user tower reads.</summary>
     public int MaxHistory { get; }

@@ -6,8 +6,11 @@ using MIC.Streaming.Retrieval.Index;
 
 namespace MIC.Streaming.Retrieval.Channels;
 
-/// <summary>Helpers shared by the channels.</summary>
-internal static class ChannelMath
+/// <summary>
+/// Helpers shared by the channels. Public because sharded serving scores with the same functions, so a
+/// sharded answer has bitwise the scores of a replicated one.
+/// </summary>
+public static class ChannelMath
 {
     public static float[][] Normalise(float[][] vectors) => vectors.Select(v =>
     {

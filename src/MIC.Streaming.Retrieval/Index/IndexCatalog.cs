@@ -12,16 +12,21 @@ public sealed class IndexSnapshot
 {
     private int _references = 1; // the catalog's
 
-    internal IndexSnapshot(long version, RetrievalSpaces spaces, object? payload)
+    private readonly RetrievalSpaces? _spaces;
+
+    internal IndexSnapshot(long version, RetrievalSpaces? spaces, object? payload)
     {
         Version = version;
-        Spaces = spaces;
+        _spaces = spaces;
         Payload = payload;
     }
 
     public long Version { get; }
 
-    public RetrievalSpaces Spaces { get; }
+    /// <summary>False when the version's indexes live elsewhere (sharded serving: in shard grains).</summary>
+    public bool HasSpaces => _spaces is not null;
+
+    public RetrievalSpaces Spaces => _spaces ?? throw new InvalidOperationException($"Version {Version} has no local indexes (it is served sharded).");
 
     /// <summary>What else belongs to this version (e.g. the user tower that matches these indexes).</summary>
     public object? Payload { get; }
@@ -49,7 +54,7 @@ public sealed class IndexSnapshot
     {
         if (Interlocked.Decrement(ref _references) == 0)
         {
-            Spaces.Dispose();
+            _spaces?.Dispose();
             (Payload as IDisposable)?.Dispose();
             NativeHeapTrim.Request(); // give the freed indexes and tensors back to the OS, not only to malloc
         }
@@ -80,9 +85,13 @@ public sealed class IndexCatalog : IDisposable
     public bool HasSnapshot => Volatile.Read(ref _current) is not null;
 
     /// <summary>Publishes a new version; returns the version number.</summary>
-    public long Publish(RetrievalSpaces spaces, long version, object? payload = null)
+    public long Publish(RetrievalSpaces? spaces, long version, object? payload = null)
     {
-        ArgumentNullException.ThrowIfNull(spaces);
+        if (spaces is null && payload is null)
+        {
+            throw new ArgumentException("A snapshot needs local indexes or a payload that serves without them.", nameof(spaces));
+        }
+
         var next = new IndexSnapshot(version, spaces, payload);
         var previous = Interlocked.Exchange(ref _current, next);
         previous?.Release();
