@@ -167,6 +167,26 @@ public sealed class HelmChartTests
     }
 
     [Fact]
+    public void ServingIndexValues_ReachTheConfigMapBothDeploymentsRead()
+    {
+        // The keys are ServingOptions' (Serving:Mode …); ConfigurationTests check the silo binds them.
+        var docs = Render("--set serving.index.mode=Sharded --set serving.index.shards=12 --set serving.index.replicas=2 --set serving.index.budget=00:00:00.250 --set serving.index.shardedAbove=30000000");
+        var data = Kind(docs, "ConfigMap");
+
+        Assert.Equal("Sharded", data.Text("data", "Serving__Mode"));
+        Assert.Equal("12", data.Text("data", "Serving__Shards"));
+        Assert.Equal("2", data.Text("data", "Serving__ShardReplicas"));
+        Assert.Equal("00:00:00.250", data.Text("data", "Serving__ShardBudget"));
+        Assert.Equal("30000000", data.Text("data", "Serving__ShardedAbove"));
+        var configMap = data.Text("metadata", "name");
+        foreach (var component in new[] { "serving", "trainer" })
+        {
+            var container = Deployment(docs, component).At("spec", "template", "spec", "containers", "0")!;
+            Assert.Contains(((YamlSequenceNode)container.At("envFrom")!).Children, e => e.Text("configMapRef", "name") == configMap);
+        }
+    }
+
+    [Fact]
     public void TrainerDeployment_Default_IsCpuOnly_AndCanBeTurnedOff()
     {
         var container = Deployment(Render(), "trainer").At("spec", "template", "spec", "containers", "0")!;

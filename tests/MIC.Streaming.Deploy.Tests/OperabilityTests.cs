@@ -71,6 +71,8 @@ public sealed class OperabilityTests
     [InlineData("--set trainer.index.recallFloor=2", "recallFloor")]
     [InlineData("--set trainer.index.recallFloor=1.5", "recallFloor")]
     [InlineData("--set trainer.userIndexWindow=1h", "userIndexWindow")]
+    [InlineData("--set serving.index.mode=Shardd", "mode")]
+    [InlineData("--set serving.index.budget=500ms", "budget")]
     public void Chart_BadValues_FailNamingTheValue(string values, string named)
     {
         var (code, output) = Template(values);

@@ -1,3 +1,4 @@
+using MIC.Streaming.Grains.Serving;
 using MIC.Streaming.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -42,6 +43,67 @@ public sealed class ConfigurationTests
         {
             Environment.SetEnvironmentVariable("HostOptions__ShutdownTimeout", null);
         }
+    }
+
+    [Fact]
+    public void AddMicSilo_ServingIndexVariablesFromTheChart_AreTheEffectiveServingOptions()
+    {
+        // Given the variables the chart's ConfigMap sets from serving.index.*
+        var variables = new Dictionary<string, string>
+        {
+            ["Serving__Mode"] = "Sharded",
+            ["Serving__Shards"] = "12",
+            ["Serving__ShardedAbove"] = "3000000",
+            ["Serving__ShardReplicas"] = "2",
+            ["Serving__ShardBudget"] = "00:00:00.250",
+        };
+        foreach (var (k, v) in variables)
+        {
+            Environment.SetEnvironmentVariable(k, v);
+        }
+
+        try
+        {
+            var builder = WebApplication.CreateBuilder();
+            builder.Configuration.AddInMemoryCollection(Valid());
+
+            // When the silo host is composed and built
+            builder.AddMicSilo();
+            using var app = builder.Build();
+
+            // Then the serving options the silo runs with are those values (and the trainer writes 12 shards)
+            var serving = app.Services.GetRequiredService<IOptions<ServingOptions>>().Value;
+            Assert.Equal(ServingMode.Sharded, serving.Mode);
+            Assert.Equal(12, serving.Shards);
+            Assert.Equal(3_000_000, serving.ShardedAbove);
+            Assert.Equal(2, serving.ShardReplicas);
+            Assert.Equal(TimeSpan.FromMilliseconds(250), serving.ShardBudget);
+            Assert.Equal(12, serving.ShardsFor(1000));
+            Assert.Equal(0, new ServingOptions { Mode = ServingMode.Auto, ShardedAbove = serving.ShardedAbove }.ShardsFor(1000));
+            Assert.Equal(8, new ServingOptions { Mode = ServingMode.Auto }.ShardsFor(6_000_000));
+        }
+        finally
+        {
+            foreach (var k in variables.Keys)
+            {
+                Environment.SetEnvironmentVariable(k, null);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Start_UnknownServingMode_FailsNamingTheKey()
+    {
+        var settings = Valid();
+        settings["Serving:Mode"] = "Shardd";
+        var builder = WebApplication.CreateBuilder();
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.AddMicSilo();
+        await using var app = builder.Build();
+        app.MapMicApi();
+
+        var error = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => app.StartAsync());
+        Assert.Contains("Serving:Mode", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -116,6 +178,9 @@ public sealed class ConfigurationTests
     [InlineData("Sequences:MaxUserSequence", "0", "Sequences:MaxUserSequence")]
     [InlineData("Kafka:Client:enable.auto.commit", "true", "Kafka:Client:enable.auto.commit")]
     [InlineData("Security:ApiKeys:0", "short", "Security:ApiKeys")]
+    [InlineData("Serving:Shards", "0", "Serving:Shards")]
+    [InlineData("Serving:ShardReplicas", "40", "Serving:ShardReplicas")]
+    [InlineData("Serving:ShardBudget", "00:01:00", "Serving:ShardBudget")]
     public async Task Start_BadSetting_FailsNamingTheKey(string key, string value, string named)
     {
         var settings = Valid();
