@@ -12,20 +12,76 @@ namespace MIC.Streaming.Trainer;
 /// </summary>
 public sealed class LiveCatalog
 {
-    private readonly InteractionDataset _base;
-    private readonly IdVocabulary _users = new();
-    private readonly IdVocabulary _items = new();
-    private readonly List<List<(int Item, long Time)>> _sequences = [];
     private readonly Dictionary<int, string> _newCategories = [];   // item row → category raw id (items added or re-labelled since the base)
     private readonly Dictionary<(int User, string Field), string> _newFields = [];
-    private readonly HashSet<string> _knownFields;
     private readonly int _maxSequence;
+    private InteractionDataset _base = null!;
+    private IdVocabulary _users = null!;
+    private IdVocabulary _items = null!;
+    private List<List<(int Item, long Time)>> _sequences = null!;
+    private HashSet<string> _knownFields = null!;
 
     public LiveCatalog(InteractionDataset baseDataset, int maxSequence)
     {
         ArgumentNullException.ThrowIfNull(baseDataset);
-        _base = baseDataset;
         _maxSequence = maxSequence;
+        Reset(baseDataset);
+    }
+
+    /// <summary>Users evicted so far by <see cref="Evict"/>.</summary>
+    public long EvictedUsers { get; private set; }
+
+    /// <summary>
+    /// Bounds the user side (Monolith-style expiring rows): keeps the <paramref name="capacity"/> users
+    /// who clicked most recently and forgets the others — their row, recent sequence and fields. The
+    /// model has no per-user weights, so a forgotten user who returns is served and trained from the
+    /// live sequence its user grain holds (Redis), like any user the trainer has not seen; the trainer
+    /// rebuilds its own copy from the clicks that follow. Users keep their relative order, so the
+    /// returned map (old row → new row, −1 = evicted) is increasing; items are never renumbered.
+    /// Returns null when nothing was evicted.
+    /// </summary>
+    public int[]? Evict(int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        var users = _users.Count;
+        if (users <= capacity)
+        {
+            return null;
+        }
+
+        var last = new long[users];
+        for (var u = 0; u < users; u++)
+        {
+            last[u] = _sequences[u].Count > 0 ? _sequences[u][^1].Time : long.MinValue;
+        }
+
+        var keep = new bool[users];
+        foreach (var u in Enumerable.Range(0, users).OrderByDescending(u => last[u]).ThenByDescending(u => u).Take(capacity))
+        {
+            keep[u] = true;
+        }
+
+        var compacted = Build(_base.Name, u => keep[u]);
+        var oldToNew = new int[users];
+        for (int u = 0, next = 0; u < users; u++)
+        {
+            oldToNew[u] = keep[u] ? next++ : -1;
+        }
+
+        Reset(compacted);
+        EvictedUsers += users - capacity;
+        return oldToNew;
+    }
+
+    /// <summary>Starts again from <paramref name="baseDataset"/>: its ids at their rows, its users' recent sequences.</summary>
+    private void Reset(InteractionDataset baseDataset)
+    {
+        _base = baseDataset;
+        _users = new IdVocabulary();
+        _items = new IdVocabulary();
+        _sequences = [];
+        _newCategories.Clear();
+        _newFields.Clear();
         _knownFields = [.. baseDataset.UserFields.Select(f => f.Name)];
         foreach (var raw in baseDataset.Users.RawIds)
         {
@@ -42,7 +98,7 @@ public sealed class LiveCatalog
         {
             var items = seq.Sequence(u);
             var times = seq.SequenceTimes(u);
-            var keep = Math.Min(items.Length, maxSequence);
+            var keep = Math.Min(items.Length, _maxSequence);
             var list = new List<(int, long)>(keep + 1);
             for (var i = items.Length - keep; i < items.Length; i++)
             {
@@ -115,10 +171,12 @@ public sealed class LiveCatalog
     /// The dataset of the current state: every id at its row (base ids first, then new ones in
     /// arrival order), categories and fields, and each user's recent sequence.
     /// </summary>
-    public InteractionDataset Build(string name)
+    public InteractionDataset Build(string name) => Build(name, null);
+
+    private InteractionDataset Build(string name, Func<int, bool>? keepUser)
     {
         var builder = new DatasetBuilder(name);
-        builder.SeedFrom(_base);
+        builder.SeedFrom(_base, keepUser);
         for (var i = _base.ItemCount; i < _items.Count; i++)
         {
             builder.Items.GetOrAdd(_items.GetRaw(i));
@@ -126,7 +184,10 @@ public sealed class LiveCatalog
 
         for (var u = _base.UserCount; u < _users.Count; u++)
         {
-            builder.Users.GetOrAdd(_users.GetRaw(u));
+            if (keepUser is null || keepUser(u))
+            {
+                builder.Users.GetOrAdd(_users.GetRaw(u));
+            }
         }
 
         foreach (var (item, category) in _newCategories.OrderBy(p => p.Key))
@@ -136,11 +197,19 @@ public sealed class LiveCatalog
 
         foreach (var ((user, field), value) in _newFields)
         {
-            builder.SetUserField(_users.GetRaw(user), field, value);
+            if (keepUser is null || keepUser(user))
+            {
+                builder.SetUserField(_users.GetRaw(user), field, value);
+            }
         }
 
         for (var u = 0; u < _sequences.Count; u++)
         {
+            if (keepUser is not null && !keepUser(u))
+            {
+                continue;
+            }
+
             var userRaw = _users.GetRaw(u);
             foreach (var (item, time) in _sequences[u])
             {

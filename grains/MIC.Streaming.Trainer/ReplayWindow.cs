@@ -64,6 +64,33 @@ public sealed class ReplayWindow(int recent, int reservoir, int seed)
         return result;
     }
 
+    /// <summary>
+    /// After the catalog evicted users (<see cref="LiveCatalog.Evict"/>): every example's user row
+    /// follows the user to its new row, and the examples of evicted users are forgotten (they are the
+    /// least recently active; their rows now belong to nobody). Returns how many were dropped.
+    /// </summary>
+    public int RemapUsers(int[] oldToNew)
+    {
+        ArgumentNullException.ThrowIfNull(oldToNew);
+        bool Kept(StreamExample e) => e.User >= 0 && e.User < oldToNew.Length && oldToNew[e.User] >= 0;
+        StreamExample Map(StreamExample e) => e with { User = oldToNew[e.User] };
+        var before = _recent.Count + _reservoir.Count;
+        var recentExamples = _recent.Where(Kept).Select(Map).ToList();
+        _recent.Clear();
+        foreach (var e in recentExamples)
+        {
+            _recent.Enqueue(e);
+        }
+
+        var reservoirExamples = _reservoir.Where(Kept).Select(Map).ToList();
+        _reservoir.Clear();
+        _reservoir.AddRange(reservoirExamples);
+        var newExamples = _new.Where(Kept).Select(Map).ToList();
+        _new.Clear();
+        _new.AddRange(newExamples);
+        return before - (_recent.Count + _reservoir.Count);
+    }
+
     /// <summary>Writes every example and the sampler state.</summary>
     public void Save(BinaryWriter writer)
     {

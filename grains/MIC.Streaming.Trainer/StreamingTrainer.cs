@@ -327,6 +327,14 @@ public sealed class StreamingTrainer : IDisposable
         var catalog = _catalog!;
         SetState("training");
         var phase = Stopwatch.StartNew();
+        if (_options.MaxUsers > 0 && catalog.Evict(_options.MaxUsers) is { } remap)
+        {
+            // Bounded user side: the least recently active users are forgotten, their window examples too.
+            var dropped = _window.RemapUsers(remap);
+            var evicted = remap.Length - catalog.UserCount;
+            TrainerLog.UsersEvicted(_ctx.Logger, evicted, dropped, catalog.UserCount);
+        }
+
         var dataset = catalog.Build("stream");
         var catalogSeconds = phase.Elapsed.TotalSeconds;
         var fresh = _window.TakeNew();

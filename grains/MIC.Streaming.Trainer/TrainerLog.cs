@@ -33,4 +33,7 @@ internal static partial class TrainerLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Trainer keep-alive failed: {Reason}")]
     public static partial void KeepAliveFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Trainer:MaxUsers reached: {Evicted} least recently active users forgotten ({Dropped} replay examples with them); {Kept} users kept")]
+    public static partial void UsersEvicted(ILogger logger, int evicted, int dropped, int kept);
 }

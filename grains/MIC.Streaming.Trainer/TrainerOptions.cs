@@ -104,6 +104,16 @@ public sealed class TrainerOptions
     /// </summary>
     public TimeSpan UserIndexWindow { get; set; } = TimeSpan.Zero;
 
+    /// <summary>
+    /// Cap on the users the trainer keeps (rows, recent sequences, fields); 0 = every user ever seen.
+    /// At each update the least recently active users above the cap are forgotten with their replay
+    /// examples, so trainer memory is O(cap + items), not O(every user). The model has no per-user
+    /// weights: a forgotten user is still served from the live sequence its user grain holds, and
+    /// comes back into the trainer with its next clicks. Also bounds the published dataset and the
+    /// U2U2I user index.
+    /// </summary>
+    public int MaxUsers { get; set; }
+
     /// <summary>The index options every published version is built with.</summary>
     public Faiss.IndexBuildOptions IndexOptions => new() { MaxBytesPerVector = IndexMaxBytesPerVector, RecallFloor = IndexRecallFloor };
 
@@ -179,6 +189,11 @@ public sealed class TrainerOptions
         {
             var smallest = Dimension is >= 8 and <= 1024 ? Faiss.IndexPlanner.Kinds(Dimension)[^1] : null;
             yield return $"{Key(nameof(IndexMaxBytesPerVector))} must be 0 (IVF-Flat) or at least {smallest?.BytesPerVector.ToString(CultureInfo.InvariantCulture) ?? "the smallest kind's size"} ({smallest?.Name}) at dimension {Dimension} (got {IndexMaxBytesPerVector.ToString(CultureInfo.InvariantCulture)}).";
+        }
+
+        if (MaxUsers < 0 || (MaxUsers > 0 && MaxUsers < 100))
+        {
+            yield return $"{Key(nameof(MaxUsers))} must be 0 (no cap) or at least 100 (got {MaxUsers}).";
         }
 
         if (UserIndexWindow < TimeSpan.Zero)

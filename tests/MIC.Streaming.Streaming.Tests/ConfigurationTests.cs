@@ -193,6 +193,7 @@ public sealed class ConfigurationTests
     [InlineData("Trainer:IndexMaxBytesPerVector", "10", "Trainer:IndexMaxBytesPerVector must be 0 (IVF-Flat) or at least 16 (ivf-pq8)")]
     [InlineData("Trainer:IndexRecallFloor", "1.5", "Trainer:IndexRecallFloor")]
     [InlineData("Trainer:UserIndexWindow", "-01:00:00", "Trainer:UserIndexWindow")]
+    [InlineData("Trainer:MaxUsers", "50", "Trainer:MaxUsers")]
     public async Task Start_TrainerRole_BadIndexBudget_FailsNamingTheKey(string key, string value, string named)
     {
         var settings = Valid();

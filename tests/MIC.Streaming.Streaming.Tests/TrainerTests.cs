@@ -138,6 +138,39 @@ public sealed class TrainerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Trainer_WithMaxUsers_PublishesAtMostTheCap_AndForgottenUsersAreStillServedFromTheirLiveHistory()
+    {
+        // Given a trainer capped at 300 users and a stream of 600 users
+        using var store = new TempDir();
+        var settings = TrainerSettings(store.Path);
+        settings["Trainer:MaxUsers"] = "300";
+        await using var silo = await TestSilo.StartAsync("cap.clicks", 4, settings);
+        var serving = silo.App.Services.GetRequiredService<ServingModel>();
+        var stream = new DriftingClicks(new DriftOptions { Users = 600, Items = 300, Groups = 10 });
+        using var publisher = new ClickPublisher(silo.Kafka.BootstrapServers, "cap.clicks");
+
+        // When the stream flows and the trainer publishes twice
+        await publisher.ReplayAsync(stream.Phase(0, 20), 0);
+        await StreamingCluster.WaitUntilAsync(() => Task.FromResult(serving.CurrentVersion >= 2), TimeSpan.FromSeconds(120), "two versions served");
+
+        // Then the published versions hold at most the cap (the trainer's table, its dataset, the U2U2I index)
+        var info = (await silo.App.Services.GetRequiredService<IGrainFactory>().GetGrain<IModelRegistryGrain>(ModelRegistryGrain.DefaultKey).GetCurrentAsync())!;
+        using var version = ModelStore.Load(info);
+        output.WriteLine($"version {info.Version}: {version.Users.Count} users of 600; trainer table {silo.App.Services.GetRequiredService<TrainerHost>().LastStatus?.Users}");
+        Assert.InRange(version.Users.Count, 1, 300);
+
+        // And a forgotten user is still served from the history its user grain holds, not as a cold start
+        var forgotten = Enumerable.Range(0, 600).Select(u => "u" + u.ToString(System.Globalization.CultureInfo.InvariantCulture)).Where(u => !version.Users.TryGetIndex(u, out _)).Take(20).ToList();
+        Assert.NotEmpty(forgotten);
+        foreach (var user in forgotten)
+        {
+            var answer = await silo.Http.GetFromJsonAsync<JsonElement>($"/v1/users/{user}/candidates?k=20");
+            Assert.False(answer.GetProperty("coldStart").GetBoolean(), $"{user} was served as a cold start");
+            Assert.Equal(20, answer.GetProperty("items").GetArrayLength());
+        }
+    }
+
+    [Fact]
     public async Task TrainerSiloKilledMidUpdate_ServingKeepsLastVersion_AndAnotherSiloResumesFromCheckpointAndOffsets()
     {
         // Given 2 serving+trainer silos on Redis and a trainer that has published

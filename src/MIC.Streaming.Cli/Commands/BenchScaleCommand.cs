@@ -84,7 +84,7 @@ public sealed class BenchScaleCommand : AsyncCommand<BenchScaleSettings>
         var table = new Table()
             .AddColumn("mode").AddColumn(new TableColumn("silos").RightAligned())
             .AddColumn(new TableColumn("tower MiB/silo").RightAligned()).AddColumn(new TableColumn("indexes MiB/silo (max)").RightAligned())
-            .AddColumn(new TableColumn("serving MiB/silo ÷ replicated").RightAligned()).AddColumn(new TableColumn("RSS growth MiB (all silos)").RightAligned())
+            .AddColumn(new TableColumn("serving MiB/silo ÷ replicated").RightAligned())
             .AddColumn(new TableColumn("p50 ms").RightAligned()).AddColumn(new TableColumn("p99 ms").RightAligned())
             .AddColumn(new TableColumn("CPU ms/query").RightAligned()).AddColumn(new TableColumn("CPU ÷ replicated").RightAligned())
             .AddColumn(new TableColumn("partial").RightAligned());
@@ -96,7 +96,6 @@ public sealed class BenchScaleCommand : AsyncCommand<BenchScaleSettings>
                 Mib(r.TowerBytes),
                 Mib(r.IndexBytesPerSilo.Max()),
                 ((double)r.MaxSiloBytes / baseline.MaxSiloBytes).ToString("F2", CultureInfo.InvariantCulture),
-                Mib(r.ProcessRssGrowth),
                 r.P50Ms.ToString("F1", CultureInfo.InvariantCulture),
                 r.P99Ms.ToString("F1", CultureInfo.InvariantCulture),
                 r.CpuMsPerQuery.ToString("F2", CultureInfo.InvariantCulture),

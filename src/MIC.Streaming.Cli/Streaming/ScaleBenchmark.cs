@@ -21,13 +21,14 @@ internal sealed record ScaleOptions(int Items, int Users, int Shards, int[] Silo
 /// <summary>
 /// One cluster configuration's measurements. Serving bytes are what each silo loaded: the tower
 /// (checkpoint files: weights, vocabularies, dataset) plus the indexes (the whole snapshot when
-/// replicated, the shard files its shard grains loaded when sharded). Process RSS growth is the whole
-/// in-process cluster's, a cross-check of the sum. CPU per query is the process's CPU time (every
+/// replicated, the shard files its shard grains loaded when sharded), all of which a silo holds in
+/// memory; the process's RSS is not split per silo here (the silos share one process, and its growth
+/// mixes in what the allocator kept from building the version). CPU per query is the process's CPU time (every
 /// silo's share of the fan-out included) divided by queries; the load generator's own CPU is in it too,
 /// equally for every row.
 /// </summary>
 internal sealed record ScaleRow(
-    string Mode, int Silos, long TowerBytes, long[] IndexBytesPerSilo, long ProcessRssGrowth, double P50Ms, double P99Ms, double CpuMsPerQuery, int Partial, int Queries)
+    string Mode, int Silos, long TowerBytes, long[] IndexBytesPerSilo, double P50Ms, double P99Ms, double CpuMsPerQuery, int Partial, int Queries)
 {
     public long MaxSiloBytes => TowerBytes + IndexBytesPerSilo.Max();
 }
@@ -89,7 +90,6 @@ internal static class ScaleBenchmark
     private static async Task<ScaleRow> MeasureAsync(
         ServingMode mode, int count, string store, ModelVersionInfo info, string redis, MIC.Streaming.Ingestion.MockKafkaCluster kafka, (string User, RecentItems Recent)[] queries, ScaleOptions options, CancellationToken cancellationToken)
     {
-        var rssBefore = Rss();
         var cluster = "scale-" + Guid.NewGuid().ToString("N")[..8];
         var silos = new List<LocalSilo>();
         try
@@ -117,7 +117,6 @@ internal static class ScaleBenchmark
                 await Task.Delay(100, cancellationToken);
             }
 
-            var rssGrowth = Rss() - rssBefore;
             var tower = DirectoryBytes(Path.Combine(info.Path, ModelStore.CheckpointDirectory));
             var indexes = mode == ServingMode.Replicated
                 ? silos.Select(_ => DirectoryBytes(Path.Combine(info.Path, ModelStore.IndexDirectory))).ToArray()
@@ -129,7 +128,7 @@ internal static class ScaleBenchmark
             var (latencies, partial) = await RunQueriesAsync(servings, queries, options, cancellationToken);
             var cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds;
             latencies.Sort();
-            return new ScaleRow(mode.ToString(), count, tower, indexes, rssGrowth, Percentile(latencies, 50), Percentile(latencies, 99), cpuMs / queries.Length, partial, queries.Length);
+            return new ScaleRow(mode.ToString(), count, tower, indexes, Percentile(latencies, 50), Percentile(latencies, 99), cpuMs / queries.Length, partial, queries.Length);
         }
         finally
         {
@@ -188,15 +187,6 @@ internal static class ScaleBenchmark
 
     private static long DirectoryBytes(string path) =>
         Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
-
-    private static long Rss()
-    {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-        using var process = Process.GetCurrentProcess();
-        return process.WorkingSet64;
-    }
 
     private static double Percentile(List<double> sorted, double p) =>
         sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];

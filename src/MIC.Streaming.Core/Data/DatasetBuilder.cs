@@ -37,9 +37,10 @@ public sealed class DatasetBuilder
     /// (users, items, categories, attributes, behaviours, user-field values), the items' categories
     /// and attributes and the users' field values, but none of its interactions. A dataset built
     /// from it keeps every existing id at its row and appends new ones: what a model whose tables
-    /// grow needs from one version to the next.
+    /// grow needs from one version to the next. With <paramref name="keepUser"/>, only the users it
+    /// keeps (items are never dropped: their rows are embedding rows).
     /// </summary>
-    public void SeedFrom(InteractionDataset dataset)
+    public void SeedFrom(InteractionDataset dataset, Func<int, bool>? keepUser = null)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         if (_count > 0 || _users.Count > 0 || _items.Count > 0)
@@ -47,9 +48,11 @@ public sealed class DatasetBuilder
             throw new InvalidOperationException("SeedFrom needs an empty builder.");
         }
 
-        foreach (var raw in dataset.Users.RawIds)
+        // Kept users get consecutive rows in their old order; the others (and their field values) are left out.
+        var newRow = new int[dataset.UserCount];
+        for (var u = 0; u < dataset.UserCount; u++)
         {
-            _users.GetOrAdd(raw);
+            newRow[u] = keepUser is null || keepUser(u) ? _users.GetOrAdd(dataset.Users.GetRaw(u)) : -1;
         }
 
         foreach (var raw in dataset.Items.RawIds)
@@ -97,9 +100,9 @@ public sealed class DatasetBuilder
             var values = new Dictionary<int, int>();
             for (var u = 0; u < field.Values.Length; u++)
             {
-                if (field.Values[u] >= 0)
+                if (field.Values[u] >= 0 && u < newRow.Length && newRow[u] >= 0)
                 {
-                    values[u] = field.Values[u];
+                    values[newRow[u]] = field.Values[u];
                 }
             }
 
