@@ -65,6 +65,7 @@ public static class MicApp
             Add<BenchStreamingCommand>(bench, "bench streaming", "Kafka → Redis-persisted grains vs raw consume; candidates over HTTP at a fixed rate; freshness.");
             Add<BenchTrainerCommand>(bench, "bench trainer", "Streaming trainer: refresh lag p50/p99, update examples/s, serving p99 during vs outside an update, prequential recall vs frozen.");
             Add<BenchDatasetCommand>(bench, "bench dataset", "Memory per interaction of the compact in-memory dataset.");
+            Add<BenchCapacityCommand>(bench, "bench capacity", "The unit costs behind docs/CAPACITY.md: grain bytes, CPU per event and per query, bytes per vector, load time, fan-out, trainer examples per core.");
             Add<BenchScaleCommand>(bench, "bench scale", "Replicated vs sharded serving on 1..n silos: serving bytes per silo, p50/p99, CPU per query.");
         });
         config.AddBranch("eval", evaluate =>

@@ -45,27 +45,9 @@ internal static class ScaleBenchmark
         TorchRuntime.Initialize(new TorchOptions { Threads = 1 });
         var watch = Stopwatch.StartNew();
         progress($"Building a {options.Items:N0}-item, {options.Users:N0}-user synthetic dataset, a briefly trained DSSM, and version 1 as {options.Shards} shards…");
-        var dataset = new SyntheticDataGenerator(new SyntheticOptions { Users = options.Users, Items = options.Items, Categories = 200, Seed = options.Seed }).BuildDataset();
-        var split = ComiRecSplitter.Split(dataset, 1, 20);
-        var train = new TrainOptions
-        {
-            Encoder = "dssm",
-            EncoderOptions = new EncoderOptions { Dimension = 128, MaxLen = 20 },
-            Mic = new MicOptions { Variant = MicVariant.Base },
-            MaxEpochs = 1,
-            MaxSteps = 20,
-        };
-        var store = Path.Combine(Path.GetTempPath(), "mic-bench-scale-" + Guid.NewGuid().ToString("N")[..8]);
-        ModelVersionInfo info;
-        using (var trainer = new MicTrainer(new FeatureTables(dataset), train))
-        {
-            trainer.Train(split, cancellationToken: cancellationToken);
-            var manifest = new CheckpointManifest { Options = train, Dataset = dataset.Name, Protocol = split.Protocol, CreatedUtc = DateTimeOffset.UtcNow };
-            info = ModelPublisher.Write(store, 1, trainer.Model, dataset, split.Train, manifest, new IndexBuildOptions(), "bench scale", TimeProvider.System, shards: options.Shards);
-        }
-
+        var version = BuildVersion(options.Items, options.Users, options.Shards, options.Seed, cancellationToken);
         var build = watch.Elapsed;
-        var queries = Queries(dataset, split, options.Queries, options.Seed);
+        var queries = Queries(version.Dataset, version.Split, options.Queries, options.Seed);
         var rows = new List<ScaleRow>();
         using var redis = new RedisProcess();
         using var kafka = LocalSilo.CreateKafka(1);
@@ -76,18 +58,41 @@ internal static class ScaleBenchmark
             foreach (var (mode, silos) in configs)
             {
                 progress($"{mode} on {silos} silo(s)…");
-                rows.Add(await MeasureAsync(mode, silos, store, info, redis.ConnectionString, kafka, queries, options, cancellationToken));
+                rows.Add(await MeasureAsync(mode, silos, version.Store, version.Info, redis.ConnectionString, kafka, queries, options, cancellationToken));
             }
         }
         finally
         {
-            Directory.Delete(store, recursive: true);
+            Directory.Delete(version.Store, recursive: true);
         }
 
         return (build, rows);
     }
 
-    private static async Task<ScaleRow> MeasureAsync(
+    /// <summary>A synthetic catalogue, a DSSM trained 20 steps (cost depends on sizes, not on training), written as version 1 with shards.</summary>
+    internal sealed record BuiltVersion(string Store, ModelVersionInfo Info, InteractionDataset Dataset, DatasetSplit Split);
+
+    internal static BuiltVersion BuildVersion(int items, int users, int shards, int seed, CancellationToken cancellationToken)
+    {
+        var dataset = new SyntheticDataGenerator(new SyntheticOptions { Users = users, Items = items, Categories = 200, Seed = seed }).BuildDataset();
+        var split = ComiRecSplitter.Split(dataset, 1, 20);
+        var train = new TrainOptions
+        {
+            Encoder = "dssm",
+            EncoderOptions = new EncoderOptions { Dimension = 128, MaxLen = 20 },
+            Mic = new MicOptions { Variant = MicVariant.Base },
+            MaxEpochs = 1,
+            MaxSteps = 20,
+        };
+        var store = Path.Combine(Path.GetTempPath(), "mic-bench-version-" + Guid.NewGuid().ToString("N")[..8]);
+        using var trainer = new MicTrainer(new FeatureTables(dataset), train);
+        trainer.Train(split, cancellationToken: cancellationToken);
+        var manifest = new CheckpointManifest { Options = train, Dataset = dataset.Name, Protocol = split.Protocol, CreatedUtc = DateTimeOffset.UtcNow };
+        var info = ModelPublisher.Write(store, 1, trainer.Model, dataset, split.Train, manifest, new IndexBuildOptions(), "bench", TimeProvider.System, shards: shards);
+        return new BuiltVersion(store, info, dataset, split);
+    }
+
+    internal static async Task<ScaleRow> MeasureAsync(
         ServingMode mode, int count, string store, ModelVersionInfo info, string redis, MIC.Streaming.Ingestion.MockKafkaCluster kafka, (string User, RecentItems Recent)[] queries, ScaleOptions options, CancellationToken cancellationToken)
     {
         var cluster = "scale-" + Guid.NewGuid().ToString("N")[..8];
@@ -164,7 +169,7 @@ internal static class ScaleBenchmark
     }
 
     /// <summary>Test users' training histories as live sequences (raw ids), in a seeded order.</summary>
-    private static (string User, RecentItems Recent)[] Queries(InteractionDataset dataset, DatasetSplit split, int n, int seed)
+    internal static (string User, RecentItems Recent)[] Queries(InteractionDataset dataset, DatasetSplit split, int n, int seed)
     {
         var random = new Random(seed);
         var users = split.Train.UserCount;
