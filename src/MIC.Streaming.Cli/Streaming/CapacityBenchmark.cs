@@ -161,8 +161,16 @@ internal static class CapacityBenchmark
         costs.Add(new UnitCost("load_s_per_million_vectors", loadSeconds / (vectors / 1e6), "s/M vectors", $"ModelStore.Load of the whole version (checkpoint + 3 indexes, {vectors:N0} index vectors) in {loadSeconds:F1} s"));
         var indexBytes = Directory.EnumerateFiles(Path.Combine(version.Info.Path, ModelStore.IndexDirectory)).Sum(f => new FileInfo(f).Length);
         costs.Add(new UnitCost("replicated_bytes_per_vector", (double)indexBytes / (spaces.ItemRelevance.Rows + spaces.UserOwn.Rows), "B/(item+user)", "the version's index snapshot (item relevance + item own + user matrices and indexes, histories, neighbour table) ÷ (items + indexed users)"));
-        var towerBytes = Directory.EnumerateFiles(Path.Combine(version.Info.Path, ModelStore.CheckpointDirectory), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
-        costs.Add(new UnitCost("tower_bytes_per_item", (double)towerBytes / spaces.ItemRelevance.Rows, "B/item", $"checkpoint (weights, vocabularies, dataset) ÷ items: what every serving silo holds in either mode ({towerBytes / 1048576.0:F0} MiB)"));
+        var shardBytes = Directory.EnumerateFiles(Path.Combine(version.Info.Path, MIC.Streaming.Grains.Serving.Sharding.ShardStore.Directory), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        costs.Add(new UnitCost("sharded_bytes_per_vector", (double)shardBytes / (spaces.ItemRelevance.Rows + spaces.UserOwn.Rows), "B/(item+user)", "all index shards of the version (item relevance vectors + index, neighbour rows, user vectors + index, histories) ÷ (items + indexed users): what the serving silos hold together in sharded mode"));
+
+        // The tower every serving silo holds in either mode: the weights (per item: its embedding rows)
+        // and the dataset the checkpoint carries (vocabularies and the users' recent sequences).
+        var checkpoint = Path.Combine(version.Info.Path, ModelStore.CheckpointDirectory);
+        var weights = new FileInfo(Path.Combine(checkpoint, "weights.bin")).Length;
+        var data = Directory.EnumerateFiles(checkpoint).Where(f => !f.EndsWith("weights.bin", StringComparison.Ordinal)).Sum(f => new FileInfo(f).Length);
+        costs.Add(new UnitCost("tower_weights_bytes_per_item", (double)weights / spaces.ItemRelevance.Rows, "B/item", $"weights.bin ÷ items (item and category embeddings at dim 128 plus the towers' fixed layers; {weights / 1048576.0:F0} MiB)"));
+        costs.Add(new UnitCost("tower_dataset_bytes_per_interaction", (double)data / version.Dataset.InteractionCount, "B/interaction", $"the checkpoint's dataset and manifest ÷ interactions ({version.Dataset.InteractionCount:N0} over {version.Dataset.UserCount:N0} users; {data / 1048576.0:F0} MiB)"));
 
         using var meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
         using var serving = new ServingModel(new ChannelOptions(), new ServingInstruments(meters.GetRequiredService<IMeterFactory>()));
