@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using MIC.Streaming.Retrieval.Channels;
 using MIC.Streaming.Grains.Serving.Sharding;
+using MIC.Streaming.Retrieval.Channels;
 using MIC.Streaming.Retrieval.Index;
 
 namespace MIC.Streaming.Grains.Serving;
@@ -61,7 +61,11 @@ public sealed class ServingModel : IDisposable
         ArgumentNullException.ThrowIfNull(recent);
         using var lease = Lease();
         var version = (ServingVersion)lease.Snapshot.Payload!;
-        var spaces = version.Spaces ?? throw new InvalidOperationException($"Version {version.Info.Version} is sharded: use RetrieveAsync.");
+        return RetrieveLocal(version, version.Spaces ?? throw new InvalidOperationException($"Version {version.Info.Version} is sharded: use RetrieveAsync."), userId, recent, k, channels);
+    }
+
+    private CandidateResponse RetrieveLocal(ServingVersion version, RetrievalSpaces spaces, string userId, RecentItems recent, int k, RetrievalChannels channels)
+    {
         var query = Prepare(version, userId, recent, k, channels);
         Candidate[] found = [];
         if (query.User is not null)
@@ -80,9 +84,9 @@ public sealed class ServingModel : IDisposable
         ArgumentNullException.ThrowIfNull(recent);
         using var lease = Lease();
         var version = (ServingVersion)lease.Snapshot.Payload!;
-        if (version.Spaces is not null)
+        if (version.Spaces is { } spaces)
         {
-            return Retrieve(userId, recent, k, channels);
+            return RetrieveLocal(version, spaces, userId, recent, k, channels);
         }
 
         var query = Prepare(version, userId, recent, k, channels);
