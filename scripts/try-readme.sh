@@ -62,6 +62,8 @@ shorten() { # extra options per command (appended: the last value of an option w
     "bench trainer"*)    echo "--users 200 --items 300 --seconds 12 --rate 300 --qps 10 --update-interval 3 --update-budget 2 --dimension 32" ;;
     "bench train "*|"bench train") echo "--steps 2 --queries 20 --encoders dssm --variants base,full --batch 256 --dim 32" ;;
     "bench index"*)      echo "--sizes 4000 --kinds exact,ivf --data-kinds clustered --queries 20 --channels-size 4000 --swaps 5" ;;
+    "bench scale"*)      echo "--items 3000 --users 3000 --shards 3 --silos 1,3 --queries 100" ;;
+    "bench capacity"*)   echo "--items 3000 --users 3000 --queries 50 --ingest-events 5000 --ingest-users 500 --train-steps 1 --train-users 500 --train-items 500 --kinds-vectors 2000 --kinds ivf-flat,ivf-sq8" ;;
     "bench streaming"*)  echo "--events 4000 --users 300 --items 3000 --rps 50 --seconds 3 --fresh-rate 3000 --warmup-events 1000" ;;
     *)                   echo "" ;;
   esac

@@ -130,6 +130,30 @@ public sealed class HelmChartTests
     }
 
     [Fact]
+    public void ProductionValues_MatchTheirRowOfTheCapacityTable()
+    {
+        // docs/CAPACITY.md row 9 (generated from the measured unit costs) names the pods, shards and
+        // memory values-production.yaml must have; this keeps the two from drifting apart.
+        var row = File.ReadAllLines(Repo.PathOf("docs/CAPACITY.md")).Single(l => l.StartsWith("| 9 |", StringComparison.Ordinal))
+            .Split('|', StringSplitOptions.TrimEntries);
+        Assert.Equal(["10 M", "10 M", "1 k", "10 k", "sharded"], row[2..7]);
+        var pods = int.Parse(row[7].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        var shards = row[8];
+        var memory = double.Parse(row[9].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+
+        var docs = Render("-f helm/mic-streaming/values-production.yaml");
+        var serving = Deployment(docs).At("spec")!;
+        Assert.Equal(pods.ToString(System.Globalization.CultureInfo.InvariantCulture), serving.Text("replicas") ?? Kind(docs, "HorizontalPodAutoscaler").Text("spec", "minReplicas"));
+        Assert.Equal("Sharded", Kind(docs, "ConfigMap").Text("data", "Serving__Mode"));
+        Assert.Equal(shards, Kind(docs, "ConfigMap").Text("data", "Serving__Shards"));
+        var requested = serving.Text("template", "spec", "containers", "0", "resources", "requests", "memory")!;
+        Assert.True(double.Parse(requested.TrimEnd('G', 'i'), System.Globalization.CultureInfo.InvariantCulture) >= memory, $"{requested} < the row's {memory} GiB per pod");
+        var trainer = Deployment(docs, "trainer").At("spec", "template", "spec", "containers", "0")!;
+        var env = ((YamlSequenceNode)trainer.At("env")!).Children.ToDictionary(e => e.Text("name")!, e => e.Text("value"));
+        Assert.Equal("10000000", env["Trainer__MaxUsers"]);
+    }
+
+    [Fact]
     public void TrainerDeployment_GpuValues_RequestGpusOnTheGpuPool_AndStayOutOfTheServingService()
     {
         var docs = Render("-f helm/mic-streaming/values-production.yaml");

@@ -39,6 +39,26 @@ public sealed class BenchCapacitySettings : CommandSettings
     [DefaultValue(3)]
     public int TrainSteps { get; init; } = 3;
 
+    [CommandOption("--train-users <N>")]
+    [Description("Users of the trainer measurements' synthetic dataset.")]
+    [DefaultValue(10_000)]
+    public int TrainUsers { get; init; } = 10_000;
+
+    [CommandOption("--train-items <N>")]
+    [Description("Items of the trainer measurements' synthetic dataset.")]
+    [DefaultValue(20_000)]
+    public int TrainItems { get; init; } = 20_000;
+
+    [CommandOption("--kinds-vectors <N>")]
+    [Description("Item vectors each index kind is built and tuned on (IVF-PQ tuning dominates the run: ~17 min at 100,000).")]
+    [DefaultValue(100_000)]
+    public int KindsVectors { get; init; } = 100_000;
+
+    [CommandOption("--kinds <LIST>")]
+    [Description("Index kinds to measure bytes per vector for (ivf-flat, ivf-sq8, ivf-pq<m>); 'all' = every kind of the planner.")]
+    [DefaultValue("all")]
+    public string Kinds { get; init; } = "all";
+
     [CommandOption("--seed <N>")]
     [Description("Seed of the synthetic data and the query order.")]
     [DefaultValue(5)]
@@ -49,12 +69,16 @@ public sealed class BenchCapacitySettings : CommandSettings
     public string? Out { get; init; }
 
     public override ValidationResult Validate() => CliValidation.FirstError(
+        Kinds == "all" ? null : CliValidation.OneOfEach("--kinds", Kinds, [.. MIC.Streaming.Faiss.IndexPlanner.Kinds(128).Select(k => k.Name)]),
         CliValidation.AtLeast("--items", Items, 1000),
         CliValidation.AtLeast("--users", Users, 1000),
         CliValidation.AtLeast("--queries", Queries, 10),
         CliValidation.AtLeast("--ingest-events", IngestEvents, 1000),
         CliValidation.AtLeast("--ingest-users", IngestUsers, 10),
         CliValidation.AtLeast("--train-steps", TrainSteps, 1),
+        CliValidation.AtLeast("--train-users", TrainUsers, 100),
+        CliValidation.AtLeast("--train-items", TrainItems, 100),
+        CliValidation.AtLeast("--kinds-vectors", KindsVectors, 1000),
         CliValidation.OutputFile("--out", Out));
 }
 
@@ -69,7 +93,7 @@ public sealed class BenchCapacityCommand : AsyncCommand<BenchCapacitySettings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, BenchCapacitySettings settings, CancellationToken cancellationToken)
     {
-        var options = new CapacityOptions(settings.Items, settings.Users, settings.Queries, settings.IngestEvents, settings.IngestUsers, settings.TrainSteps, settings.Seed);
+        var options = new CapacityOptions(settings.Items, settings.Users, settings.Queries, settings.IngestEvents, settings.IngestUsers, settings.TrainSteps, settings.TrainUsers, settings.TrainItems, settings.KindsVectors, settings.Kinds == "all" ? null : CliValidation.List(settings.Kinds), settings.Seed);
         var costs = await CapacityBenchmark.RunAsync(options, m => AnsiConsole.MarkupLine(Markup.Escape(m)), cancellationToken);
         var table = new Table().AddColumn("unit").AddColumn(new TableColumn("value").RightAligned()).AddColumn("unit of measure").AddColumn("how");
         foreach (var c in costs)

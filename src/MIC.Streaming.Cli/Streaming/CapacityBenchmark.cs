@@ -20,7 +20,7 @@ using StackExchange.Redis;
 namespace MIC.Streaming.Cli.Streaming;
 
 /// <summary>What <c>mic bench capacity</c> measures at.</summary>
-internal sealed record CapacityOptions(int Items, int Users, int Queries, int IngestEvents, int IngestUsers, int TrainSteps, int Seed);
+internal sealed record CapacityOptions(int Items, int Users, int Queries, int IngestEvents, int IngestUsers, int TrainSteps, int TrainUsers, int TrainItems, int KindsVectors, string[]? Kinds, int Seed);
 
 /// <summary>One measured unit cost: its key (docs/CAPACITY.md's formulas use it), value, unit and how it was measured.</summary>
 internal sealed record UnitCost(string Key, double Value, string Unit, string How);
@@ -52,7 +52,7 @@ internal static class CapacityBenchmark
         {
             Serving(version, options, costs);
             Progress("Index kinds: bytes per vector and recall@50 on the version's item vectors…");
-            IndexKinds(version, costs);
+            IndexKinds(version, options.KindsVectors, options.Kinds, costs);
             Progress("Fan-out: the same queries replicated on 1 silo and sharded over 3…");
             var queries = ScaleBenchmark.Queries(version.Dataset, version.Split, Math.Min(options.Queries, 1000), options.Seed);
             var scale = new ScaleOptions(options.Items, options.Users, 3, [3], queries.Length, 4, 50, options.Seed);
@@ -194,14 +194,15 @@ internal static class CapacityBenchmark
         }
     }
 
-    private static void IndexKinds(ScaleBenchmark.BuiltVersion version, List<UnitCost> costs)
+    private static void IndexKinds(ScaleBenchmark.BuiltVersion version, int kindsVectors, string[]? kinds, List<UnitCost> costs)
     {
         using var loaded = ModelStore.Load(version.Info);
         var all = loaded.Spaces!.ItemRelevance;
-        var n = Math.Min(100_000, all.Rows);
+        var n = Math.Min(kindsVectors, all.Rows);
         var vectors = new EmbeddingMatrix(all.Data.AsSpan(0, n * all.Dimension).ToArray(), all.Dimension);
         var ids = Enumerable.Range(0, n).Select(i => (long)i).ToArray();
-        foreach (var kind in IndexPlanner.Kinds(all.Dimension))
+        // IVF-PQ builds dominate the run: Faiss trains each PQ with its polysemous codes (~45 s even on 2,000 vectors).
+        foreach (var kind in IndexPlanner.Kinds(all.Dimension).Where(k => kinds is null || kinds.Contains(k.Name)))
         {
             var (index, report) = IndexPlanner.Build(vectors, ids, new IndexBuildOptions { ExactBelow = 0, MaxBytesPerVector = kind.BytesPerVector });
             using (index)
@@ -217,7 +218,7 @@ internal static class CapacityBenchmark
 
     private static void Trainer(CapacityOptions options, List<UnitCost> costs)
     {
-        var dataset = new SyntheticDataGenerator(new SyntheticOptions { Users = 10_000, Items = 20_000, Categories = 100, Seed = options.Seed }).BuildDataset();
+        var dataset = new SyntheticDataGenerator(new SyntheticOptions { Users = options.TrainUsers, Items = options.TrainItems, Categories = 100, Seed = options.Seed }).BuildDataset();
         var split = ComiRecSplitter.Split(dataset, 1, 20);
         var tables = new FeatureTables(dataset);
         var examples = new TrainingExamples(split.Train);
@@ -239,7 +240,7 @@ internal static class CapacityBenchmark
 
                 var seconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
                 var name = variant == MicVariant.Base ? encoder : encoder + "+mic";
-                costs.Add(new UnitCost($"train_examples_per_core_s_{name}", options.TrainSteps * train.BatchSize / seconds, "examples/core-s", $"{name}, batch 1,024, dim 128, 20,000 items, libtorch 1 thread; examples ÷ process CPU seconds"));
+                costs.Add(new UnitCost($"train_examples_per_core_s_{name}", options.TrainSteps * train.BatchSize / seconds, "examples/core-s", $"{name}, batch 1,024, dim 128, {options.TrainItems:N0} items, libtorch 1 thread; examples ÷ process CPU seconds"));
             }
         }
     }

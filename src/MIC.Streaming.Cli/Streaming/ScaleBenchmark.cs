@@ -127,8 +127,12 @@ internal static class ScaleBenchmark
                 ? silos.Select(_ => DirectoryBytes(Path.Combine(info.Path, ModelStore.IndexDirectory))).ToArray()
                 : silos.Select(s => s.App.Services.GetRequiredService<ServingInstruments>().ShardBytes).ToArray();
 
-            // Warm-up (JIT, caches), then the measured closed loop.
+            // Warm-up (JIT, caches), then the measured closed loop. A full collection first: the row
+            // right after the version was built would otherwise pay for collecting the build's garbage
+            // inside its measured CPU (it tripled the first replicated row's CPU per query).
             await RunQueriesAsync(servings, queries.Take(200).ToArray(), options, cancellationToken);
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+            GC.WaitForPendingFinalizers();
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var (latencies, partial) = await RunQueriesAsync(servings, queries, options, cancellationToken);
             var cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds;
