@@ -72,17 +72,17 @@ public static class SnapshotStore
         Directory.CreateDirectory(temp);
         try
         {
-            WriteArray(Path.Combine(temp, "item_relevance.f32"), spaces.ItemRelevance.Data);
-            WriteArray(Path.Combine(temp, "item_own.f32"), spaces.ItemOwn.Data);
-            WriteArray(Path.Combine(temp, "user_own.f32"), spaces.UserOwn.Data);
-            WriteArray(Path.Combine(temp, "user_ids.i64"), spaces.UserIds);
-            WriteArray(Path.Combine(temp, "history_offsets.i32"), spaces.UserHistories.Offsets);
-            WriteArray(Path.Combine(temp, "history_items.i32"), spaces.UserHistories.Items);
-            WriteArray(Path.Combine(temp, "history_times.i64"), spaces.UserHistories.Timestamps);
+            SnapshotFiles.WriteArray(Path.Combine(temp, "item_relevance.f32"), spaces.ItemRelevance.Data);
+            SnapshotFiles.WriteArray(Path.Combine(temp, "item_own.f32"), spaces.ItemOwn.Data);
+            SnapshotFiles.WriteArray(Path.Combine(temp, "user_own.f32"), spaces.UserOwn.Data);
+            SnapshotFiles.WriteArray(Path.Combine(temp, "user_ids.i64"), spaces.UserIds);
+            SnapshotFiles.WriteArray(Path.Combine(temp, "history_offsets.i32"), spaces.UserHistories.Offsets);
+            SnapshotFiles.WriteArray(Path.Combine(temp, "history_items.i32"), spaces.UserHistories.Items);
+            SnapshotFiles.WriteArray(Path.Combine(temp, "history_times.i64"), spaces.UserHistories.Timestamps);
             if (spaces.ItemNeighbours is { } table)
             {
-                WriteArray(Path.Combine(temp, "item_neighbours.i32"), table.Ids);
-                WriteArray(Path.Combine(temp, "item_neighbour_sims.f32"), table.Similarities);
+                SnapshotFiles.WriteArray(Path.Combine(temp, "item_neighbours.i32"), table.Ids);
+                SnapshotFiles.WriteArray(Path.Combine(temp, "item_neighbour_sims.f32"), table.Similarities);
             }
 
             var indexes = new Dictionary<string, IndexEntry>
@@ -91,7 +91,7 @@ public static class SnapshotStore
                 ["item_own"] = SaveIndex(temp, "item_own", spaces.ItemOwnIndex),
                 ["user_own"] = SaveIndex(temp, "user_own", spaces.UserOwnIndex),
             };
-            var sums = Directory.GetFiles(temp).ToDictionary(f => Path.GetFileName(f), Sha256);
+            var sums = Directory.GetFiles(temp).ToDictionary(f => Path.GetFileName(f), SnapshotFiles.Sha256);
             File.WriteAllText(Path.Combine(temp, ManifestFile), JsonSerializer.Serialize(new Manifest(1, version, spaces.ItemOwn.Dimension, indexes, sums), Json));
             if (Directory.Exists(full))
             {
@@ -144,18 +144,18 @@ public static class SnapshotStore
                 throw new InvalidDataException($"Index snapshot {directory} is incomplete: {file} is missing.");
             }
 
-            if (!string.Equals(Sha256(path), sum, StringComparison.Ordinal))
+            if (!string.Equals(SnapshotFiles.Sha256(path), sum, StringComparison.Ordinal))
             {
                 throw new InvalidDataException($"Index snapshot {directory} is corrupt: {file} does not match its checksum.");
             }
         }
 
         var d = manifest.Dimension;
-        var rel = new EmbeddingMatrix(ReadArray<float>(Path.Combine(directory, "item_relevance.f32")), d);
-        var own = new EmbeddingMatrix(ReadArray<float>(Path.Combine(directory, "item_own.f32")), d);
-        var users = new EmbeddingMatrix(ReadArray<float>(Path.Combine(directory, "user_own.f32")), d);
-        var userIds = ReadArray<long>(Path.Combine(directory, "user_ids.i64"));
-        var histories = new SequenceTable(ReadArray<int>(Path.Combine(directory, "history_offsets.i32")), ReadArray<int>(Path.Combine(directory, "history_items.i32")), ReadArray<long>(Path.Combine(directory, "history_times.i64")));
+        var rel = new EmbeddingMatrix(SnapshotFiles.ReadArray<float>(Path.Combine(directory, "item_relevance.f32")), d);
+        var own = new EmbeddingMatrix(SnapshotFiles.ReadArray<float>(Path.Combine(directory, "item_own.f32")), d);
+        var users = new EmbeddingMatrix(SnapshotFiles.ReadArray<float>(Path.Combine(directory, "user_own.f32")), d);
+        var userIds = SnapshotFiles.ReadArray<long>(Path.Combine(directory, "user_ids.i64"));
+        var histories = new SequenceTable(SnapshotFiles.ReadArray<int>(Path.Combine(directory, "history_offsets.i32")), SnapshotFiles.ReadArray<int>(Path.Combine(directory, "history_items.i32")), SnapshotFiles.ReadArray<long>(Path.Combine(directory, "history_times.i64")));
         var itemIds = Enumerable.Range(0, rel.Rows).Select(i => (long)i).ToArray();
         var loaded = new List<IVectorIndex>();
         try
@@ -170,8 +170,8 @@ public static class SnapshotStore
             var neighbourPath = Path.Combine(directory, "item_neighbours.i32");
             if (File.Exists(neighbourPath) && rel.Rows > 0)
             {
-                var neighbourIds = ReadArray<int>(neighbourPath);
-                table = new ItemNeighbourTable(neighbourIds, ReadArray<float>(Path.Combine(directory, "item_neighbour_sims.f32")), neighbourIds.Length / rel.Rows);
+                var neighbourIds = SnapshotFiles.ReadArray<int>(neighbourPath);
+                table = new ItemNeighbourTable(neighbourIds, SnapshotFiles.ReadArray<float>(Path.Combine(directory, "item_neighbour_sims.f32")), neighbourIds.Length / rel.Rows);
             }
 
             return (new RetrievalSpaces(relIndex, rel, ownIndex, own, userIndex, users, userIds, histories) { ItemNeighbours = table }, manifest.Version);
@@ -231,21 +231,25 @@ public static class SnapshotStore
 
         return parts.Count == 1 ? parts[0] : new ShardedIndex(parts);
     }
+}
 
-    private static string Sha256(string path)
+/// <summary>The raw-array files and checksums both snapshot layouts (whole and sharded) are made of.</summary>
+public static class SnapshotFiles
+{
+    public static string Sha256(string path)
     {
         using var stream = File.OpenRead(path);
         return Convert.ToHexString(SHA256.HashData(stream));
     }
 
-    private static void WriteArray<T>(string path, T[] values)
+    public static void WriteArray<T>(string path, T[] values)
         where T : unmanaged
     {
         using var stream = File.Create(path);
         stream.Write(MemoryMarshal.AsBytes(values.AsSpan()));
     }
 
-    private static T[] ReadArray<T>(string path)
+    public static T[] ReadArray<T>(string path)
         where T : unmanaged
     {
         var bytes = File.ReadAllBytes(path);

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using System.Text.Json;
 using MIC.Streaming.Core.Data;
 using MIC.Streaming.Faiss;
@@ -78,17 +76,17 @@ public static class ShardStore
                 offsets[i + 1] = history.Count;
             }
 
-            WriteArray(Path.Combine(dir, "item_relevance.f32"), rel.Data);
-            WriteArray(Path.Combine(dir, "item_neighbours.i32"), neighbourIds);
-            WriteArray(Path.Combine(dir, "item_neighbour_sims.f32"), neighbourSims);
-            WriteArray(Path.Combine(dir, "user_ids.i64"), userIds);
-            WriteArray(Path.Combine(dir, "user_own.f32"), users.Data);
-            WriteArray(Path.Combine(dir, "history_offsets.i32"), offsets);
-            WriteArray(Path.Combine(dir, "history_items.i32"), [.. history]);
-            WriteArray(Path.Combine(dir, "history_times.i64"), [.. times]);
+            SnapshotFiles.WriteArray(Path.Combine(dir, "item_relevance.f32"), rel.Data);
+            SnapshotFiles.WriteArray(Path.Combine(dir, "item_neighbours.i32"), neighbourIds);
+            SnapshotFiles.WriteArray(Path.Combine(dir, "item_neighbour_sims.f32"), neighbourSims);
+            SnapshotFiles.WriteArray(Path.Combine(dir, "user_ids.i64"), userIds);
+            SnapshotFiles.WriteArray(Path.Combine(dir, "user_own.f32"), users.Data);
+            SnapshotFiles.WriteArray(Path.Combine(dir, "history_offsets.i32"), offsets);
+            SnapshotFiles.WriteArray(Path.Combine(dir, "history_items.i32"), [.. history]);
+            SnapshotFiles.WriteArray(Path.Combine(dir, "history_times.i64"), [.. times]);
             var itemIndex = SaveIndex(dir, "item", rel, itemRows.Select(r => (long)r).ToArray(), perShard);
             var userIndex = SaveIndex(dir, "user", users, userIds, perShard);
-            var sums = System.IO.Directory.GetFiles(dir).ToDictionary(f => Path.GetFileName(f), Sha256);
+            var sums = System.IO.Directory.GetFiles(dir).ToDictionary(f => Path.GetFileName(f), SnapshotFiles.Sha256);
             File.WriteAllText(Path.Combine(dir, ShardFile), JsonSerializer.Serialize(new ShardManifest(version, s, itemIndex, userIndex, sums), Json));
         }
 
@@ -153,18 +151,18 @@ public static class ShardStore
         foreach (var (file, sum) in own.Sha256)
         {
             var path = Path.Combine(dir, file);
-            if (!File.Exists(path) || !string.Equals(Sha256(path), sum, StringComparison.Ordinal))
+            if (!File.Exists(path) || !string.Equals(SnapshotFiles.Sha256(path), sum, StringComparison.Ordinal))
             {
                 throw new InvalidDataException($"Shard {dir} is corrupt: {file} is missing or does not match its checksum.");
             }
         }
 
         var d = manifest.Dimension;
-        var rel = new EmbeddingMatrix(ReadArray<float>(Path.Combine(dir, "item_relevance.f32")), d);
-        var table = new ItemNeighbourTable(ReadArray<int>(Path.Combine(dir, "item_neighbours.i32")), ReadArray<float>(Path.Combine(dir, "item_neighbour_sims.f32")), manifest.NeighbourWidth);
-        var userIds = ReadArray<long>(Path.Combine(dir, "user_ids.i64"));
-        var users = new EmbeddingMatrix(ReadArray<float>(Path.Combine(dir, "user_own.f32")), d);
-        var histories = new SequenceTable(ReadArray<int>(Path.Combine(dir, "history_offsets.i32")), ReadArray<int>(Path.Combine(dir, "history_items.i32")), ReadArray<long>(Path.Combine(dir, "history_times.i64")));
+        var rel = new EmbeddingMatrix(SnapshotFiles.ReadArray<float>(Path.Combine(dir, "item_relevance.f32")), d);
+        var table = new ItemNeighbourTable(SnapshotFiles.ReadArray<int>(Path.Combine(dir, "item_neighbours.i32")), SnapshotFiles.ReadArray<float>(Path.Combine(dir, "item_neighbour_sims.f32")), manifest.NeighbourWidth);
+        var userIds = SnapshotFiles.ReadArray<long>(Path.Combine(dir, "user_ids.i64"));
+        var users = new EmbeddingMatrix(SnapshotFiles.ReadArray<float>(Path.Combine(dir, "user_own.f32")), d);
+        var histories = new SequenceTable(SnapshotFiles.ReadArray<int>(Path.Combine(dir, "history_offsets.i32")), SnapshotFiles.ReadArray<int>(Path.Combine(dir, "history_items.i32")), SnapshotFiles.ReadArray<long>(Path.Combine(dir, "history_times.i64")));
         var itemIds = Enumerable.Range(0, rel.Rows).Select(i => (long)SpaceShard.GlobalRow(i, shard, manifest.Shards)).ToArray();
         var itemIndex = LoadIndex(dir, own.ItemIndex, rel, itemIds);
         try
@@ -216,29 +214,4 @@ public static class ShardStore
 
     private static IVectorIndex LoadIndex(string dir, string entry, EmbeddingMatrix vectors, long[] ids) =>
         entry == "exact" ? new ExactIndex(vectors, ids) : FaissIndex.Load(Path.Combine(dir, entry));
-
-    private static string Sha256(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexString(SHA256.HashData(stream));
-    }
-
-    private static void WriteArray<T>(string path, T[] values)
-        where T : unmanaged
-    {
-        using var stream = File.Create(path);
-        stream.Write(MemoryMarshal.AsBytes(values.AsSpan()));
-    }
-
-    private static T[] ReadArray<T>(string path)
-        where T : unmanaged
-    {
-        var bytes = File.ReadAllBytes(path);
-        if (bytes.Length % Marshal.SizeOf<T>() != 0)
-        {
-            throw new InvalidDataException($"{path} has a size that is not a whole number of {typeof(T).Name} values.");
-        }
-
-        return MemoryMarshal.Cast<byte, T>(bytes).ToArray();
-    }
 }

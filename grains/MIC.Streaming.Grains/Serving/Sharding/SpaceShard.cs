@@ -136,13 +136,8 @@ public sealed class SpaceShard : IDisposable
             }
         }
 
-        var top = new TopKSelector(Math.Max(1, Math.Min(k, best.Count)));
-        foreach (var (item, score) in best)
-        {
-            top.Add(item, score);
-        }
-
-        return Drain(top);
+        var top = ChannelMath.Top(best, k, ChannelSet.U2I);
+        return ([.. top.Select(c => c.Item)], [.. top.Select(c => c.Score)]);
     }
 
     private SimilarUser[] SimilarUsers(float[][] interests, int k, int itemsPerUser)
