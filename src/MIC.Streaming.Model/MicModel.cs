@@ -61,11 +61,12 @@ public sealed class MicModel : nn.Module
 
     /// <summary>
     /// The combined loss of <see cref="CrossChannelLoss"/> for one batch, and its parts.
-    /// userSupport is keyed by <see cref="TrainBatch.UserRows"/>, itemSupport by item id.
+    /// userSupport is keyed by <see cref="TrainBatch.UserRows"/>, itemSupport by item id;
+    /// crossSupport (mined user→item and item→user positives for UI) by both.
     /// <paramref name="capture"/> (tests, the PyTorch cross-check) receives every tensor the loss
     /// terms are computed from, so each term can be recomputed independently.
     /// </summary>
-    public (Tensor Loss, Tensor[] Parts) Loss(TrainBatch batch, SupportSet? userSupport, SupportSet? itemSupport, IDictionary<string, Tensor>? capture = null)
+    public (Tensor Loss, Tensor[] Parts) Loss(TrainBatch batch, SupportSet? userSupport, SupportSet? itemSupport, IDictionary<string, Tensor>? capture = null, CrossSupportSet? crossSupport = null)
     {
         ArgumentNullException.ThrowIfNull(batch);
         var o = Options;
@@ -89,37 +90,57 @@ public sealed class MicModel : nn.Module
         var ui = zero;
         var uu = zero;
         var ii = zero;
+        var userGroups = InBatchGroups.Of(batch.UserRows, batch.UserRows.shape[0], item.device);
         if (o.Lambda > 0 && o.UsesUI && o.WeightUI > 0)
         {
-            ui = CrossChannelLoss.InfoNce(user_head.forward(user), item_head.forward(item), o.Temperature, itemGroups);
+            var userShared = user_head.forward(user);
+            var itemShared = item_head.forward(item);
+            ui = CrossChannelLoss.InfoNce(userShared, itemShared, o.Temperature, itemGroups);
+            if (crossSupport is { IsReady: true })
+            {
+                // Mined positives across the sides: a user with one of its nearest items, an item with
+                // one of its nearest users (bank vectors in the relevance space, i.e. after the heads).
+                var minedItems = crossSupport.SampleItems(batch.UserRows);
+                var minedUsers = crossSupport.SampleUsers(batch.TargetIds);
+                Capture(capture, "ui_user_shared", userShared);
+                Capture(capture, "ui_item_shared", itemShared);
+                Capture(capture, "ui_mined_items", minedItems);
+                Capture(capture, "ui_mined_users", minedUsers);
+                var mined = (CrossChannelLoss.InfoNce(userShared, minedItems, o.Temperature, userGroups)
+                    + CrossChannelLoss.InfoNce(itemShared, minedUsers, o.Temperature, itemGroups)) / 2;
+                ui = (ui + mined) / 2;
+            }
         }
 
         if (o.Lambda > 0 && o.UsesUU && o.WeightUU > 0)
         {
-            var userGroups = InBatchGroups.Of(batch.UserRows, batch.UserRows.shape[0], item.device);
             var own = userK.mean([1]);                                                  // [B, D]
             var view = encoder.EncodeUser(userInput, Perturbation).mean([1]);
+            var hard = userSupport is { IsReady: true } ? userSupport.SampleHardNegatives(batch.UserRows) : null;
             Capture(capture, "uu_own", own);
             Capture(capture, "uu_view", view);
-            uu = SameSide(own, view, userGroups);
+            CaptureIf(capture, "uu_hard", hard);
+            uu = SameSide(own, view, userGroups, hard);
             if (userSupport is { IsReady: true })
             {
                 var positives = userSupport.SamplePositives(batch.UserRows);
                 Capture(capture, "uu_support", positives);
-                uu = (uu + SameSide(own, positives, userGroups)) / 2;
+                uu = (uu + SameSide(own, positives, userGroups, hard)) / 2;
             }
         }
 
         if (o.Lambda > 0 && o.UsesII && o.WeightII > 0)
         {
             var view = encoder.EncodeItem(batch.TargetTokens, Perturbation, itemFields);
+            var hard = itemSupport is { IsReady: true } ? itemSupport.SampleHardNegatives(batch.TargetIds) : null;
             Capture(capture, "ii_view", view);
-            ii = SameSide(item, view, itemGroups);
+            CaptureIf(capture, "ii_hard", hard);
+            ii = SameSide(item, view, itemGroups, hard);
             if (itemSupport is { IsReady: true })
             {
                 var positives = itemSupport.SamplePositives(batch.TargetIds);
                 Capture(capture, "ii_support", positives);
-                ii = (ii + SameSide(item, positives, itemGroups)) / 2;
+                ii = (ii + SameSide(item, positives, itemGroups, hard)) / 2;
             }
         }
 
@@ -136,10 +157,18 @@ public sealed class MicModel : nn.Module
         }
     }
 
-    /// <summary>The UU / II term in the configured form.</summary>
-    private Tensor SameSide(Tensor a, Tensor b, InBatchGroups groups) => Options.SameSideForm == ContrastiveForm.NtXent
-        ? CrossChannelLoss.InfoNce(a, b, Options.Temperature, groups)
-        : CrossChannelLoss.PairwiseInfoNce(a, b, Options.Temperature, groups);
+    private static void CaptureIf(IDictionary<string, Tensor>? capture, string name, Tensor? value)
+    {
+        if (value is not null)
+        {
+            Capture(capture, name, value);
+        }
+    }
+
+    /// <summary>The UU / II term in the configured form; hard negatives [B, M, D] join the anchors' denominators.</summary>
+    private Tensor SameSide(Tensor a, Tensor b, InBatchGroups groups, Tensor? hard) => Options.SameSideForm == ContrastiveForm.NtXent
+        ? CrossChannelLoss.InfoNce(a, b, Options.Temperature, groups, hard)
+        : CrossChannelLoss.PairwiseInfoNce(a, b, Options.Temperature, groups, hard);
 
     /// <summary>
     /// Sampled softmax: each user against its target and <paramref name="negatives"/> items drawn

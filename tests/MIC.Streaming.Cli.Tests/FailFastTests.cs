@@ -1,3 +1,5 @@
+using MIC.Streaming.Cli.Commands;
+using MIC.Streaming.Cli.Reproduction;
 using MIC.Streaming.Testing;
 using Spectre.Console.Cli.Testing;
 
@@ -179,6 +181,31 @@ public sealed class FailFastTests : IDisposable
         var third = Run([.. args, "--objective", "inbatch", "--report-only"]);
         Assert.Equal(0, third.Code);
         Assert.Contains("2 runs planned, 0 already finished", third.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Reproduce_Pieces_TrainEachPieceOnce_AndOlderRunKeysStayTheSame()
+    {
+        // Keys of runs committed under docs/reproduction/beauty-paper before the pieces existed: the new
+        // options must not change the hash of runs that leave them off, or every run would retrain.
+        var plan = ReproductionPlan.Runs(ReproductionParts.All, ["dssm", "comirec-dr"], [2020], new ReproduceSettings().ToOptions());
+        Assert.Contains(plan, p => p.Key == "dssm-full-s2020-9bb992f0e2");
+        Assert.Contains(plan, p => p.Key == "comirec-dr-base-s2020-5b8c38906d");
+        Assert.Equal(ReproductionPlan.Pieces.Count, plan.Count(p => p.Piece is not null));
+        Assert.Equal(plan.Count, plan.Select(p => p.Key).Distinct().Count());
+
+        var outDir = Path.Combine(_dir.Path, "pieces");
+        var result = Run(["reproduce", "--synthetic-users", "300", "--synthetic-items", "120", "--seeds", "1", "--only", "pieces", "--epochs", "1", "--batch", "64", "--valid-users", "30", "--support-warmup", "2", "--baselines", "mostpop", "--out", outDir]);
+        Assert.True(result.Code == 0, result.Error + result.Output);
+        Assert.Equal(1 + ReproductionPlan.Pieces.Count, Directory.GetFiles(Path.Combine(outDir, "runs"), "*.json").Length);
+        var report = File.ReadAllText(Path.Combine(outDir, "REPRODUCTION.md"));
+        Assert.Contains("## The missing pieces", report, StringComparison.Ordinal);
+        foreach (var (name, _) in ReproductionPlan.Pieces)
+        {
+            Assert.Matches($@"\| {name} \| 1 \| 0\.\d{{4}} ± 0\.0000 \|", report);
+        }
+
+        Assert.DoesNotContain("## Table 2", report, StringComparison.Ordinal);
     }
 
     private static CommandAppTester Tester()

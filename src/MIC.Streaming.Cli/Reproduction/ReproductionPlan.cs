@@ -21,11 +21,14 @@ public enum ReproductionParts
     /// <summary>Figure 4: alignment / uniformity of Table 3's variants against recall, and over epochs (no runs of its own).</summary>
     Figure4 = 4,
 
-    All = Table2 | Table3 | Figure4,
+    /// <summary>The paper's pieces our MIC lacked (issue item 4): DSSM + full MIC with each one switched on, and all together.</summary>
+    Pieces = 8,
+
+    All = Table2 | Table3 | Figure4 | Pieces,
 }
 
 /// <summary>One training run of the reproduction: an encoder, a variant, a seed and the shared options.</summary>
-public sealed record ReproductionRunSpec(string Encoder, MicVariant Variant, int Seed, TrainOptions Options)
+public sealed record ReproductionRunSpec(string Encoder, MicVariant Variant, int Seed, TrainOptions Options, string? Piece = null)
 {
     private static readonly JsonSerializerOptions Json = new();
 
@@ -42,8 +45,8 @@ public sealed record ReproductionRunSpec(string Encoder, MicVariant Variant, int
         }
     }
 
-    /// <summary>"dssm" or "dssm+MIC(FULL)" as the other commands name models.</summary>
-    public string Model => Variant == MicVariant.Base ? Encoder : $"{Encoder}+MIC({Variant.ToString().ToUpperInvariant()})";
+    /// <summary>"dssm" or "dssm+MIC(FULL)" as the other commands name models; a piece run adds "+piece".</summary>
+    public string Model => (Variant == MicVariant.Base ? Encoder : $"{Encoder}+MIC({Variant.ToString().ToUpperInvariant()})") + (Piece is null ? string.Empty : "+" + Piece);
 }
 
 /// <summary>
@@ -55,6 +58,25 @@ public static class ReproductionPlan
 {
     public static readonly MicVariant[] Table3Variants = [MicVariant.Base, MicVariant.UI, MicVariant.UU, MicVariant.II, MicVariant.Full];
 
+    /// <summary>Hard negatives per anchor and item-user slots of the piece runs.</summary>
+    public const int PieceHardNegatives = 16;
+
+    public const int PieceItemUserSlots = 20;
+
+    /// <summary>The item-4 pieces, each a change to the shared options (DSSM + full MIC), and all of them at once.</summary>
+    public static IReadOnlyList<(string Name, Func<TrainOptions, TrainOptions> Apply)> Pieces { get; } =
+    [
+        ("cross-positives", o => o with { Mic = o.Mic with { CrossPositives = true } }),
+        ("hard-negatives", o => o with { Mic = o.Mic with { HardNegatives = PieceHardNegatives } }),
+        ("user-id-field", o => o with { EncoderOptions = o.EncoderOptions with { UserIdField = true } }),
+        ("item-user-field", o => o with { EncoderOptions = o.EncoderOptions with { ItemUserSlots = PieceItemUserSlots } }),
+        ("all-pieces", o => o with
+        {
+            Mic = o.Mic with { CrossPositives = true, HardNegatives = PieceHardNegatives },
+            EncoderOptions = o.EncoderOptions with { UserIdField = true, ItemUserSlots = PieceItemUserSlots },
+        }),
+    ];
+
     public static IReadOnlyList<ReproductionRunSpec> Runs(ReproductionParts parts, IReadOnlyList<string> encoders, IReadOnlyList<int> seeds, TrainOptions options)
     {
         ArgumentNullException.ThrowIfNull(encoders);
@@ -62,10 +84,10 @@ public static class ReproductionPlan
         ArgumentNullException.ThrowIfNull(options);
         var runs = new List<ReproductionRunSpec>();
         var keys = new HashSet<string>(StringComparer.Ordinal);
-        void Add(string encoder, MicVariant variant, int seed)
+        void Add(string encoder, MicVariant variant, int seed, (string Name, Func<TrainOptions, TrainOptions> Apply)? piece = null)
         {
             var o = options with { Encoder = encoder, Seed = seed, Mic = options.Mic with { Variant = variant } };
-            var spec = new ReproductionRunSpec(encoder, variant, seed, o);
+            var spec = piece is { } p ? new ReproductionRunSpec(encoder, variant, seed, p.Apply(o), p.Name) : new ReproductionRunSpec(encoder, variant, seed, o);
             if (keys.Add(spec.Key))
             {
                 runs.Add(spec);
@@ -88,6 +110,15 @@ public static class ReproductionPlan
                 foreach (var variant in Table3Variants)
                 {
                     Add("dssm", variant, seed);
+                }
+            }
+
+            if (parts.HasFlag(ReproductionParts.Pieces))
+            {
+                Add("dssm", MicVariant.Full, seed);
+                foreach (var piece in Pieces)
+                {
+                    Add("dssm", MicVariant.Full, seed, piece);
                 }
             }
         }

@@ -23,6 +23,10 @@ public sealed record ReproductionRunResult
 
     public required string Variant { get; init; }
 
+    /// <summary>The item-4 piece switched on in this run (null: none; Tables 2–3 read only those).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Piece { get; init; }
+
     public required int Seed { get; init; }
 
     public required TrainOptions Options { get; init; }
@@ -67,7 +71,7 @@ public static class ReproductionRunner
         ArgumentNullException.ThrowIfNull(split);
         ArgumentNullException.ThrowIfNull(log);
         var epochs = new List<EpochPoint>();
-        using var trainer = new MicTrainer(new FeatureTables(dataset), spec.Options);
+        using var trainer = new MicTrainer(FeatureTables.For(dataset, split.Train, spec.Options.EncoderOptions), spec.Options);
         var lastLog = DateTime.UtcNow;
         var progress = new Commands.SynchronousProgress<TrainProgress>(p =>
         {
@@ -112,6 +116,7 @@ public static class ReproductionRunner
             Model = spec.Model,
             Encoder = spec.Encoder,
             Variant = spec.Variant.ToString().ToLowerInvariant(),
+            Piece = spec.Piece,
             Seed = spec.Seed,
             Options = spec.Options,
             Train = train,

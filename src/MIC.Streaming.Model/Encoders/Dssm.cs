@@ -19,7 +19,7 @@ public sealed class Dssm : TwoTowerEncoder, IPooledFieldsUserTower
         : base(nameof(Dssm), tables, options)
     {
         user_mlp = Mlp((1 + tables.UserFieldCount) * (long)options.Dimension, options.Hidden, options.Dimension, options.Dropout);
-        item_mlp = Mlp(Items.FieldCount * (long)options.Dimension, options.Hidden, options.Dimension, options.Dropout);
+        item_mlp = Mlp(ItemFieldCount * (long)options.Dimension, options.Hidden, options.Dimension, options.Dropout);
         RegisterComponents();
     }
 

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using MIC.Streaming.Model.Mic;
 using MIC.Streaming.Model.Training;
 using TorchSharp;
@@ -27,6 +28,26 @@ public sealed record EncoderOptions
     /// The random start makes a user's vectors vary between calls, evaluation included.
     /// </summary>
     public bool RandomRoutingStart { get; init; }
+
+    /// <summary>
+    /// The user id as a categorical user field (train users only; held-out users embed it as padding),
+    /// maskable like any field. Encoders with user fields (DSSM, YouTubeDNN) read it. An offline
+    /// option: the tables must be built with <see cref="FeatureTables.For"/>, and checkpoints with it
+    /// cannot be served. Left out of the JSON when off, so older run keys stay the same.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool UserIdField { get; init; }
+
+    /// <summary>
+    /// Slots of the items' interaction-record field (0 = none): up to this many of an item's train
+    /// users, mean-embedded as one more item-tower field (<see cref="ItemRecordEmbedding"/>). Offline, as <see cref="UserIdField"/>.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int ItemUserSlots { get; init; }
+
+    /// <summary>Whether the options need input fields built from the train split (see <see cref="FeatureTables.For"/>).</summary>
+    [JsonIgnore]
+    public bool NeedsTrainFields => UserIdField || ItemUserSlots > 0;
 }
 
 /// <summary>
@@ -62,6 +83,11 @@ public abstract class TwoTowerEncoder : nn.Module
         // Base-class members are auto-properties, invisible to a derived RegisterComponents().
         register_module("items", Items);
         register_module("user_fields", UserFieldEmbeddings);
+        if (tables.ItemUserSlots > 0)
+        {
+            ItemRecord = new ItemRecordEmbedding(tables, options.Dimension);
+            register_module("item_record", ItemRecord);
+        }
     }
 
     public EncoderOptions Options { get; }
@@ -75,6 +101,12 @@ public abstract class TwoTowerEncoder : nn.Module
     public virtual int Interests => 1;
 
     protected ItemFieldEmbedding Items { get; }
+
+    /// <summary>The items' interaction-record field, when the tables have one (an extra item-tower field).</summary>
+    protected ItemRecordEmbedding? ItemRecord { get; }
+
+    /// <summary>Fields of the item tower: the item's own fields and the record field if any.</summary>
+    public int ItemFieldCount => Items.FieldCount + (ItemRecord is null ? 0 : 1);
 
     /// <summary>The item field tables (read by <see cref="ManagedUserTower"/>).</summary>
     internal ItemFieldEmbedding ItemEmbedding => Items;
@@ -93,8 +125,9 @@ public abstract class TwoTowerEncoder : nn.Module
     /// </summary>
     public abstract Tensor EncodeItem(Tensor itemTokens, FieldMaskEmbedding? perturb = null, Tensor? fields = null);
 
-    /// <summary>Item tokens [N] → field embeddings [N, F, D].</summary>
-    public Tensor EmbedItemFields(Tensor itemTokens) => Items.forward(itemTokens);
+    /// <summary>Item tokens [N] → the item tower's field embeddings [N, F, D] (the record field last).</summary>
+    public Tensor EmbedItemFields(Tensor itemTokens) => ItemRecord is null ? Items.forward(itemTokens)
+        : torch.cat([Items.forward(itemTokens), ItemRecord.forward(itemTokens).unsqueeze(1)], 1);
 
     /// <summary>History items embedded as the sum of their fields: [B, L, D].</summary>
     public Tensor EmbedHistory(Tensor history) => Items.EmbedSequence(history);
@@ -138,7 +171,7 @@ public abstract class TwoTowerEncoder : nn.Module
     /// <summary>Item fields [N, F, D] (given or embedded), perturbed in a perturbed view.</summary>
     protected Tensor ItemFields(Tensor itemTokens, FieldMaskEmbedding? perturb, Tensor? fields)
     {
-        fields ??= Items.forward(itemTokens);
+        fields ??= EmbedItemFields(itemTokens);
         return perturb is null ? fields : perturb.Perturb(fields);
     }
 

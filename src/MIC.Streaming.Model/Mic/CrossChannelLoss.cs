@@ -53,7 +53,12 @@ public static class CrossChannelLoss
         InfoNce(a, b, temperature, InBatchGroups.Of(groups, Rows(a), a.device));
 
     /// <inheritdoc cref="InfoNce(Tensor, Tensor, double, Tensor?)"/>
-    public static Tensor InfoNce(Tensor a, Tensor b, double temperature, InBatchGroups groups)
+    /// <param name="a">Anchors [N, D].</param>
+    /// <param name="b">Their positives [N, D].</param>
+    /// <param name="temperature">τ.</param>
+    /// <param name="groups">Rows that are not each other's negatives.</param>
+    /// <param name="hardNegatives">Optional [N, M, D]: M extra negatives of each a-anchor (added to its denominator only).</param>
+    public static Tensor InfoNce(Tensor a, Tensor b, double temperature, InBatchGroups groups, Tensor? hardNegatives = null)
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
@@ -67,7 +72,9 @@ public static class CrossChannelLoss
         var ab = InBatchGroups.Logits(za, ub, groups.Duplicates);                      // [N, N]
         var aa = InBatchGroups.Logits(za, ua, groups.SameGroup);
         var bb = InBatchGroups.Logits(ub * (1.0 / temperature), ub, groups.SameGroup);
-        var left = torch.stack([ab.logsumexp(1), aa.logsumexp(1)], 1).logsumexp(1);      // [N]
+        var left = hardNegatives is null
+            ? torch.stack([ab.logsumexp(1), aa.logsumexp(1)], 1).logsumexp(1)             // [N]
+            : torch.stack([ab.logsumexp(1), aa.logsumexp(1), HardLogits(za, hardNegatives).logsumexp(1)], 1).logsumexp(1);
         var right = torch.stack([ab.logsumexp(0), bb.logsumexp(1)], 1).logsumexp(1);     // [N]
         return ((left.mean() + right.mean()) / 2) - ab.diagonal().mean();
     }
@@ -80,15 +87,27 @@ public static class CrossChannelLoss
         PairwiseInfoNce(a, b, temperature, InBatchGroups.Of(groups, Rows(a), a.device));
 
     /// <inheritdoc cref="PairwiseInfoNce(Tensor, Tensor, double, Tensor?)"/>
-    public static Tensor PairwiseInfoNce(Tensor a, Tensor b, double temperature, InBatchGroups groups)
+    /// <param name="a">Anchors [N, D].</param>
+    /// <param name="b">Their positives [N, D].</param>
+    /// <param name="temperature">τ.</param>
+    /// <param name="groups">Rows that are not each other's negatives.</param>
+    /// <param name="hardNegatives">Optional [N, M, D]: M extra negatives of each a-anchor (its row direction only).</param>
+    public static Tensor PairwiseInfoNce(Tensor a, Tensor b, double temperature, InBatchGroups groups, Tensor? hardNegatives = null)
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
         ArgumentNullException.ThrowIfNull(groups);
         // CE over rows = mean_i(lse_j L_ij − L_ii); over columns = mean_j(lse_i L_ij − L_jj).
-        var logits = InBatchGroups.Logits(ScaledUnit(a, temperature), nn.functional.normalize(b, dim: 1), groups.Duplicates);
-        return ((logits.logsumexp(1).mean() + logits.logsumexp(0).mean()) / 2) - logits.diagonal().mean();
+        var za = ScaledUnit(a, temperature);
+        var logits = InBatchGroups.Logits(za, nn.functional.normalize(b, dim: 1), groups.Duplicates);
+        var rows = hardNegatives is null ? logits.logsumexp(1)
+            : torch.stack([logits.logsumexp(1), HardLogits(za, hardNegatives).logsumexp(1)], 1).logsumexp(1);
+        return ((rows.mean() + logits.logsumexp(0).mean()) / 2) - logits.diagonal().mean();
     }
+
+    /// <summary>Scaled unit anchors [N, D] against their own negatives [N, M, D] → cosine/τ logits [N, M].</summary>
+    private static Tensor HardLogits(Tensor scaledUnitAnchors, Tensor hardNegatives) =>
+        torch.bmm(nn.functional.normalize(hardNegatives, dim: 2), scaledUnitAnchors.unsqueeze(2)).squeeze(2);
 
     /// <summary>
     /// In-batch softmax: user i against every target item of the batch (cosine/τ), label i.

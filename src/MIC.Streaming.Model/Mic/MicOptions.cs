@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace MIC.Streaming.Model.Mic;
 
 /// <summary>Which contrastive channels are on (paper Table 4's ablation rows).</summary>
@@ -97,6 +99,25 @@ public sealed record MicOptions
     /// <summary>Cells searched per cell in the inverted-file neighbour search of large support sets.</summary>
     public int SupportProbe { get; init; } = 16;
 
+    /// <summary>
+    /// Mined user–item positives for UI ("users to retrieve items and items to retrieve users"): at
+    /// every support refresh each train user's nearest items and each item's nearest train users are
+    /// found in the relevance space; UI then also contrasts a user with one of its mined items and an
+    /// item with one of its mined users, averaged with the in-batch pair as UU/II do. Needs UI on.
+    /// (New options are left out of the JSON when at their default, so the reproduction's run keys
+    /// of runs trained before them stay the same.)
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool CrossPositives { get; init; }
+
+    /// <summary>
+    /// Hard negatives per anchor in UU and II (0 = off): bank rows drawn from the k-means clusters
+    /// nearest to — but other than — the anchor's own cluster (close enough to be hard, outside the
+    /// cluster so rarely a false negative). Clusters: <see cref="SupportClusters"/> when &gt; 1, else √rows.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int HardNegatives { get; init; }
+
     public bool UsesUI => Variant is MicVariant.UI or MicVariant.Full;
 
     public bool UsesUU => Variant is MicVariant.UU or MicVariant.Full;
@@ -115,9 +136,9 @@ public sealed record MicOptions
             throw new ArgumentException("Temperature must be > 0.");
         }
 
-        if (SampledNegatives < 0 || SupportWarmupSteps < 0)
+        if (SampledNegatives < 0 || SupportWarmupSteps < 0 || HardNegatives < 0)
         {
-            throw new ArgumentException("Sampled negatives and support warm-up steps must be ≥ 0.");
+            throw new ArgumentException("Sampled negatives, hard negatives and support warm-up steps must be ≥ 0.");
         }
 
         if (SupportNeighbours < 1 || SupportRefreshSteps < 1 || SupportClusters < 0 || SupportExactBelow < 0 || SupportProbe < 1)

@@ -15,6 +15,9 @@ namespace MIC.Streaming.Model.Mic;
 /// k-means cells; the rows of a cell are compared with the rows of its <c>probe</c> nearest cells
 /// only (~probe/√n of the exact pass; recall@10 ≥ 0.9 of the exact neighbours on clustered data with probe 16, see the tests). The exact
 /// pass over 18k users × 18k at D = 64 took ~4.5 s on one core, which dominated an update.</para>
+/// <para>With hard negatives on, the bank is also clustered (k-means; <c>clusters</c> when &gt; 1, else
+/// √n) and <see cref="SampleHardNegatives"/> draws, for a row, members of the clusters whose centroids
+/// are nearest to its own cluster's, never of its own cluster.</para>
 /// </summary>
 public sealed class SupportSet : IDisposable
 {
@@ -22,20 +25,27 @@ public sealed class SupportSet : IDisposable
     private readonly int _clusters;
     private readonly int _exactBelow;
     private readonly int _probe;
+    private readonly int _hardNegatives;
     private readonly Generator _generator;
     private Tensor? _bank;        // [N, D] unit rows
     private Tensor? _neighbourIds; // [N, k]
     private Tensor? _clusterOf;   // [N]
     private long[][] _clusterMembers = [];
+    private long[][] _negativePools = [];
 
-    public SupportSet(int neighbours, int clusters, long seed, int exactBelow = int.MaxValue, int probe = 16)
+    /// <summary>Clusters whose members form a row's hard-negative pool (the nearest ones other than its own).</summary>
+    public const int NegativeClusters = 3;
+
+    public SupportSet(int neighbours, int clusters, long seed, int exactBelow = int.MaxValue, int probe = 16, int hardNegatives = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(neighbours, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(probe, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(hardNegatives);
         _neighbours = neighbours;
         _clusters = clusters;
         _exactBelow = exactBelow;
         _probe = probe;
+        _hardNegatives = hardNegatives;
         _generator = new Generator((ulong)seed);
     }
 
@@ -64,15 +74,81 @@ public sealed class SupportSet : IDisposable
         _neighbourIds?.Dispose();
         _bank = bank;
         _neighbourIds = neighbourIds.MoveToOuterDisposeScope();
-        if (_clusters > 1 && n > _clusters)
+        var clusters = _clusters > 1 ? _clusters : _hardNegatives > 0 ? (int)Math.Round(Math.Sqrt(n)) : 0;
+        if (clusters > 1 && n > clusters)
         {
             _clusterOf?.Dispose();
-            _clusterOf = KMeans(bank, _clusters, iterations: 10).MoveToOuterDisposeScope();
+            _clusterOf = KMeans(bank, clusters, iterations: 10).MoveToOuterDisposeScope();
             var labels = _clusterOf.data<long>().ToArray();
-            _clusterMembers = Enumerable.Range(0, _clusters)
-                .Select(c => Enumerable.Range(0, labels.Length).Where(i => labels[i] == c).Select(i => (long)i).ToArray())
-                .ToArray();
+            var members = Enumerable.Range(0, clusters).Select(_ => new List<long>()).ToArray();
+            for (var i = 0; i < labels.Length; i++)
+            {
+                members[labels[i]].Add(i);
+            }
+
+            // Cluster positives only when asked for with SupportClusters; hard negatives use the same clustering.
+            _clusterMembers = _clusters > 1 ? [.. members.Select(m => m.ToArray())] : [];
+            _negativePools = _hardNegatives > 0 ? NegativePools(bank, _clusterOf, members) : [];
         }
+    }
+
+    /// <summary>Hard negatives drawn per row by <see cref="SampleHardNegatives"/> (0 = off).</summary>
+    public int HardNegatives => _hardNegatives;
+
+    /// <summary>The k-means cluster of each bank row [N] (null before clustering or when neither cluster positives nor hard negatives are on).</summary>
+    public Tensor? ClusterOf => _clusterOf;
+
+    /// <summary>
+    /// <see cref="HardNegatives"/> bank vectors per row: rows [B] → [B, M, D], each drawn uniformly from
+    /// the members of the <see cref="NegativeClusters"/> clusters nearest to the row's own cluster
+    /// (cosine of the normalised mean directions). Null before the bank is clustered.
+    /// </summary>
+    public Tensor? SampleHardNegatives(Tensor rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        if (_hardNegatives == 0 || _clusterOf is null || _negativePools.Length == 0)
+        {
+            return null;
+        }
+
+        var b = rows.shape[0];
+        var clusterOfRow = _clusterOf.index_select(0, rows).data<long>().ToArray();
+        var draws = torch.rand(b * _hardNegatives, generator: _generator).data<float>().ToArray();
+        var picks = new long[b * _hardNegatives];
+        for (var i = 0; i < b; i++)
+        {
+            var pool = _negativePools[clusterOfRow[i]];
+            for (var m = 0; m < _hardNegatives; m++)
+            {
+                var at = (i * _hardNegatives) + m;
+                picks[at] = pool[Math.Min((int)(draws[at] * pool.Length), pool.Length - 1)];
+            }
+        }
+
+        return Bank.index_select(0, torch.tensor(picks, device: rows.device)).view(b, _hardNegatives, -1);
+    }
+
+    /// <summary>For each cluster, the members of the <see cref="NegativeClusters"/> non-empty clusters nearest to it (itself excluded).</summary>
+    private static long[][] NegativePools(Tensor unitRows, Tensor labels, List<long>[] members)
+    {
+        using var scope = torch.NewDisposeScope();
+        var clusters = members.Length;
+        var sums = torch.zeros(clusters, unitRows.shape[1], device: unitRows.device).index_add(0, labels, unitRows, 1.0);
+        var centroids = nn.functional.normalize(sums, dim: 1);
+        var sims = torch.mm(centroids, centroids.t()).cpu().data<float>().ToArray();   // [C, C]
+        var pools = new long[clusters][];
+        for (var c = 0; c < clusters; c++)
+        {
+            var nearest = Enumerable.Range(0, clusters)
+                .Where(o => o != c && members[o].Count > 0)
+                .OrderByDescending(o => sims[(c * clusters) + o])
+                .Take(NegativeClusters);
+            pools[c] = [.. nearest.SelectMany(o => members[o])];
+        }
+
+        // A cluster with no other non-empty cluster (all rows in one) falls back to every row.
+        var all = Enumerable.Range(0, (int)unitRows.shape[0]).Select(i => (long)i).ToArray();
+        return [.. pools.Select(p => p.Length > 0 ? p : all)];
     }
 
     /// <summary>Every row's top-k rows by cosine (self excluded) over all pairs, in chunks of rows: [N, k].</summary>

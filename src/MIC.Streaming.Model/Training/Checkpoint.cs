@@ -61,6 +61,11 @@ public static class Checkpoint
 
         var manifest = JsonSerializer.Deserialize<CheckpointManifest>(File.ReadAllText(manifestPath), Json)
             ?? throw new InvalidDataException($"{manifestPath} is empty.");
+        if (manifest.Options.EncoderOptions.NeedsTrainFields)
+        {
+            throw new NotSupportedException($"{manifestPath}: the user-id and item-user fields are offline reproduction options; a checkpoint with them cannot be loaded.");
+        }
+
         var dataset = DatasetSnapshot.Load(Path.Combine(directory, DatasetFile));
         var tables = new FeatureTables(dataset);
         var encoder = EncoderRegistry.Create(manifest.Options.Encoder, tables, manifest.Options.EncoderOptions);

@@ -32,6 +32,7 @@ public sealed class MicTrainer : IDisposable
     private readonly Random _rng;
     private readonly SupportSet? _userSupport;
     private readonly SupportSet? _itemSupport;
+    private readonly CrossSupportSet? _crossSupport;
     private int[] _userRow = [];
 
     public MicTrainer(FeatureTables tables, TrainOptions options)
@@ -49,6 +50,7 @@ public sealed class MicTrainer : IDisposable
         ArgumentNullException.ThrowIfNull(tables);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        tables.EnsureMatches(options.EncoderOptions);
         _options = options;
         Tables = tables;
         _rng = new Random(options.Seed);
@@ -59,12 +61,17 @@ public sealed class MicTrainer : IDisposable
         {
             if (mic.UsesUU)
             {
-                _userSupport = new SupportSet(mic.SupportNeighbours, mic.SupportClusters, options.Seed + 1, mic.SupportExactBelow, mic.SupportProbe);
+                _userSupport = new SupportSet(mic.SupportNeighbours, mic.SupportClusters, options.Seed + 1, mic.SupportExactBelow, mic.SupportProbe, mic.HardNegatives);
             }
 
             if (mic.UsesII)
             {
-                _itemSupport = new SupportSet(mic.SupportNeighbours, mic.SupportClusters, options.Seed + 2, mic.SupportExactBelow, mic.SupportProbe);
+                _itemSupport = new SupportSet(mic.SupportNeighbours, mic.SupportClusters, options.Seed + 2, mic.SupportExactBelow, mic.SupportProbe, mic.HardNegatives);
+            }
+
+            if (mic.CrossPositives && mic.UsesUI && mic.WeightUI > 0)
+            {
+                _crossSupport = new CrossSupportSet(mic.SupportNeighbours, options.Seed + 3);
             }
         }
 
@@ -195,7 +202,7 @@ public sealed class MicTrainer : IDisposable
         var batch = BuildBatch(examples, batchExamples);
         Optimizer.zero_grad();
         var t1 = Stopwatch.GetTimestamp();
-        var (loss, parts) = Model.Loss(batch, _userSupport, _itemSupport);
+        var (loss, parts) = Model.Loss(batch, _userSupport, _itemSupport, crossSupport: _crossSupport);
         var t2 = Stopwatch.GetTimestamp();
         loss.backward();
         var t3 = Stopwatch.GetTimestamp();
@@ -218,7 +225,7 @@ public sealed class MicTrainer : IDisposable
         using var scope = torch.NewDisposeScope();
         Model.train();
         var inputs = new Dictionary<string, Tensor>();
-        var (loss, parts) = Model.Loss(BuildBatch(examples, batchExamples), _userSupport, _itemSupport, inputs);
+        var (loss, parts) = Model.Loss(BuildBatch(examples, batchExamples), _userSupport, _itemSupport, inputs, _crossSupport);
         return (new LossParts(loss.item<float>(), parts[0].item<float>(), parts[1].item<float>(), parts[2].item<float>(), parts[3].item<float>(), parts[4].item<float>()), inputs);
     }
 
@@ -244,48 +251,69 @@ public sealed class MicTrainer : IDisposable
         return new TrainBatch(user, ids + 1, ids, torch.tensor(rows, device: device));
     }
 
-    /// <summary>Rebuilds the support sets in the current representation space (items: all; users: train users' latest histories).</summary>
+    /// <summary>
+    /// Rebuilds the support sets in the current representation space (items: all; users: train users'
+    /// latest histories): the same-side banks in the own space, the cross bank in the relevance space.
+    /// </summary>
     public void RefreshSupportSets(SequenceTable train)
     {
         ArgumentNullException.ThrowIfNull(train);
-        if (_userSupport is null && _itemSupport is null)
+        if (_userSupport is null && _itemSupport is null && _crossSupport is null)
         {
             return;
         }
 
         var embeddings = Embeddings;
+        var (itemOwn, itemRel) = _itemSupport is not null || _crossSupport is not null ? embeddings.Items() : default;
         if (_itemSupport is not null)
         {
-            var (own, _) = embeddings.Items();
             using var scope = torch.NewDisposeScope();
-            _itemSupport.Refresh(torch.tensor(own.Data, [own.Rows, own.Dimension], device: TorchRuntime.Device));
+            _itemSupport.Refresh(torch.tensor(itemOwn!.Data, [itemOwn.Rows, itemOwn.Dimension], device: TorchRuntime.Device));
         }
 
+        if (_userSupport is null && _crossSupport is null)
+        {
+            return;
+        }
+
+        var active = Enumerable.Range(0, train.UserCount).Where(u => train.Length(u) > 0).ToArray();
+        _userRow = new int[train.UserCount];
+        Array.Fill(_userRow, -1);
+        for (var i = 0; i < active.Length; i++)
+        {
+            _userRow[active[i]] = i;
+        }
+
+        var queries = embeddings.Encode(active.Select(u => (ReadOnlyMemory<int>)train.Items.AsMemory(train.Offsets[u], train.Length(u))).ToArray(), active);
         if (_userSupport is not null)
         {
-            var active = Enumerable.Range(0, train.UserCount).Where(u => train.Length(u) > 0).ToArray();
-            _userRow = new int[train.UserCount];
-            Array.Fill(_userRow, -1);
-            for (var i = 0; i < active.Length; i++)
-            {
-                _userRow[active[i]] = i;
-            }
-
-            var queries = embeddings.Encode(active.Select(u => (ReadOnlyMemory<int>)train.Items.AsMemory(train.Offsets[u], train.Length(u))).ToArray(), active);
-            var d = embeddings.Dimension;
-            var data = new float[active.Length * d];
-            for (var i = 0; i < active.Length; i++)
-            {
-                var row = data.AsSpan(i * d, d);
-                foreach (var v in queries[i].OwnInterests)
-                {
-                    System.Numerics.Tensors.TensorPrimitives.Add(row, v, row);
-                }
-            }
-
             using var scope = torch.NewDisposeScope();
-            _userSupport.Refresh(torch.tensor(data, [active.Length, d], device: TorchRuntime.Device));
+            _userSupport.Refresh(SumOfInterests(queries, q => q.OwnInterests, embeddings.Dimension));
         }
+
+        if (_crossSupport is not null)
+        {
+            using var scope = torch.NewDisposeScope();
+            _crossSupport.Refresh(
+                SumOfInterests(queries, q => q.RelevanceInterests, embeddings.Dimension),
+                torch.tensor(itemRel!.Data, [itemRel.Rows, itemRel.Dimension], device: TorchRuntime.Device));
+        }
+    }
+
+    /// <summary>Each user's interests summed (the direction of their mean): [users, D] on the training device.</summary>
+    private static Tensor SumOfInterests(UserQuery[] queries, Func<UserQuery, float[][]> interests, int d)
+    {
+        var data = new float[queries.Length * d];
+        for (var i = 0; i < queries.Length; i++)
+        {
+            var row = data.AsSpan(i * d, d);
+            foreach (var v in interests(queries[i]))
+            {
+                System.Numerics.Tensors.TensorPrimitives.Add(row, v, row);
+            }
+        }
+
+        return torch.tensor(data, [queries.Length, d], device: TorchRuntime.Device);
     }
 
     /// <summary>Validation Recall@50 of the U2I channel (exact search).</summary>
@@ -341,6 +369,7 @@ public sealed class MicTrainer : IDisposable
     {
         _userSupport?.Dispose();
         _itemSupport?.Dispose();
+        _crossSupport?.Dispose();
         Optimizer.Dispose();
         Model.Dispose();
     }
