@@ -139,6 +139,67 @@ public sealed class ModelEmbeddings
     }
 
     /// <summary>
+    /// Normalised entropy of a multi-interest tower's interest weights (null for K = 1 towers), mean
+    /// over users: with attention over the history (ComiRec-SA), each interest's entropy over the real
+    /// positions ÷ log(positions) — 1 = it reads the whole history evenly, 0 = one item (users with
+    /// one item are skipped); with routing (ComiRec-DR), each real position's entropy over the K
+    /// interests ÷ log K — 1 = every item feeds every interest equally, 0 = each item feeds one.
+    /// </summary>
+    public double? InterestEntropy(IReadOnlyList<ReadOnlyMemory<int>> histories, IReadOnlyList<int> users)
+    {
+        ArgumentNullException.ThrowIfNull(histories);
+        ArgumentNullException.ThrowIfNull(users);
+        var encoder = _model.Encoder;
+        if (encoder.Interests < 2)
+        {
+            return null;
+        }
+
+        var overInterests = encoder.InterestWeightsSumOverInterests;
+        double sum = 0;
+        long count = 0;
+        var wasTraining = _model.training;
+        _model.eval();
+        try
+        {
+            using var _ = torch.no_grad();
+            for (var start = 0; start < histories.Count; start += Chunk)
+            {
+                using var scope = torch.NewDisposeScope();
+                var len = Math.Min(Chunk, histories.Count - start);
+                var batch = UserBatchBuilder.Build([.. histories.Skip(start).Take(len)], [.. users.Skip(start).Take(len)], _tables, _maxLen, TorchRuntime.Device);
+                if (encoder.InterestWeights(batch) is not { } w)
+                {
+                    return null;
+                }
+
+                var plogp = torch.where(w.gt(0), w * w.clamp_min(1e-12).log(), torch.zeros_like(w));   // [B, K, L]
+                var real = batch.HistoryMask;                                                           // [B, L]
+                var positions = real.sum(1);                                                            // [B]
+                if (overInterests)
+                {
+                    var h = -plogp.sum(1) / Math.Log(encoder.Interests);                               // [B, L]
+                    sum += (h * real).sum().item<float>();
+                    count += (long)positions.sum().item<float>();
+                }
+                else
+                {
+                    var many = positions.gt(1);                                                         // [B]
+                    var h = -plogp.sum(2) / positions.clamp_min(2).log().unsqueeze(1);                 // [B, K]
+                    sum += (h * many.unsqueeze(1)).sum().item<float>();
+                    count += many.sum().item<long>() * encoder.Interests;
+                }
+            }
+        }
+        finally
+        {
+            _model.train(wasTraining);
+        }
+
+        return count == 0 ? null : sum / count;
+    }
+
+    /// <summary>
     /// Up to this many users are encoded by <see cref="ManagedUserTower"/> when the encoder has one
     /// (serving: one user per query); larger batches go through libtorch, whose batched kernels win there.
     /// </summary>

@@ -267,15 +267,15 @@ public static class ReproductionReport
     {
         md.AppendLine("## Diagnostics");
         md.AppendLine();
-        md.AppendLine("| model | seed | epochs (best) | ex/s | interest cosine | support-set neighbour recall | U2I R@50 over 3 evaluations |");
-        md.AppendLine("|---|---|---|---|---|---|---|");
+        md.AppendLine("| model | seed | epochs (best) | ex/s | interest cosine | interest-weight entropy | support-set neighbour recall | U2I R@50 over 3 evaluations |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|");
         foreach (var r in runs.OrderBy(r => EncoderOrder(r.Encoder)).ThenBy(r => r.Variant).ThenBy(r => r.Seed))
         {
-            md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Model} | {r.Seed} | {r.Train.Epochs} ({r.Train.BestEpoch}) | {r.Train.ExamplesPerSecond:F0} | {(r.Representation.InterestCosine is { } c ? c.ToString("F3", CultureInfo.InvariantCulture) : "–")} | {r.SupportRecall ?? "–"} | {string.Join(" / ", r.RepeatedRecall50.Select(x => x.ToString("F4", CultureInfo.InvariantCulture)))} |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Model} | {r.Seed} | {r.Train.Epochs} ({r.Train.BestEpoch}) | {r.Train.ExamplesPerSecond:F0} | {(r.Representation.InterestCosine is { } c ? c.ToString("F3", CultureInfo.InvariantCulture) : "–")} | {(r.Representation.InterestEntropy is { } e ? e.ToString("F3", CultureInfo.InvariantCulture) : "–")} | {r.SupportRecall ?? "–"} | {string.Join(" / ", r.RepeatedRecall50.Select(x => x.ToString("F4", CultureInfo.InvariantCulture)))} |");
         }
 
         md.AppendLine();
-        md.AppendLine("Interest cosine: mean pairwise cosine between a test user's K own-space interests (lower = more diverse). A best epoch equal to the epochs trained means the run was still improving at the cap.");
+        md.AppendLine("Interest cosine: mean pairwise cosine between a test user's K own-space interests (lower = more diverse). Interest-weight entropy (normalised, 0–1): ComiRec-SA, each interest's attention over the history (1 = reads the whole history evenly); ComiRec-DR, each history item's routing over the K interests (1 = feeds every interest equally, i.e. no specialisation); – for single-interest encoders and runs trained before it was measured. A best epoch equal to the epochs trained means the run was still improving at the cap.");
         md.AppendLine();
     }
 

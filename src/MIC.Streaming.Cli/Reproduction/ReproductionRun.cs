@@ -127,6 +127,11 @@ public static class ReproductionRunner
             RepeatedRecall50 = repeated,
             FinishedUtc = DateTimeOffset.UtcNow,
         };
+        // The weights beside the result (not committed: ~5–20 MB a run), so a finished run can be
+        // re-measured later without retraining (another channel setting, another diagnostic).
+        var models = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(runsDir))!, "models");
+        Directory.CreateDirectory(models);
+        trainer.Model.save(Path.Combine(models, spec.Key + ".bin"));
         Directory.CreateDirectory(runsDir);
         var path = PathOf(runsDir, spec);
         var temp = path + ".tmp";

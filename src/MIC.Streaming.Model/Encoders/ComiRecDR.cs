@@ -46,7 +46,22 @@ public sealed class ComiRecDR : TwoTowerEncoder, IRoutingUserTower
     public override Tensor EncodeUser(UserBatch batch, FieldMaskEmbedding? perturb = null)
     {
         var (h, mask) = SequenceInput(batch, perturb);                                  // [B, L, D], [B, L]
+        return Route(h, mask).Capsules;
+    }
 
+    /// <inheritdoc/>
+    public override bool InterestWeightsSumOverInterests => true;
+
+    /// <inheritdoc/>
+    public override Tensor? InterestWeights(UserBatch batch)
+    {
+        var (h, mask) = SequenceInput(batch, null);
+        return Route(h, mask).Coupling;
+    }
+
+    /// <summary>Dynamic routing: the K capsules [B, K, D] and the last iteration's coupling coefficients [B, K, L].</summary>
+    private (Tensor Capsules, Tensor Coupling) Route(Tensor h, Tensor mask)
+    {
         var (b, l, d, k) = (h.shape[0], h.shape[1], (long)Dimension, (long)Interests);
         var hat = mapping.forward(h).view(b, l, k, d).permute(0, 2, 1, 3).contiguous(); // [B, K, L, D]: contiguous once, not copied by each routing matmul
         var hatDetached = hat.detach();
@@ -55,9 +70,10 @@ public sealed class ComiRecDR : TwoTowerEncoder, IRoutingUserTower
             : torch.zeros(b, k, l, device: h.device);                                  // ComiRec's zero start
         var realPositions = mask.unsqueeze(1);                                         // [B, 1, L]
         Tensor capsules = null!;
+        Tensor c = null!;
         for (var it = 0; it < RoutingIterations; it++)
         {
-            var c = nn.functional.softmax(logits, dim: 1) * realPositions;            // [B, K, L]
+            c = nn.functional.softmax(logits, dim: 1) * realPositions;                // [B, K, L]
             var source = it < RoutingIterations - 1 ? hatDetached : hat;
             var z = torch.matmul(c.unsqueeze(2), source).squeeze(2);                   // [B, K, D]
             capsules = Squash(z);
@@ -67,7 +83,7 @@ public sealed class ComiRecDR : TwoTowerEncoder, IRoutingUserTower
             }
         }
 
-        return capsules;                                                               // [B, K, D]
+        return (capsules, c);                                                          // [B, K, D], [B, K, L]
     }
 
     public override Tensor EncodeItem(Tensor itemTokens, FieldMaskEmbedding? perturb = null, Tensor? fields = null) =>

@@ -43,15 +43,26 @@ public sealed class ComiRecSA : TwoTowerEncoder, ISelfAttentiveUserTower
     public override Tensor EncodeUser(UserBatch batch, FieldMaskEmbedding? perturb = null)
     {
         var (h, mask) = SequenceInput(batch, perturb);                                  // [B, L, D], [B, L]
+        return torch.bmm(Attention(h, mask), h);                                       // [B, K, D]
+    }
 
+    /// <inheritdoc/>
+    public override Tensor? InterestWeights(UserBatch batch)
+    {
+        var (h, mask) = SequenceInput(batch, null);
+        return Attention(h, mask);
+    }
+
+    /// <summary>softmax_L(W2·tanh(W1·(H + P))) on real positions: [B, L, D], [B, L] → [B, K, L].</summary>
+    private Tensor Attention(Tensor h, Tensor mask)
+    {
         var len = h.shape[1];
         var withPos = h + positions.narrow(0, positions.shape[0] - len, len);          // right-aligned positions
         var scores = w2.forward(torch.tanh(w1.forward(withPos))).transpose(1, 2);      // [B, K, L]
         using var masked = (-1e9f).ToScalar(); // explicit and kept alive across the native call (see CrossChannelLoss.Bias)
         scores = scores.masked_fill(mask.unsqueeze(1).eq(0), masked);
         GC.KeepAlive(masked);
-        var attention = nn.functional.softmax(scores, dim: -1);                        // [B, K, L]
-        return torch.bmm(attention, h);                                                // [B, K, D]
+        return nn.functional.softmax(scores, dim: -1);                                 // [B, K, L]
     }
 
     public override Tensor EncodeItem(Tensor itemTokens, FieldMaskEmbedding? perturb = null, Tensor? fields = null) =>

@@ -120,6 +120,17 @@ public abstract class TwoTowerEncoder : nn.Module
     public abstract Tensor EncodeUser(UserBatch batch, FieldMaskEmbedding? perturb = null);
 
     /// <summary>
+    /// How a multi-interest user tower spreads each interest over the history: [B, K, L] weights on real
+    /// positions (0 on padding), or null for single-interest towers. ComiRec-SA: each interest's
+    /// attention over the history (sums to 1 over L). ComiRec-DR: the final routing coefficients
+    /// (each item's softmax over the K interests). Read by the diversity diagnostics, never by training.
+    /// </summary>
+    public virtual Tensor? InterestWeights(UserBatch batch) => null;
+
+    /// <summary>True when <see cref="InterestWeights"/> sum to 1 over the interests (routing), false when over the history (attention).</summary>
+    public virtual bool InterestWeightsSumOverInterests => false;
+
+    /// <summary>
     /// Item tower: item tokens [N] → [N, D]. With <paramref name="perturb"/>, a perturbed view.
     /// <paramref name="fields"/> ([N, F, D], from <see cref="EmbedItemFields"/>) skips re-embedding.
     /// </summary>

@@ -12,7 +12,8 @@ namespace MIC.Streaming.Model.Training;
 /// <param name="UserUniformity">log E exp(−2‖u − u'‖²) over pairs of evaluation users' relevance vectors (interest mean). Lower is more uniform.</param>
 /// <param name="ItemUniformity">The same over the catalogue's item relevance vectors.</param>
 /// <param name="InterestCosine">Mean pairwise cosine between a user's K own-space interests (null for K = 1): lower = more diverse interests.</param>
-public sealed record RepresentationReport(double Alignment, double UserUniformity, double ItemUniformity, double? InterestCosine)
+/// <param name="InterestEntropy">Normalised entropy of the interest weights (<see cref="ModelEmbeddings.InterestEntropy"/>; null for K = 1 and for runs measured before it existed).</param>
+public sealed record RepresentationReport(double Alignment, double UserUniformity, double ItemUniformity, double? InterestCosine, double? InterestEntropy = null)
 {
     /// <summary>Pairs sampled for each uniformity (all pairs when fewer).</summary>
     public const int UniformityPairs = 200_000;
@@ -82,6 +83,7 @@ public sealed record RepresentationReport(double Alignment, double UserUniformit
             pairUsers.Count == 0 ? double.NaN : RepresentationQuality.Alignment(pairUsers.ToArray(), pairItems.ToArray(), d),
             RepresentationQuality.Uniformity(users, d, samplePairs: UniformityPairs, seed: seed),
             RepresentationQuality.Uniformity(itemRel.Data, d, samplePairs: UniformityPairs, seed: seed),
-            cosinePairs == 0 ? null : cosineSum / cosinePairs);
+            cosinePairs == 0 ? null : cosineSum / cosinePairs,
+            embeddings.InterestEntropy([.. cases.Select(c => (ReadOnlyMemory<int>)c.History)], [.. cases.Select(c => c.User)]));
     }
 }
