@@ -56,8 +56,14 @@ def sampled_softmax(u, i, negatives, ids, negative_ids, tau):
     return F.cross_entropy(torch.cat([pos, neg], 1), torch.zeros(u.shape[0], dtype=torch.long))
 
 
-def nt_xent(a, b, groups, tau):
-    """SimCLR's NT-Xent over the 2N x 2N matrix; rows of the same group (other than the positive) are not negatives."""
+def hard_logits(a, hard, tau):
+    """Each a-anchor against its own M hard negatives: [N, D], [N, M, D] -> [N, M]."""
+    return torch.einsum("nd,nmd->nm", unit(a), F.normalize(hard, dim=2)) / tau
+
+
+def nt_xent(a, b, groups, tau, hard=None):
+    """SimCLR's NT-Xent over the 2N x 2N matrix; rows of the same group (other than the positive) are not
+    negatives. Hard negatives [N, M, D] are M more columns, seen only by the N a-anchors."""
     n = a.shape[0]
     z = torch.cat([unit(a), unit(b)])
     sim = z @ z.T / tau
@@ -66,16 +72,22 @@ def nt_xent(a, b, groups, tau):
     positive = torch.zeros(2 * n, 2 * n, dtype=torch.bool)
     positive[torch.arange(2 * n), target] = True
     same = g[:, None] == g[None, :]  # includes each row itself
-    return F.cross_entropy(sim.masked_fill(same & ~positive, NEG_INF), target)
+    sim = sim.masked_fill(same & ~positive, NEG_INF)
+    if hard is not None:
+        extra = torch.full((2 * n, hard.shape[1]), NEG_INF)
+        extra[:n] = hard_logits(a, hard, tau)
+        sim = torch.cat([sim, extra], 1)
+    return F.cross_entropy(sim, target)
 
 
-def pairwise(a, b, groups, tau):
+def pairwise(a, b, groups, tau, hard=None):
     n = a.shape[0]
     logits = unit(a) @ unit(b).T / tau
     duplicates = (groups[:, None] == groups[None, :]) & ~torch.eye(n, dtype=torch.bool)
     logits = logits.masked_fill(duplicates, NEG_INF)
     labels = torch.arange(n)
-    return (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels)) / 2
+    rows = logits if hard is None else torch.cat([logits, hard_logits(a, hard, tau)], 1)
+    return (F.cross_entropy(rows, labels) + F.cross_entropy(logits.T, labels)) / 2
 
 
 def head(x, t, side):
@@ -96,16 +108,23 @@ def main():
     if o["logistic_weight"] > 0:
         parts["logistic"] = logistic(t["user"], t["item"], ids, tau).item()
     if "user_head_hidden_weight" in t and o["uses_ui"]:
-        parts["ui"] = nt_xent(head(t["user"], t, "user"), head(t["item"], t, "item"), ids, tau).item()
+        user_shared, item_shared = head(t["user"], t, "user"), head(t["item"], t, "item")
+        ui = nt_xent(user_shared, item_shared, ids, tau)
+        if "ui_mined_items" in t:  # mined positives across the sides: user -> item, item -> user
+            mined = (nt_xent(user_shared, t["ui_mined_items"], rows, tau) + nt_xent(item_shared, t["ui_mined_users"], ids, tau)) / 2
+            ui = (ui + mined) / 2
+        parts["ui"] = ui.item()
     if "uu_view" in t:
-        uu = same_side(t["uu_own"], t["uu_view"], rows, tau)
+        hard = t.get("uu_hard")
+        uu = same_side(t["uu_own"], t["uu_view"], rows, tau, hard)
         if "uu_support" in t:
-            uu = (uu + same_side(t["uu_own"], t["uu_support"], rows, tau)) / 2
+            uu = (uu + same_side(t["uu_own"], t["uu_support"], rows, tau, hard)) / 2
         parts["uu"] = uu.item()
     if "ii_view" in t:
-        ii = same_side(t["item"], t["ii_view"], ids, tau)
+        hard = t.get("ii_hard")
+        ii = same_side(t["item"], t["ii_view"], ids, tau, hard)
         if "ii_support" in t:
-            ii = (ii + same_side(t["item"], t["ii_support"], ids, tau)) / 2
+            ii = (ii + same_side(t["item"], t["ii_support"], ids, tau, hard)) / 2
         parts["ii"] = ii.item()
     parts["total"] = (o["softmax_weight"] * parts["softmax"] + o["logistic_weight"] * parts["logistic"]
                       + o["lambda"] * (o["weight_ui"] * parts["ui"] + o["weight_uu"] * parts["uu"] + o["weight_ii"] * parts["ii"]))

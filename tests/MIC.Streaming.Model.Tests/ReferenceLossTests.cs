@@ -21,27 +21,30 @@ public class ReferenceLossTests
         var split = ModelTestData.SmallSplit;
         var examples = new TrainingExamples(split.Train);
         int[] batch = [.. Enumerable.Range(0, 96)];
-        var configurations = new (ContrastiveForm Form, double Softmax, int Sampled)[]
+        var configurations = new (ContrastiveForm Form, double Softmax, int Sampled, bool Pieces)[]
         {
-            (ContrastiveForm.NtXent, 0, 0),      // the paper's reading: logistic base, NT-Xent everywhere
-            (ContrastiveForm.Pairwise, 1, 0),    // the product's default: in-batch softmax, pairwise UU/II
-            (ContrastiveForm.NtXent, 1, 50),     // sampled softmax
+            (ContrastiveForm.NtXent, 0, 0, false),      // the paper's reading: logistic base, NT-Xent everywhere
+            (ContrastiveForm.Pairwise, 1, 0, false),    // the product's default: in-batch softmax, pairwise UU/II
+            (ContrastiveForm.NtXent, 1, 50, false),     // sampled softmax
+            (ContrastiveForm.NtXent, 0, 0, true),       // + mined cross-side UI positives and cluster hard negatives
+            (ContrastiveForm.Pairwise, 1, 0, true),
         };
-        foreach (var (form, softmax, sampled) in configurations)
+        foreach (var (form, softmax, sampled, pieces) in configurations)
         {
             var options = ModelTestData.Options("dssm", MicVariant.Full);
-            options = options with { Mic = options.Mic with { SameSideForm = form, SoftmaxWeight = softmax, SampledNegatives = sampled } };
+            options = options with { Mic = options.Mic with { SameSideForm = form, SoftmaxWeight = softmax, SampledNegatives = sampled, CrossPositives = pieces, HardNegatives = pieces ? 5 : 0 } };
             using var trainer = new MicTrainer(ModelTestData.SmallTables, options);
             trainer.RefreshSupportSets(split.Train);
             var (parts, inputs) = trainer.CaptureLoss(examples, batch);
             var ids = inputs["target_ids"].data<long>().ToArray();
             Assert.True(ids.Distinct().Count() < ids.Length, "the batch repeats target items, so the group masks are exercised");
             Assert.Contains("uu_support", inputs.Keys);
+            Assert.Equal(pieces, inputs.ContainsKey("ui_mined_items") && inputs.ContainsKey("uu_hard") && inputs.ContainsKey("ii_hard"));
 
             using var dir = new MIC.Streaming.Testing.TempDir();
             Export(dir.Path, trainer.Model, inputs, options.Mic);
             var reference = RunReference(dir.Path);
-            var label = $"{form}, softmax {softmax}, sampled {sampled}";
+            var label = $"{form}, softmax {softmax}, sampled {sampled}, pieces {pieces}";
             Assert.True(Math.Abs(reference["softmax"] - parts.Softmax) < 1e-4, $"{label}: softmax {parts.Softmax} vs {reference["softmax"]}");
             Assert.True(Math.Abs(reference["logistic"] - parts.Logistic) < 1e-4, $"{label}: logistic {parts.Logistic} vs {reference["logistic"]}");
             Assert.True(Math.Abs(reference["ui"] - parts.UI) < 1e-4, $"{label}: ui {parts.UI} vs {reference["ui"]}");
