@@ -208,6 +208,26 @@ public sealed class FailFastTests : IDisposable
         Assert.DoesNotContain("## Table 2", report, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void EvalModel_TuneMerge_ChoosesWeightsOnValidationUsers_AndScoresTestUsers()
+    {
+        var checkpoint = Path.Combine(_dir.Path, "ckpt");
+        var train = Run(["train", "--synthetic-users", "300", "--synthetic-items", "120", "--encoder", "dssm", "--variant", "full", "--epochs", "1", "--batch", "64", "--dim", "16", "--checkpoint", checkpoint, "--out", Path.Combine(_dir.Path, "train")]);
+        Assert.True(train.Code == 0, train.Error + train.Output);
+
+        var refused = Run(["eval", "model", "--checkpoint", checkpoint, "--tune-merge", "--valid"]);
+        Assert.NotEqual(0, refused.Code);
+        Assert.Contains("--tune-merge", refused.Error + refused.Output, StringComparison.Ordinal);
+
+        var outDir = Path.Combine(_dir.Path, "eval");
+        var tuned = Run(["eval", "model", "--checkpoint", checkpoint, "--tune-merge", "--out", outDir]);
+        Assert.True(tuned.Code == 0, tuned.Error + tuned.Output);
+        Assert.Contains("Merged weights on validation users", tuned.Output, StringComparison.Ordinal);
+        Assert.Equal(25, System.Text.RegularExpressions.Regex.Count(tuned.Output, @"\(\d(\.\d+)?, \d(\.\d+)?\) 0\.\d{4}"));
+        var saved = File.ReadAllText(Path.Combine(outDir, "results.csv"));
+        Assert.Matches(@"\[Merged 1:\d(\.\d+)?:\d(\.\d+)?, tuned\]", saved);
+    }
+
     private static CommandAppTester Tester()
     {
         var app = new CommandAppTester();

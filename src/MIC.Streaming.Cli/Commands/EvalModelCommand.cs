@@ -23,6 +23,10 @@ public sealed class EvalModelSettings : CommandSettings
     [Description("Remove the user's visible history items from every ranked list before scoring.")]
     public bool ExcludeHistory { get; init; }
 
+    [CommandOption("--tune-merge")]
+    [Description("Choose the merged channel's weights (U2U2I and U2I2I each of 0, 0.25, 0.5, 1, 2; U2I 1) on the validation users by Recall@50, then score with them beside the default 1:1:1.")]
+    public bool TuneMerge { get; init; }
+
     [CommandOption("--out <DIR>")]
     [Description("Folder for results.json and results.csv (created if missing).")]
     [DefaultValue("results/eval-model")]
@@ -33,6 +37,7 @@ public sealed class EvalModelSettings : CommandSettings
         : !Directory.Exists(Checkpoint) ? ValidationResult.Error($"--checkpoint '{Checkpoint}' is not a folder.")
         : !File.Exists(Path.Combine(Checkpoint, "manifest.json")) ? ValidationResult.Error($"--checkpoint '{Checkpoint}' has no manifest.json; is it a `mic train --checkpoint` folder?")
         : File.Exists(Out) ? ValidationResult.Error($"--out '{Out}' is a file; give a folder.")
+        : TuneMerge && OnValid ? ValidationResult.Error("--tune-merge chooses the weights on the validation users, so it scores the test users: drop --valid.")
         : ValidationResult.Success();
 }
 
@@ -53,6 +58,11 @@ public sealed class EvalModelCommand : Command<EvalModelSettings>
             AnsiConsole.MarkupLine(Markup.Escape($"Scoring {(settings.OnValid ? split.Valid.Count : split.Test.Count):N0} {(settings.OnValid ? "validation" : "test")} users on U2I, U2U2I, U2I2I and merged, then MostPop and ItemCF (neighbours tuned on validation users)…"));
             var embeddings = new ModelEmbeddings(model, tables, maxLen);
             var results = ChannelEvaluation.EvaluateSplit(embeddings, split, ModelRuns.Name(manifest.Options), ChannelEvaluation.Reported, new ChannelOptions(), onTest: !settings.OnValid, excludeHistory: settings.ExcludeHistory);
+            if (settings.TuneMerge)
+            {
+                results.Add(TunedMerge(embeddings, split, ModelRuns.Name(manifest.Options), settings.ExcludeHistory));
+            }
+
             foreach (var name in new[] { "mostpop", "itemcf" })
             {
                 var tuned = BaselineTuning.Run(MIC.Streaming.Core.Baselines.Recommenders.Spec(name), split, onTest: !settings.OnValid, excludeHistory: settings.ExcludeHistory, cancellationToken: cancellationToken);
@@ -64,5 +74,18 @@ public sealed class EvalModelCommand : Command<EvalModelSettings>
         }
 
         return 0;
+    }
+
+    /// <summary>The merged channel with weights chosen on the validation users, scored on the test users.</summary>
+    private static EvaluationResult TunedMerge(ModelEmbeddings embeddings, DatasetSplit split, string name, bool excludeHistory)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        using var spaces = embeddings.BuildExactSpaces(split.Train);
+        var (best, trials) = ChannelEvaluation.TuneMergeWeights(embeddings, spaces, split.Valid, new ChannelOptions());
+        AnsiConsole.MarkupLine(Markup.Escape("Merged weights on validation users (U2U2I, U2I2I → R@50): " + string.Join(", ", trials.Select(t => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"({t.U2U2I}, {t.U2I2I}) {t.Recall50:F4}")))));
+        var label = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{name} [Merged 1:{best.WeightU2U2I}:{best.WeightU2I2I}, tuned]");
+        AnsiConsole.MarkupLine(Markup.Escape($"Chosen: {label}."));
+        var metrics = ChannelEvaluation.Evaluate(embeddings, spaces, split.Test, ChannelSet.All, best, excludeHistory: excludeHistory);
+        return new EvaluationResult(label, split.Dataset.Name, split.Protocol, metrics.Users, metrics.Means(), 0, watch.Elapsed.TotalSeconds);
     }
 }

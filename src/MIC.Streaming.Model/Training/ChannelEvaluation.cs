@@ -50,6 +50,37 @@ public static class ChannelEvaluation
         return results;
     }
 
+    /// <summary>The merger weights tried for U2U2I and U2I2I (U2I stays 1) by <see cref="TuneMergeWeights"/>.</summary>
+    public static IReadOnlyList<float> MergeWeightGrid { get; } = [0f, 0.25f, 0.5f, 1f, 2f];
+
+    /// <summary>
+    /// Chooses the merged channel's weights on validation users: every (U2U2I, U2I2I) pair of
+    /// <see cref="MergeWeightGrid"/> with U2I at 1, scored by Recall@50 on <paramref name="validation"/>
+    /// (the first setting wins ties). Returns the chosen options and every pair's score.
+    /// </summary>
+    public static (ChannelOptions Best, List<(float U2U2I, float U2I2I, double Recall50)> Trials) TuneMergeWeights(ModelEmbeddings embeddings, RetrievalSpaces spaces, IReadOnlyList<EvalCase> validation, ChannelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var trials = new List<(float, float, double)>();
+        var best = options;
+        var bestScore = double.NegativeInfinity;
+        foreach (var uu in MergeWeightGrid)
+        {
+            foreach (var ii in MergeWeightGrid)
+            {
+                var candidate = options with { WeightU2I = 1f, WeightU2U2I = uu, WeightU2I2I = ii };
+                var recall = Evaluate(embeddings, spaces, validation, ChannelSet.All, candidate, [50]).Means()["Recall@50"];
+                trials.Add((uu, ii, recall));
+                if (recall > bestScore)
+                {
+                    (best, bestScore) = (candidate, recall);
+                }
+            }
+        }
+
+        return (best, trials);
+    }
+
     public static MetricsAccumulator Evaluate(ModelEmbeddings embeddings, RetrievalSpaces spaces, IReadOnlyList<EvalCase> cases, ChannelSet channels, ChannelOptions options, IReadOnlyList<int>? cutoffs = null, bool excludeHistory = false)
     {
         ArgumentNullException.ThrowIfNull(embeddings);
