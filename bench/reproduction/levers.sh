@@ -4,7 +4,8 @@
 # folder holds results is skipped. Every run: split seed 2020, train seed 2020, early stopping on 1,000
 # validation users (patience 2, at most 30 epochs), test users scored once.
 #   bash bench/reproduction/levers.sh Sports_and_Outdoors      # or Beauty
-# Results: results/levers/<dataset>/<lever>/ (results.csv) and results/levers/<dataset>.log.
+# Results: results/levers/<dataset>/<lever>/ (results.csv; ckpt/ the checkpoint; merge/results.csv the
+# merged channel with weights chosen on validation users) and results/levers/<dataset>.log.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 name=${1:?dataset file name without .txt, e.g. Sports_and_Outdoors}
@@ -23,7 +24,9 @@ lever() { # name, options...
   if ls "$OUT/$lever"/*.csv >/dev/null 2>&1; then echo "[$(date +%H:%M:%S)] $lever: done before"; return 0; fi
   echo "[$(date +%H:%M:%S)] $lever: $*" | tee -a "$OUT.log"
   "$BIN/mic" train --data "$D/$name.txt" --format s3rec --seed 2020 --train-seed 2020 --encoder comirec-sa \
-    --epochs 30 --patience 2 --valid-users 1000 --out "$OUT/$lever" "$@" >> "$OUT.log" 2>&1
+    --epochs 30 --patience 2 --valid-users 1000 --out "$OUT/$lever" --checkpoint "$OUT/$lever/ckpt" "$@" >> "$OUT.log" 2>&1
+  # The merged channel's weights, chosen on the validation users (a lever of its own, on the same model).
+  "$BIN/mic" eval model --checkpoint "$OUT/$lever/ckpt" --tune-merge --out "$OUT/$lever/merge" >> "$OUT.log" 2>&1
 }
 # The grid's best (6-epoch cap there): vanilla ComiRec-SA with the in-batch softmax, now with early stopping.
 lever inbatch --variant base --objective inbatch
