@@ -225,7 +225,9 @@ public sealed class FailFastTests : IDisposable
         Assert.Contains("Merged weights on validation users", tuned.Output, StringComparison.Ordinal);
         Assert.Equal(25, System.Text.RegularExpressions.Regex.Count(tuned.Output, @"\(\d(\.\d+)?, \d(\.\d+)?\) 0\.\d{4}"));
         var saved = File.ReadAllText(Path.Combine(outDir, "results.csv"));
-        Assert.Matches(@"\[Merged 1:\d(\.\d+)?:\d(\.\d+)?, tuned\]", saved);
+        // The label holds a comma, so the CSV quotes it and every row keeps the header's column count.
+        Assert.Matches(@",""dssm\+MIC\(FULL\) \[Merged 1:\d(\.\d+)?:\d(\.\d+)?, tuned\]"",", saved);
+        Assert.Single(saved.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => System.Text.RegularExpressions.Regex.Replace(l, "\"[^\"]*\"", "q").Split(',').Length).Distinct());
     }
 
     private static CommandAppTester Tester()

@@ -148,7 +148,7 @@ internal static class CliData
         csv.AppendLine("dataset,protocol,model,users,fit_seconds,eval_seconds," + string.Join(',', metricNames));
         foreach (var r in results)
         {
-            csv.Append(CultureInfo.InvariantCulture, $"{r.Dataset},{r.Protocol},{r.Model},{r.Users},{r.FitSeconds:F3},{r.EvalSeconds:F3}");
+            csv.Append(CultureInfo.InvariantCulture, $"{CsvField(r.Dataset)},{CsvField(r.Protocol)},{CsvField(r.Model)},{r.Users},{r.FitSeconds:F3},{r.EvalSeconds:F3}");
             foreach (var m in metricNames)
             {
                 csv.Append(',').Append(r.Metrics.TryGetValue(m, out var v) ? v.ToString("F6", CultureInfo.InvariantCulture) : string.Empty);
@@ -162,4 +162,8 @@ internal static class CliData
     }
 
     private static string F(double v) => v.ToString("F4", CultureInfo.InvariantCulture);
+
+    /// <summary>A CSV field, quoted (RFC 4180) when it holds a comma, a quote or a line break, e.g. "model [Merged 1:2:1, tuned]".</summary>
+    private static string CsvField(string value) =>
+        value.AsSpan().IndexOfAny(",\"\r\n") < 0 ? value : "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 }
