@@ -90,7 +90,8 @@ public sealed class MicModel : nn.Module
         var ui = zero;
         var uu = zero;
         var ii = zero;
-        var userGroups = InBatchGroups.Of(batch.UserRows, batch.UserRows.shape[0], item.device);
+        InBatchGroups? userGroupsOnce = null; // only the UU term and mined UI pairs need it
+        InBatchGroups UserGroups() => userGroupsOnce ??= InBatchGroups.Of(batch.UserRows, batch.UserRows.shape[0], item.device);
         if (o.Lambda > 0 && o.UsesUI && o.WeightUI > 0)
         {
             var userShared = user_head.forward(user);
@@ -106,7 +107,7 @@ public sealed class MicModel : nn.Module
                 Capture(capture, "ui_item_shared", itemShared);
                 Capture(capture, "ui_mined_items", minedItems);
                 Capture(capture, "ui_mined_users", minedUsers);
-                var mined = (CrossChannelLoss.InfoNce(userShared, minedItems, o.Temperature, userGroups)
+                var mined = (CrossChannelLoss.InfoNce(userShared, minedItems, o.Temperature, UserGroups())
                     + CrossChannelLoss.InfoNce(itemShared, minedUsers, o.Temperature, itemGroups)) / 2;
                 ui = (ui + mined) / 2;
             }
@@ -114,6 +115,7 @@ public sealed class MicModel : nn.Module
 
         if (o.Lambda > 0 && o.UsesUU && o.WeightUU > 0)
         {
+            var userGroups = UserGroups();
             var own = userK.mean([1]);                                                  // [B, D]
             var view = encoder.EncodeUser(userInput, Perturbation).mean([1]);
             var hard = userSupport is { IsReady: true } ? userSupport.SampleHardNegatives(batch.UserRows) : null;
