@@ -39,25 +39,16 @@ public sealed class ModelEmbeddings
         var d = Dimension;
         var own = new float[_tables.ItemCount * d];
         var rel = new float[_tables.ItemCount * d];
-        var wasTraining = _model.training;
-        _model.eval();
-        try
+        using var inference = InferenceMode();
+        for (var start = 0; start < _tables.ItemCount; start += Chunk)
         {
-            using var _ = torch.no_grad();
-            for (var start = 0; start < _tables.ItemCount; start += Chunk)
-            {
-                using var scope = torch.NewDisposeScope();
-                var len = Math.Min(Chunk, _tables.ItemCount - start);
-                var tokens = torch.arange(start + 1, start + len + 1, dtype: ScalarType.Int64, device: TorchRuntime.Device);
-                var o = _model.ItemOwn(tokens);
-                var r = _model.ItemRelevance(o);
-                Copy(o, own.AsSpan(start * d, len * d));
-                Copy(r, rel.AsSpan(start * d, len * d));
-            }
-        }
-        finally
-        {
-            _model.train(wasTraining);
+            using var scope = torch.NewDisposeScope();
+            var len = Math.Min(Chunk, _tables.ItemCount - start);
+            var tokens = torch.arange(start + 1, start + len + 1, dtype: ScalarType.Int64, device: TorchRuntime.Device);
+            var o = _model.ItemOwn(tokens);
+            var r = _model.ItemRelevance(o);
+            Copy(o, own.AsSpan(start * d, len * d));
+            Copy(r, rel.AsSpan(start * d, len * d));
         }
 
         return (new EmbeddingMatrix(own, d), new EmbeddingMatrix(rel, d));
@@ -102,37 +93,21 @@ public sealed class ModelEmbeddings
         var result = new UserQuery[histories.Count];
         var d = Dimension;
         var k = _model.Encoder.Interests;
-        var wasTraining = _model.training;
-        _model.eval();
-        try
+        using var inference = InferenceMode();
+        for (var start = 0; start < histories.Count; start += Chunk)
         {
-            using var _ = torch.no_grad();
-            for (var start = 0; start < histories.Count; start += Chunk)
+            using var scope = torch.NewDisposeScope();
+            var len = Math.Min(Chunk, histories.Count - start);
+            var (hs, us) = Slice(histories, users, start, len);
+            var batch = UserBatchBuilder.Build(hs, us, _tables, _maxLen, TorchRuntime.Device);
+            var own = _model.UserOwn(batch);                       // [B, K, D]
+            var rel = _model.UserRelevance(own);                   // [B, K, D]
+            var ownData = own.cpu().data<float>().ToArray();
+            var relData = rel.cpu().data<float>().ToArray();
+            for (var i = 0; i < len; i++)
             {
-                using var scope = torch.NewDisposeScope();
-                var len = Math.Min(Chunk, histories.Count - start);
-                var hs = new ReadOnlyMemory<int>[len];
-                var us = new int[len];
-                for (var i = 0; i < len; i++)
-                {
-                    hs[i] = histories[start + i];
-                    us[i] = users[start + i];
-                }
-
-                var batch = UserBatchBuilder.Build(hs, us, _tables, _maxLen, TorchRuntime.Device);
-                var own = _model.UserOwn(batch);                       // [B, K, D]
-                var rel = _model.UserRelevance(own);                   // [B, K, D]
-                var ownData = own.cpu().data<float>().ToArray();
-                var relData = rel.cpu().data<float>().ToArray();
-                for (var i = 0; i < len; i++)
-                {
-                    result[start + i] = Query(ownData.AsSpan(i * k * d, k * d), relData.AsSpan(i * k * d, k * d), k, hs[i].Span, us[i]);
-                }
+                result[start + i] = Query(ownData.AsSpan(i * k * d, k * d), relData.AsSpan(i * k * d, k * d), k, hs[i].Span, us[i]);
             }
-        }
-        finally
-        {
-            _model.train(wasTraining);
         }
 
         return result;
@@ -158,42 +133,34 @@ public sealed class ModelEmbeddings
         var overInterests = encoder.InterestWeightsSumOverInterests;
         double sum = 0;
         long count = 0;
-        var wasTraining = _model.training;
-        _model.eval();
-        try
+        using var inference = InferenceMode();
+        for (var start = 0; start < histories.Count; start += Chunk)
         {
-            using var _ = torch.no_grad();
-            for (var start = 0; start < histories.Count; start += Chunk)
+            using var scope = torch.NewDisposeScope();
+            var len = Math.Min(Chunk, histories.Count - start);
+            var (hs, us) = Slice(histories, users, start, len);
+            var batch = UserBatchBuilder.Build(hs, us, _tables, _maxLen, TorchRuntime.Device);
+            if (encoder.InterestWeights(batch) is not { } w)
             {
-                using var scope = torch.NewDisposeScope();
-                var len = Math.Min(Chunk, histories.Count - start);
-                var batch = UserBatchBuilder.Build([.. histories.Skip(start).Take(len)], [.. users.Skip(start).Take(len)], _tables, _maxLen, TorchRuntime.Device);
-                if (encoder.InterestWeights(batch) is not { } w)
-                {
-                    return null;
-                }
-
-                var plogp = torch.where(w.gt(0), w * w.clamp_min(1e-12).log(), torch.zeros_like(w));   // [B, K, L]
-                var real = batch.HistoryMask;                                                           // [B, L]
-                var positions = real.sum(1);                                                            // [B]
-                if (overInterests)
-                {
-                    var h = -plogp.sum(1) / Math.Log(encoder.Interests);                               // [B, L]
-                    sum += (h * real).sum().item<float>();
-                    count += (long)positions.sum().item<float>();
-                }
-                else
-                {
-                    var many = positions.gt(1);                                                         // [B]
-                    var h = -plogp.sum(2) / positions.clamp_min(2).log().unsqueeze(1);                 // [B, K]
-                    sum += (h * many.unsqueeze(1)).sum().item<float>();
-                    count += many.sum().item<long>() * encoder.Interests;
-                }
+                return null;
             }
-        }
-        finally
-        {
-            _model.train(wasTraining);
+
+            var plogp = torch.where(w.gt(0), w * w.clamp_min(1e-12).log(), torch.zeros_like(w));   // [B, K, L]
+            var real = batch.HistoryMask;                                                           // [B, L]
+            var positions = real.sum(1);                                                            // [B]
+            if (overInterests)
+            {
+                var h = -plogp.sum(1) / Math.Log(encoder.Interests);                               // [B, L]
+                sum += (h * real).sum().item<float>();
+                count += (long)positions.sum().item<float>();
+            }
+            else
+            {
+                var many = positions.gt(1);                                                         // [B]
+                var h = -plogp.sum(2) / positions.clamp_min(2).log().unsqueeze(1);                 // [B, K]
+                sum += (h * many.unsqueeze(1)).sum().item<float>();
+                count += many.sum().item<long>() * encoder.Interests;
+            }
         }
 
         return count == 0 ? null : sum / count;
@@ -243,6 +210,44 @@ public sealed class ModelEmbeddings
     {
         var (own, rel) = Items();
         return RetrievalSpaces.BuildExact(rel, own, Users(userHistories), userHistories);
+    }
+
+    /// <summary>Users start … start + len − 1 of a request, as arrays for one batch.</summary>
+    private static (ReadOnlyMemory<int>[] Histories, int[] Users) Slice(IReadOnlyList<ReadOnlyMemory<int>> histories, IReadOnlyList<int> users, int start, int len)
+    {
+        var hs = new ReadOnlyMemory<int>[len];
+        var us = new int[len];
+        for (var i = 0; i < len; i++)
+        {
+            hs[i] = histories[start + i];
+            us[i] = users[start + i];
+        }
+
+        return (hs, us);
+    }
+
+    /// <summary>Eval mode under no_grad until disposed; the model's training flag is restored then.</summary>
+    private InferenceScope InferenceMode() => new(_model);
+
+    private readonly struct InferenceScope : IDisposable
+    {
+        private readonly MicModel _model;
+        private readonly bool _wasTraining;
+        private readonly IDisposable _noGrad;
+
+        public InferenceScope(MicModel model)
+        {
+            _model = model;
+            _wasTraining = model.training;
+            model.eval();
+            _noGrad = torch.no_grad();
+        }
+
+        public void Dispose()
+        {
+            _noGrad.Dispose();
+            _model.train(_wasTraining);
+        }
     }
 
     private static void Copy(Tensor t, Span<float> destination) =>
