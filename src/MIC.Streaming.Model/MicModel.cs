@@ -46,8 +46,19 @@ public sealed class MicModel : nn.Module
     /// <summary>The item side's shared-space head (read by the loss cross-check).</summary>
     internal SharedSpaceProjection ItemHead => item_head;
 
-    /// <summary>True when U2I uses the shared space (the UI contrastive term trains the heads).</summary>
-    public bool UsesSharedSpace => Options.UsesUI && Options.Lambda > 0 && Options.WeightUI > 0;
+    /// <summary>True when U2I uses the shared space (the UI contrastive term trains the heads) and <see cref="ServeOwnSpace"/> is off.</summary>
+    public bool UsesSharedSpace => !ServeOwnSpace && TrainsSharedSpace;
+
+    /// <summary>True when the UI contrastive term trains the shared-space heads.</summary>
+    public bool TrainsSharedSpace => Options.UsesUI && Options.Lambda > 0 && Options.WeightUI > 0;
+
+    /// <summary>
+    /// An evaluation reading (issue #19's encoder question): serve U2I and the channels' user–item
+    /// cosine from the own spaces even though the heads were trained, so a checkpoint can be scored
+    /// both ways. Training is unaffected (the UI term always reads the heads). Set it before
+    /// creating <see cref="ModelEmbeddings"/>: the libtorch-free user tower reads it once.
+    /// </summary>
+    public bool ServeOwnSpace { get; set; }
 
     /// <summary>User interests in the own space: [B, K, D].</summary>
     public Tensor UserOwn(UserBatch batch) => encoder.EncodeUser(batch);

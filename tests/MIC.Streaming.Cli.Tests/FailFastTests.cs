@@ -177,6 +177,21 @@ public sealed class FailFastTests : IDisposable
         Assert.Contains("2 runs planned, 2 already finished", second.Output, StringComparison.Ordinal);
         Assert.All(written, w => Assert.Equal(w.Value, File.GetLastWriteTimeUtc(w.Key))); // nothing retrained
 
+        // A +MIC run is also scored from its own spaces; a run finished before that was measured gets
+        // it from its saved weights on the next invocation, without retraining, and the same values.
+        var fullRun = runs.Single(f => Path.GetFileName(f).StartsWith("dssm-full-", StringComparison.Ordinal));
+        var measured = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(fullRun))!.AsObject();
+        var ownU2I = measured["OwnSpaceChannels"]!["U2I"]!["Recall@50"]!.GetValue<double>();
+        Assert.Null(System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(runs.Single(f => f != fullRun)))!["OwnSpaceChannels"]);
+        measured.Remove("OwnSpaceChannels");
+        File.WriteAllText(fullRun, measured.ToJsonString());
+        var remeasured = Run(args);
+        Assert.Equal(0, remeasured.Code);
+        Assert.Contains("re-measuring dssm+MIC(FULL) seed 1", remeasured.Output, StringComparison.Ordinal);
+        Assert.Contains("2 runs planned, 2 already finished", remeasured.Output, StringComparison.Ordinal);
+        Assert.Equal(ownU2I, System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(fullRun))!["OwnSpaceChannels"]!["U2I"]!["Recall@50"]!.GetValue<double>(), 10);
+        Assert.Contains("## Serving a +MIC model from the shared space", File.ReadAllText(Path.Combine(outDir, "REPRODUCTION.md")), StringComparison.Ordinal);
+
         // Another objective is another run (its key hashes every option), never a reused one.
         var third = Run([.. args, "--objective", "inbatch", "--report-only"]);
         Assert.Equal(0, third.Code);
@@ -228,6 +243,32 @@ public sealed class FailFastTests : IDisposable
         // The label holds a comma, so the CSV quotes it and every row keeps the header's column count.
         Assert.Matches(@",""dssm\+MIC\(FULL\) \[Merged 1:\d(\.\d+)?:\d(\.\d+)?, tuned\]"",", saved);
         Assert.Single(saved.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => System.Text.RegularExpressions.Regex.Replace(l, "\"[^\"]*\"", "q").Split(',').Length).Distinct());
+    }
+
+    [Fact]
+    public void EvalModel_OwnSpace_ScoresWithoutTheHeads_AndRefusesCheckpointsWithoutThem()
+    {
+        var full = Path.Combine(_dir.Path, "full");
+        var vanilla = Path.Combine(_dir.Path, "vanilla");
+        foreach (var (dir, variant) in new[] { (full, "full"), (vanilla, "base") })
+        {
+            var train = Run(["train", "--synthetic-users", "300", "--synthetic-items", "120", "--encoder", "dssm", "--variant", variant, "--epochs", "1", "--batch", "64", "--dim", "16", "--checkpoint", dir, "--out", Path.Combine(_dir.Path, "train-" + variant)]);
+            Assert.True(train.Code == 0, train.Error + train.Output);
+        }
+
+        var asTrained = Path.Combine(_dir.Path, "shared");
+        var own = Path.Combine(_dir.Path, "own");
+        Assert.Equal(0, Run(["eval", "model", "--checkpoint", full, "--out", asTrained]).Code);
+        var ownRun = Run(["eval", "model", "--checkpoint", full, "--own-space", "--out", own]);
+        Assert.True(ownRun.Code == 0, ownRun.Error + ownRun.Output);
+        var ownCsv = File.ReadAllText(Path.Combine(own, "results.csv"));
+        Assert.Contains("dssm+MIC(FULL) [own space]", ownCsv, StringComparison.Ordinal);
+        Assert.NotEqual(File.ReadAllText(Path.Combine(asTrained, "results.csv")).Replace(" [own space]", string.Empty, StringComparison.Ordinal), ownCsv.Replace(" [own space]", string.Empty, StringComparison.Ordinal));
+
+        var refused = Run(["eval", "model", "--checkpoint", vanilla, "--own-space"]);
+        Assert.Equal(1, refused.Code);
+        Assert.Contains("--own-space", refused.Error, StringComparison.Ordinal);
+        Assert.Contains("no UI term", refused.Error, StringComparison.Ordinal);
     }
 
     private static CommandAppTester Tester()

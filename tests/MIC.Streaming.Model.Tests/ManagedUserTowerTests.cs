@@ -56,6 +56,44 @@ public class ManagedUserTowerTests
     }
 
     [Theory]
+    [InlineData("dssm")]
+    [InlineData("comirec-sa")]
+    public void ServeOwnSpace_BypassesTheTrainedHeads_ForItemsAndUsers_BothTowers(string encoder)
+    {
+        manual_seed(11);
+        var options = ModelTestData.Options(encoder, MicVariant.Full);
+        using var model = new MicModel(EncoderRegistry.Create(encoder, ModelTestData.SmallTables, options.EncoderOptions), options.Mic);
+        var maxLen = options.EncoderOptions.MaxLen;
+        // More users than the managed tower takes at once, so the batch goes through libtorch.
+        var histories = Enumerable.Range(0, ModelEmbeddings.ManagedBatchLimit + 2).Select(i => (ReadOnlyMemory<int>)new[] { 1 + (i % 7), 2 + (i % 5), 3 }).ToArray();
+        var users = Enumerable.Range(0, histories.Length).Select(i => i % 2 == 0 ? i : -1).ToArray();
+
+        var shared = new ModelEmbeddings(model, ModelTestData.SmallTables, maxLen);
+        var (ownItems, relevanceItems) = shared.Items();
+        Assert.True(model.TrainsSharedSpace && model.UsesSharedSpace);
+        Assert.False(ownItems.Data.SequenceEqual(relevanceItems.Data));
+        var asTrained = shared.Encode([histories[0]], [users[0]])[0];
+        Assert.False(asTrained.OwnInterests[0].SequenceEqual(asTrained.RelevanceInterests[0]));
+
+        model.ServeOwnSpace = true;
+        Assert.True(model.TrainsSharedSpace);
+        Assert.False(model.UsesSharedSpace);
+        var own = new ModelEmbeddings(model, ModelTestData.SmallTables, maxLen);
+        var (ownItems2, relevanceItems2) = own.Items();
+        Assert.Equal(ownItems.Data, ownItems2.Data);       // the own space is the same
+        Assert.Equal(ownItems2.Data, relevanceItems2.Data); // and now serves relevance too
+        var one = own.Encode([histories[0]], [users[0]]);  // managed tower
+        var batch = own.Encode(histories, users);           // libtorch tower
+        foreach (var q in one.Concat(batch))
+        {
+            for (var k = 0; k < q.OwnInterests.Length; k++)
+            {
+                Assert.Equal(q.OwnInterests[k], q.RelevanceInterests[k]);
+            }
+        }
+    }
+
+    [Theory]
     [InlineData(MicVariant.Base)]
     [InlineData(MicVariant.Full)]
     public void RoutingTower_FromTheSameInitialLogits_EqualsTheLibtorchTower(MicVariant variant)

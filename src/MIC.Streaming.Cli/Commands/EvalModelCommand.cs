@@ -27,6 +27,10 @@ public sealed class EvalModelSettings : CommandSettings
     [Description("Choose the merged channel's weights (U2U2I and U2I2I each of 0, 0.25, 0.5, 1, 2; U2I 1) on the validation users by Recall@50, then score with them beside the default 1:1:1.")]
     public bool TuneMerge { get; init; }
 
+    [CommandOption("--own-space")]
+    [Description("Serve U2I and the channels' user–item cosine from the own spaces, bypassing the shared-space heads the UI term trained (for checkpoints of variants with UI).")]
+    public bool OwnSpace { get; init; }
+
     [CommandOption("--out <DIR>")]
     [Description("Folder for results.json and results.csv (created if missing).")]
     [DefaultValue("results/eval-model")]
@@ -50,6 +54,16 @@ public sealed class EvalModelCommand : Command<EvalModelSettings>
         var (model, tables, dataset, manifest) = MIC.Streaming.Model.Training.Checkpoint.Load(settings.Checkpoint);
         using (model)
         {
+            if (settings.OwnSpace)
+            {
+                if (!model.TrainsSharedSpace)
+                {
+                    throw new CliException($"--own-space: checkpoint '{settings.Checkpoint}' ({ModelRuns.Name(manifest.Options)}) trained no shared space (no UI term), so it already serves from its own spaces.");
+                }
+
+                model.ServeOwnSpace = true;
+            }
+
             var maxLen = manifest.Options.EncoderOptions.MaxLen;
             var split = manifest.Protocol == "leave-last-out"
                 ? LeaveLastOutSplitter.Split(dataset, maxLen)
@@ -57,10 +71,11 @@ public sealed class EvalModelCommand : Command<EvalModelSettings>
             CliData.PrintSplit(dataset, split);
             AnsiConsole.MarkupLine(Markup.Escape($"Scoring {(settings.OnValid ? split.Valid.Count : split.Test.Count):N0} {(settings.OnValid ? "validation" : "test")} users on U2I, U2U2I, U2I2I and merged, then MostPop and ItemCF (neighbours tuned on validation users)…"));
             var embeddings = new ModelEmbeddings(model, tables, maxLen);
-            var results = ChannelEvaluation.EvaluateSplit(embeddings, split, ModelRuns.Name(manifest.Options), ChannelEvaluation.Reported, new ChannelOptions(), onTest: !settings.OnValid, excludeHistory: settings.ExcludeHistory);
+            var label = ModelRuns.Name(manifest.Options) + (settings.OwnSpace ? " [own space]" : string.Empty);
+            var results = ChannelEvaluation.EvaluateSplit(embeddings, split, label, ChannelEvaluation.Reported, new ChannelOptions(), onTest: !settings.OnValid, excludeHistory: settings.ExcludeHistory);
             if (settings.TuneMerge)
             {
-                results.Add(TunedMerge(embeddings, split, ModelRuns.Name(manifest.Options), settings.ExcludeHistory));
+                results.Add(TunedMerge(embeddings, split, label, settings.ExcludeHistory));
             }
 
             foreach (var name in new[] { "mostpop", "itemcf" })

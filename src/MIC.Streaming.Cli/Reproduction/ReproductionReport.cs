@@ -68,6 +68,7 @@ public static class ReproductionReport
             Pieces(md, runs, ease);
         }
 
+        OwnSpace(md, runs);
         Diagnostics(md, runs);
         Baselines(md, baselines);
         var path = Path.Combine(outDir, "REPRODUCTION.md");
@@ -258,6 +259,32 @@ public static class ReproductionReport
             var merged = MeanSd(group.Select(r => r.Channels["Merged"]["Recall@50"]));
             var epochs = string.Join(", ", group.Select(r => $"{r.Train.Epochs} ({r.Train.BestEpoch})"));
             md.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {group.Count} | {string.Join(" | ", channels.Select(c => Format(MeanSd(group.Select(r => r.Channels[c]["Recall@50"])))))} | {u2i.Mean / reference:F3}× | {(ease is null ? "–" : (merged.Mean / ease.Result.Metrics["Recall@50"]).ToString("F2", CultureInfo.InvariantCulture) + "×")} | {epochs} |");
+        }
+
+        md.AppendLine();
+    }
+
+    /// <summary>The encoder question's serving reading: the same checkpoints scored from the shared space (as trained) and from the own spaces.</summary>
+    private static void OwnSpace(StringBuilder md, List<ReproductionRunResult> runs)
+    {
+        string[] channels = ["U2I", "U2U2I", "U2I2I", "Merged"];
+        var measured = runs.Where(r => r.OwnSpaceChannels is not null).ToList();
+        if (measured.Count == 0)
+        {
+            return;
+        }
+
+        md.AppendLine("## Serving a +MIC model from the shared space (as trained) or from its own spaces (test R@50, mean ± sd)");
+        md.AppendLine();
+        md.AppendLine("The same weights scored twice: U2I and the user–item cosine that ranks U2U2I and U2I2I read the shared-space heads (as trained), or bypass them. U2U and I2I neighbours are own-space either way.");
+        md.AppendLine();
+        md.AppendLine("| model | seeds | " + string.Join(" | ", channels.Select(c => $"{c} shared → own")) + " | U2I own ÷ shared |");
+        md.AppendLine("|---|---|" + string.Concat(Enumerable.Repeat("---|", channels.Length + 1)));
+        foreach (var g in measured.OrderBy(r => EncoderOrder(r.Encoder)).ThenBy(r => r.Variant).ThenBy(r => r.Piece).GroupBy(r => r.Model))
+        {
+            var shared = MeanSd(g.Select(r => r.Channels["U2I"]["Recall@50"]));
+            var own = MeanSd(g.Select(r => r.OwnSpaceChannels!["U2I"]["Recall@50"]));
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {g.Key} | {g.Count()} | {string.Join(" | ", channels.Select(c => $"{Format(MeanSd(g.Select(r => r.Channels[c]["Recall@50"])))} → {Format(MeanSd(g.Select(r => r.OwnSpaceChannels![c]["Recall@50"])))}"))} | {own.Mean / shared.Mean:F3}× |");
         }
 
         md.AppendLine();

@@ -1,8 +1,10 @@
 using System.Text.Json;
 using MIC.Streaming.Core.Data;
 using MIC.Streaming.Core.Splits;
+using MIC.Streaming.Model;
 using MIC.Streaming.Model.Training;
 using MIC.Streaming.Retrieval.Channels;
+using TorchSharp;
 
 namespace MIC.Streaming.Cli.Reproduction;
 
@@ -35,6 +37,14 @@ public sealed record ReproductionRunResult
 
     /// <summary>Channel (U2I, U2U2I, U2I2I, Merged) → metric name → test value.</summary>
     public required Dictionary<string, Dictionary<string, double>> Channels { get; init; }
+
+    /// <summary>
+    /// The same channels with U2I and the channels' user–item cosine served from the own spaces
+    /// instead of the shared space the UI term trained (null: the run has no shared space, or it was
+    /// not measured yet — <see cref="ReproductionRunner.Remeasure"/> fills it from the saved weights).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public Dictionary<string, Dictionary<string, double>>? OwnSpaceChannels { get; init; }
 
     public required RepresentationReport Representation { get; init; }
 
@@ -99,10 +109,7 @@ public static class ReproductionRunner
         var repeated = new List<double>();
         using (var spaces = embeddings.BuildExactSpaces(split.Train))
         {
-            channels = ChannelEvaluation.Reported.ToDictionary(
-                c => c.Name,
-                c => ChannelEvaluation.Evaluate(embeddings, spaces, split.Test, c.Channels, new ChannelOptions()).Means().ToDictionary(m => m.Key, m => m.Value),
-                StringComparer.Ordinal);
+            channels = Channels(embeddings, spaces, split);
             repeated.Add(channels["U2I"]["Recall@50"]);
             for (var i = 0; i < 2; i++)
             {
@@ -121,6 +128,7 @@ public static class ReproductionRunner
             Options = spec.Options,
             Train = train,
             Channels = channels,
+            OwnSpaceChannels = OwnSpaceChannels(trainer.Model, trainer.Tables, spec.Options.EncoderOptions.MaxLen, split),
             Representation = RepresentationReport.Measure(embeddings, split.Test, spec.Seed),
             Epochs = epochs,
             SupportRecall = trainer.SupportRecall,
@@ -129,14 +137,85 @@ public static class ReproductionRunner
         };
         // The weights beside the result (not committed: ~5–20 MB a run), so a finished run can be
         // re-measured later without retraining (another channel setting, another diagnostic).
-        var models = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(runsDir))!, "models");
+        var models = ModelsDir(runsDir);
         Directory.CreateDirectory(models);
         trainer.Model.save(Path.Combine(models, spec.Key + ".bin"));
+        Save(runsDir, spec, result);
+        return result;
+    }
+
+    /// <summary>
+    /// Fills what later code measures into finished runs from their saved weights (today: the
+    /// own-space serving reading of runs that trained the shared space), without retraining. Runs
+    /// whose weights are not here (trained elsewhere, or before weights were kept) are left as they
+    /// are. Returns how many runs were re-measured.
+    /// </summary>
+    public static int Remeasure(IReadOnlyList<ReproductionRunSpec> plan, InteractionDataset dataset, DatasetSplit split, string runsDir, Action<string> log)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(log);
+        var count = 0;
+        foreach (var spec in plan)
+        {
+            var weights = Path.Combine(ModelsDir(runsDir), spec.Key + ".bin");
+            if (TryLoad(runsDir, spec) is not { OwnSpaceChannels: null } result || !File.Exists(weights))
+            {
+                continue;
+            }
+
+            var tables = FeatureTables.For(dataset, split.Train, spec.Options.EncoderOptions);
+            using var model = MicTrainer.CreateModel(tables, spec.Options);
+            if (!model.TrainsSharedSpace)
+            {
+                continue;
+            }
+
+            model.load(weights);
+            model.to(TorchRuntime.Device);
+            log($"  re-measuring {spec.Model} seed {spec.Seed}: channels served from the own spaces");
+            Save(runsDir, spec, result with { OwnSpaceChannels = OwnSpaceChannels(model, tables, spec.Options.EncoderOptions.MaxLen, split) });
+            count++;
+        }
+
+        return count;
+    }
+
+    /// <summary>Test metrics of every reported channel (U2I, U2U2I, U2I2I, Merged) over one set of spaces.</summary>
+    private static Dictionary<string, Dictionary<string, double>> Channels(ModelEmbeddings embeddings, RetrievalSpaces spaces, DatasetSplit split) =>
+        ChannelEvaluation.Reported.ToDictionary(
+            c => c.Name,
+            c => ChannelEvaluation.Evaluate(embeddings, spaces, split.Test, c.Channels, new ChannelOptions()).Means().ToDictionary(m => m.Key, m => m.Value),
+            StringComparer.Ordinal);
+
+    /// <summary>The channels with the shared-space heads bypassed at serving (null when the model has no trained shared space).</summary>
+    private static Dictionary<string, Dictionary<string, double>>? OwnSpaceChannels(MicModel model, FeatureTables tables, int maxLen, DatasetSplit split)
+    {
+        if (!model.TrainsSharedSpace)
+        {
+            return null;
+        }
+
+        model.ServeOwnSpace = true;
+        try
+        {
+            var embeddings = new ModelEmbeddings(model, tables, maxLen);
+            using var spaces = embeddings.BuildExactSpaces(split.Train);
+            return Channels(embeddings, spaces, split);
+        }
+        finally
+        {
+            model.ServeOwnSpace = false;
+        }
+    }
+
+    private static string ModelsDir(string runsDir) => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(runsDir))!, "models");
+
+    private static void Save(string runsDir, ReproductionRunSpec spec, ReproductionRunResult result)
+    {
         Directory.CreateDirectory(runsDir);
         var path = PathOf(runsDir, spec);
         var temp = path + ".tmp";
         File.WriteAllText(temp, JsonSerializer.Serialize(result, Json));
         File.Move(temp, path, overwrite: true);
-        return result;
     }
 }

@@ -78,7 +78,8 @@ public sealed class MicTrainer : IDisposable
         Optimizer = torch.optim.Adam(Model.parameters(), options.LearningRate);
     }
 
-    private static MicModel CreateModel(FeatureTables tables, TrainOptions options)
+    /// <summary>A freshly initialised model (seeded by <see cref="TrainOptions.Seed"/>) for these tables and options; load saved weights into it to re-measure a run.</summary>
+    public static MicModel CreateModel(FeatureTables tables, TrainOptions options)
     {
         ArgumentNullException.ThrowIfNull(tables);
         ArgumentNullException.ThrowIfNull(options);
