@@ -104,8 +104,15 @@ public sealed class BenchTrainCommand : Command<BenchTrainSettings>
                 throw new CliException($"The PyTorch reference script is missing: {script}.");
             }
 
-            using var p = Process.Start(new ProcessStartInfo("/usr/bin/python3") { ArgumentList = { script, dir }, RedirectStandardOutput = true, RedirectStandardError = true })
-                ?? throw new CliException("Could not start /usr/bin/python3.");
+            var start = new ProcessStartInfo("/usr/bin/python3") { ArgumentList = { script, dir }, RedirectStandardOutput = true, RedirectStandardError = true };
+            if (TorchRuntime.MmapThreshold is { } threshold)
+            {
+                // The same allocator policy as ours (TorchRuntime), so the ratio compares the frameworks.
+                start.Environment["MALLOC_MMAP_THRESHOLD_"] = threshold.ToString(CultureInfo.InvariantCulture);
+                start.Environment["MALLOC_TRIM_THRESHOLD_"] = TorchRuntime.TrimThreshold.ToString(CultureInfo.InvariantCulture);
+            }
+
+            using var p = Process.Start(start) ?? throw new CliException("Could not start /usr/bin/python3.");
             var stdout = p.StandardOutput.ReadToEndAsync();
             var stderr = p.StandardError.ReadToEndAsync();
             p.WaitForExit();
