@@ -34,6 +34,8 @@ lever inbatch --variant base --objective inbatch
 lever sampled10240 --variant base --objective sampled:10240
 # The same + MIC (the in-batch reading's MIC: pairwise UU/II, support set from step 0).
 lever inbatch-mic --variant full --objective inbatch
+# The sampled softmax + MIC in the paper's reading (NT-Xent UU/II, support set after 200 warm-up steps).
+lever sampled10240-mic --variant full --objective sampled:10240 --same-side ntxent --support-warmup 200
 # A longer visible history for evaluation users.
 lever inbatch-maxlen50 --variant base --objective inbatch --max-len 50
 echo "levers: done ($OUT)"

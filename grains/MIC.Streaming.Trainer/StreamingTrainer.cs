@@ -100,11 +100,14 @@ public sealed class StreamingTrainer : IDisposable
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var device = TorchRuntime.Initialize(new TorchOptions { AllowCuda = _options.Device != "cpu", Threads = _options.EffectiveThreads });
+        var device = TorchRuntime.Initialize(new TorchOptions { AllowCuda = _options.Device != "cpu", Threads = _options.EffectiveThreads, ReuseFreedMemory = _options.ReuseFreedMemory });
         if (_options.Device == "cuda" && device.type != TorchSharp.DeviceType.CUDA)
         {
             throw new InvalidOperationException("Trainer:Device is 'cuda' but no CUDA device is available (the CPU libtorch backend is built in; see docs/OPERATIONS.md for the CUDA build).");
         }
+
+        var mmapThresholdMiB = (TorchRuntime.MmapThreshold ?? 0) >> 20;
+        TrainerLog.Runtime(_ctx.Logger, device.type, _options.EffectiveThreads, mmapThresholdMiB, mmapThresholdMiB > 0);
 
         await ResumeAsync();
         using var consumer = BuildConsumer();

@@ -28,6 +28,9 @@ internal static partial class TrainerLog
     [LoggerMessage(Level = LogLevel.Information, Message = "Trainer loop started on silo {Silo}")]
     public static partial void Started(ILogger logger, string silo);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Trainer runs libtorch on {Device} with {Threads} threads; freed tensor buffers reused between steps: {Reuse} (glibc mmap threshold {MmapThresholdMiB} MiB; 0 = glibc's own)")]
+    public static partial void Runtime(ILogger logger, TorchSharp.DeviceType device, int threads, int mmapThresholdMiB, bool reuse);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Trainer loop stopped with an error; the next keep-alive restarts it from the last version: {Reason}")]
     public static partial void Crashed(ILogger logger, Exception exception, string reason);
 

@@ -65,6 +65,13 @@ public sealed class TrainerOptions
     /// <summary>"auto" (CUDA when present, else CPU), "cpu" or "cuda".</summary>
     public string Device { get; set; } = "auto";
 
+    /// <summary>
+    /// Keep libtorch's freed tensor buffers in the heap between training steps (glibc thresholds,
+    /// <see cref="MIC.Streaming.Model.TorchOptions.ReuseFreedMemory"/>): 1.3–1.7× the examples/s on CPU for
+    /// ~90 MiB more resident memory (scripts/soak.sh, docs/BENCHMARKS.md). false keeps glibc's defaults.
+    /// </summary>
+    public bool ReuseFreedMemory { get; set; } = true;
+
     /// <summary>Share of incoming events scored before training on them (prequential evaluation).</summary>
     public double EvaluateShare { get; set; } = 0.1;
 
