@@ -1,5 +1,6 @@
 using MIC.Streaming.Cli.Commands;
 using MIC.Streaming.Cli.Reproduction;
+using MIC.Streaming.Model.Mic;
 using MIC.Streaming.Testing;
 using Spectre.Console.Cli.Testing;
 
@@ -221,6 +222,26 @@ public sealed class FailFastTests : IDisposable
         }
 
         Assert.DoesNotContain("## Table 2", report, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Reproduce_Lambda_TrainsEachLambdaBesideVanillaAndTheTableRun()
+    {
+        var all = ReproductionPlan.Runs(ReproductionParts.All, ["dssm", "youtubednn", "comirec-sa"], [2020], new ReproduceSettings().ToOptions());
+        var lambda = all.Where(p => p.Piece?.StartsWith("lambda-", StringComparison.Ordinal) == true).ToList();
+        Assert.Equal(2 * ReproductionPlan.Lambdas.Count, lambda.Count);
+        Assert.Equal([0.1, 0.1, 0.3, 0.3], lambda.Select(p => p.Options.Mic.Lambda).Order());
+        Assert.All(lambda, p => Assert.Equal(MicVariant.Full, p.Variant));
+        Assert.Equal(all.Count, all.Select(p => p.Key).Distinct().Count()); // vanilla and λ 0.7 shared with Table 2
+
+        var outDir = Path.Combine(_dir.Path, "lambda");
+        var result = Run(["reproduce", "--synthetic-users", "300", "--synthetic-items", "120", "--seeds", "1", "--encoders", "youtubednn", "--only", "lambda", "--epochs", "1", "--batch", "64", "--valid-users", "30", "--support-warmup", "2", "--baselines", "mostpop", "--out", outDir]);
+        Assert.True(result.Code == 0, result.Error + result.Output);
+        Assert.Equal(2 + ReproductionPlan.Lambdas.Count, Directory.GetFiles(Path.Combine(outDir, "runs"), "*.json").Length);
+        var report = File.ReadAllText(Path.Combine(outDir, "REPRODUCTION.md"));
+        Assert.Contains("## The encoder question: MIC's weight λ", report, StringComparison.Ordinal);
+        Assert.Matches(@"\| youtubednn \| U2I \| 0\.\d{4} ± 0\.0000 \(1\) \| 0\.\d{4} ± 0\.0000 \(1\) \| 0\.\d{4} ± 0\.0000 \(1\) \| 0\.\d{4} ± 0\.0000 \(1\) \|", report);
+        Assert.DoesNotContain("comirec-sa |", report, StringComparison.Ordinal);
     }
 
     [Fact]

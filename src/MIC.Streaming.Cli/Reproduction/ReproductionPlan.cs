@@ -24,10 +24,17 @@ public enum ReproductionParts
     /// <summary>The paper's pieces our MIC lacked (issue item 4): DSSM + full MIC with each one switched on, and all together.</summary>
     Pieces = 8,
 
-    All = Table2 | Table3 | Figure4 | Pieces,
+    /// <summary>The encoder question: YouTubeDNN and ComiRec-SA + full MIC at λ 0.1 and 0.3, beside their vanilla and λ 0.7 runs.</summary>
+    Lambda = 16,
+
+    All = Table2 | Table3 | Figure4 | Pieces | Lambda,
 }
 
-/// <summary>One training run of the reproduction: an encoder, a variant, a seed and the shared options.</summary>
+/// <summary>
+/// One training run of the reproduction: an encoder, a variant, a seed and the shared options, and
+/// the name of a variation on them (an item-4 piece or a λ of the encoder question; null for the runs
+/// of Tables 2–3).
+/// </summary>
 public sealed record ReproductionRunSpec(string Encoder, MicVariant Variant, int Seed, TrainOptions Options, string? Piece = null)
 {
     private static readonly JsonSerializerOptions Json = new();
@@ -77,6 +84,16 @@ public static class ReproductionPlan
         }),
     ];
 
+    /// <summary>The encoders of the encoder question (MIC did not help them under the in-batch reading).</summary>
+    public static readonly string[] LambdaEncoders = ["youtubednn", "comirec-sa"];
+
+    /// <summary>The λ values tried beside the paper's 0.7, each a change to the shared options (full MIC).</summary>
+    public static IReadOnlyList<(string Name, Func<TrainOptions, TrainOptions> Apply)> Lambdas { get; } =
+    [
+        ("lambda-0.1", o => o with { Mic = o.Mic with { Lambda = 0.1 } }),
+        ("lambda-0.3", o => o with { Mic = o.Mic with { Lambda = 0.3 } }),
+    ];
+
     public static IReadOnlyList<ReproductionRunSpec> Runs(ReproductionParts parts, IReadOnlyList<string> encoders, IReadOnlyList<int> seeds, TrainOptions options)
     {
         ArgumentNullException.ThrowIfNull(encoders);
@@ -119,6 +136,19 @@ public static class ReproductionPlan
                 foreach (var piece in Pieces)
                 {
                     Add("dssm", MicVariant.Full, seed, piece);
+                }
+            }
+
+            if (parts.HasFlag(ReproductionParts.Lambda))
+            {
+                foreach (var encoder in LambdaEncoders.Where(encoders.Contains))
+                {
+                    Add(encoder, MicVariant.Base, seed);
+                    Add(encoder, MicVariant.Full, seed);
+                    foreach (var lambda in Lambdas)
+                    {
+                        Add(encoder, MicVariant.Full, seed, lambda);
+                    }
                 }
             }
         }

@@ -68,6 +68,11 @@ public static class ReproductionReport
             Pieces(md, runs, ease);
         }
 
+        if (parts.HasFlag(ReproductionParts.Lambda))
+        {
+            Lambda(md, runs);
+        }
+
         OwnSpace(md, runs);
         Diagnostics(md, runs);
         Baselines(md, baselines);
@@ -261,6 +266,35 @@ public static class ReproductionReport
             md.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {group.Count} | {string.Join(" | ", channels.Select(c => Format(MeanSd(group.Select(r => r.Channels[c]["Recall@50"])))))} | {u2i.Mean / reference:F3}× | {(ease is null ? "–" : (merged.Mean / ease.Result.Metrics["Recall@50"]).ToString("F2", CultureInfo.InvariantCulture) + "×")} | {epochs} |");
         }
 
+        md.AppendLine();
+    }
+
+    /// <summary>The encoder question's λ: vanilla, λ 0.1, 0.3 and the paper's 0.7 per encoder.</summary>
+    private static void Lambda(StringBuilder md, List<ReproductionRunResult> runs)
+    {
+        md.AppendLine("## The encoder question: MIC's weight λ (test R@50, mean ± sd over seeds)");
+        md.AppendLine();
+        md.AppendLine($"| encoder | channel | vanilla | {string.Join(" | ", ReproductionPlan.Lambdas.Select(l => l.Name.Replace("lambda-", "λ ", StringComparison.Ordinal)))} | λ 0.7 (the paper's; Table 2) |");
+        md.AppendLine("|---|---|---|" + string.Concat(ReproductionPlan.Lambdas.Select(_ => "---|")) + "---|");
+        foreach (var encoder in ReproductionPlan.LambdaEncoders)
+        {
+            var groups = ReproductionPlan.Lambdas.Select(l => runs.Where(r => r.Encoder == encoder && r.Piece == l.Name).ToList())
+                .Prepend(runs.Where(r => r.Encoder == encoder && r.Variant == "base" && r.Piece is null).ToList())
+                .Append(runs.Where(r => r.Encoder == encoder && r.Variant == "full" && r.Piece is null).ToList())
+                .ToList();
+            if (groups.All(g => g.Count == 0))
+            {
+                continue;
+            }
+
+            foreach (var channel in new[] { "U2I", "Merged" })
+            {
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {encoder} | {channel} | {string.Join(" | ", groups.Select(g => g.Count == 0 ? "–" : $"{Format(MeanSd(g.Select(r => r.Channels[channel]["Recall@50"])))} ({g.Count})"))} |");
+            }
+        }
+
+        md.AppendLine();
+        md.AppendLine("(n): seeds finished. λ weighs the contrastive terms against the logistic base loss.");
         md.AppendLine();
     }
 

@@ -25,7 +25,7 @@ public sealed record ReproductionRunResult
 
     public required string Variant { get; init; }
 
-    /// <summary>The item-4 piece switched on in this run (null: none; Tables 2–3 read only those).</summary>
+    /// <summary>The variation of this run: an item-4 piece or a λ of the encoder question (null: none; Tables 2–3 read only those).</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? Piece { get; init; }
 
