@@ -182,13 +182,15 @@ public sealed class HelmChartTests
     {
         // The names are TrainerOptions' keys (Trainer:IndexMaxBytesPerVector …), whose binding and
         // validation at start-up the Streaming ConfigurationTests check.
-        var container = Deployment(Render("--set trainer.index.maxBytesPerVector=136 --set trainer.index.recallFloor=0.9 --set trainer.userIndexWindow=30.00:00:00 --set trainer.maxUsers=20000000"), "trainer").At("spec", "template", "spec", "containers", "0")!;
+        var container = Deployment(Render("--set trainer.index.maxBytesPerVector=136 --set trainer.index.recallFloor=0.9 --set trainer.userIndexWindow=30.00:00:00 --set trainer.maxUsers=20000000 --set trainer.reuseFreedMemory=false"), "trainer").At("spec", "template", "spec", "containers", "0")!;
         var env = ((YamlSequenceNode)container.At("env")!).Children.ToDictionary(e => e.Text("name")!, e => e.Text("value"));
 
         Assert.Equal("136", env["Trainer__IndexMaxBytesPerVector"]);
         Assert.Equal("0.9", env["Trainer__IndexRecallFloor"]);
         Assert.Equal("30.00:00:00", env["Trainer__UserIndexWindow"]);
         Assert.Equal("20000000", env["Trainer__MaxUsers"]);
+        Assert.Equal("false", env["Trainer__ReuseFreedMemory"]);
+        Assert.Equal("true", ((YamlSequenceNode)Deployment(Render(string.Empty), "trainer").At("spec", "template", "spec", "containers", "0", "env")!).Children.Single(e => e.Text("name") == "Trainer__ReuseFreedMemory").Text("value"));
     }
 
     [Fact]
