@@ -43,6 +43,11 @@ public static partial class TorchRuntime
 
     public static torch.Device Device => _device ?? Initialize(new TorchOptions());
 
+    /// <summary>
+    /// Sets libtorch up once per process and returns the device. Later calls only change the thread
+    /// count: the device and the allocator policy are the first call's (<see cref="MmapThreshold"/>
+    /// tells which policy is in effect).
+    /// </summary>
     public static torch.Device Initialize(TorchOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
