@@ -50,7 +50,7 @@ public sealed class MicModel : nn.Module
     public bool UsesSharedSpace => !ServeOwnSpace && TrainsSharedSpace;
 
     /// <summary>True when the UI contrastive term trains the shared-space heads.</summary>
-    public bool TrainsSharedSpace => Options.UsesUI && Options.Lambda > 0 && Options.WeightUI > 0;
+    public bool TrainsSharedSpace => Options.TrainsSharedSpace;
 
     /// <summary>
     /// An evaluation reading (issue #19's encoder question): serve U2I and the channels' user–item

@@ -158,18 +158,13 @@ public static class ReproductionRunner
         foreach (var spec in plan)
         {
             var weights = Path.Combine(ModelsDir(runsDir), spec.Key + ".bin");
-            if (TryLoad(runsDir, spec) is not { OwnSpaceChannels: null } result || !File.Exists(weights))
+            if (!spec.Options.Mic.TrainsSharedSpace || TryLoad(runsDir, spec) is not { OwnSpaceChannels: null } result || !File.Exists(weights))
             {
                 continue;
             }
 
             var tables = FeatureTables.For(dataset, split.Train, spec.Options.EncoderOptions);
             using var model = MicTrainer.CreateModel(tables, spec.Options);
-            if (!model.TrainsSharedSpace)
-            {
-                continue;
-            }
-
             model.load(weights);
             model.to(TorchRuntime.Device);
             log($"  re-measuring {spec.Model} seed {spec.Seed}: channels served from the own spaces");

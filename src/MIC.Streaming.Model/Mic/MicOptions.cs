@@ -124,6 +124,10 @@ public sealed record MicOptions
 
     public bool UsesII => Variant is MicVariant.II or MicVariant.Full;
 
+    /// <summary>True when the UI contrastive term trains the shared-space heads (which then serve U2I).</summary>
+    [JsonIgnore]
+    public bool TrainsSharedSpace => UsesUI && Lambda > 0 && WeightUI > 0;
+
     public void Validate()
     {
         if (Lambda < 0 || WeightUI < 0 || WeightUU < 0 || WeightII < 0 || SoftmaxWeight < 0 || LogisticWeight < 0)
