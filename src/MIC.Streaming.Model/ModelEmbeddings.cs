@@ -1,4 +1,5 @@
 using MIC.Streaming.Core.Data;
+using MIC.Streaming.Model.Encoders;
 using MIC.Streaming.Model.Training;
 using MIC.Streaming.Retrieval.Channels;
 using MIC.Streaming.Retrieval.Index;
@@ -94,17 +95,13 @@ public sealed class ModelEmbeddings
         var d = Dimension;
         var k = _model.Encoder.Interests;
         using var inference = InferenceMode();
-        for (var start = 0; start < histories.Count; start += Chunk)
+        foreach (var (start, hs, us, batch) in UserBatches(histories, users))
         {
-            using var scope = torch.NewDisposeScope();
-            var len = Math.Min(Chunk, histories.Count - start);
-            var (hs, us) = Slice(histories, users, start, len);
-            var batch = UserBatchBuilder.Build(hs, us, _tables, _maxLen, TorchRuntime.Device);
             var own = _model.UserOwn(batch);                       // [B, K, D]
             var rel = _model.UserRelevance(own);                   // [B, K, D]
             var ownData = own.cpu().data<float>().ToArray();
             var relData = rel.cpu().data<float>().ToArray();
-            for (var i = 0; i < len; i++)
+            for (var i = 0; i < hs.Length; i++)
             {
                 result[start + i] = Query(ownData.AsSpan(i * k * d, k * d), relData.AsSpan(i * k * d, k * d), k, hs[i].Span, us[i]);
             }
@@ -134,12 +131,8 @@ public sealed class ModelEmbeddings
         double sum = 0;
         long count = 0;
         using var inference = InferenceMode();
-        for (var start = 0; start < histories.Count; start += Chunk)
+        foreach (var (_, _, _, batch) in UserBatches(histories, users))
         {
-            using var scope = torch.NewDisposeScope();
-            var len = Math.Min(Chunk, histories.Count - start);
-            var (hs, us) = Slice(histories, users, start, len);
-            var batch = UserBatchBuilder.Build(hs, us, _tables, _maxLen, TorchRuntime.Device);
             if (encoder.InterestWeights(batch) is not { } w)
             {
                 return null;
@@ -212,18 +205,27 @@ public sealed class ModelEmbeddings
         return RetrievalSpaces.BuildExact(rel, own, Users(userHistories), userHistories);
     }
 
-    /// <summary>Users start … start + len − 1 of a request, as arrays for one batch.</summary>
-    private static (ReadOnlyMemory<int>[] Histories, int[] Users) Slice(IReadOnlyList<ReadOnlyMemory<int>> histories, IReadOnlyList<int> users, int start, int len)
+    /// <summary>
+    /// A request's users in chunks of <see cref="Chunk"/>, each built into one batch inside its own
+    /// dispose scope: the tensors the caller makes from a chunk are freed when it moves to the next
+    /// chunk or leaves the loop.
+    /// </summary>
+    private IEnumerable<(int Start, ReadOnlyMemory<int>[] Histories, int[] Users, UserBatch Batch)> UserBatches(IReadOnlyList<ReadOnlyMemory<int>> histories, IReadOnlyList<int> users)
     {
-        var hs = new ReadOnlyMemory<int>[len];
-        var us = new int[len];
-        for (var i = 0; i < len; i++)
+        for (var start = 0; start < histories.Count; start += Chunk)
         {
-            hs[i] = histories[start + i];
-            us[i] = users[start + i];
-        }
+            using var scope = torch.NewDisposeScope();
+            var len = Math.Min(Chunk, histories.Count - start);
+            var hs = new ReadOnlyMemory<int>[len];
+            var us = new int[len];
+            for (var i = 0; i < len; i++)
+            {
+                hs[i] = histories[start + i];
+                us[i] = users[start + i];
+            }
 
-        return (hs, us);
+            yield return (start, hs, us, UserBatchBuilder.Build(hs, us, _tables, _maxLen, TorchRuntime.Device));
+        }
     }
 
     /// <summary>Eval mode under no_grad until disposed; the model's training flag is restored then.</summary>
