@@ -5,14 +5,14 @@
 # starts it again, kill -9s the trainer silo and starts it again, restarts Redis once (AOF on), and
 # pauses the broker process (SIGSTOP/SIGCONT). Then every user's history is read back and compared
 # with what the broker acknowledged. The last line is exactly:
-#   chaos: produced N, applied N, lost 0, duplicated 0, queries Q, failed F, restarts R
+#   chaos: produced N, applied N, lost 0, duplicated 0, unconfirmed 0, queries Q, failed F, restarts R
 #
 #   scripts/chaos.sh --seconds 90            # the short run of the test command (~2 min 10 s)
 #   scripts/chaos.sh --seconds 600 --keep    # a long run; --keep leaves the cluster up afterwards
 # Options: --seconds N (default 90), --rate clicks/s (300), --query-rate per path (20), --seed N, --keep.
 # It uses its own cluster folder and ports (MIC_CLUSTER_DIR=.cluster-chaos, MIC_CLUSTER_PORT_OFFSET=100)
-# and starts from an empty Redis and a new broker each run. Exit code 0 only when lost, duplicated
-# and failed are all 0.
+# and starts from an empty Redis and a new broker each run. Exit code 0 only when lost, duplicated,
+# unconfirmed (clicks the broker never acknowledged) and failed are all 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_RUN=90; RATE=300; QUERY_RATE=20; SEED=$RANDOM; KEEP=0

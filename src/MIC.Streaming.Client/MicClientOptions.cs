@@ -23,10 +23,18 @@ public sealed class MicClientOptions
     /// <summary>One grain call's timeout (below the whole request's <see cref="RequestBudget"/>, so a retry fits).</summary>
     public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromMilliseconds(900);
 
-    /// <summary>All attempts of one request together, retries and back-off included.</summary>
+    /// <summary>
+    /// When the attempts in flight have not answered within this, another goes out (a hedge; the
+    /// first answer wins). Above the serving latency a healthy cluster shows under load, so hedges
+    /// stay rare; below <see cref="ResponseTimeout"/>, so a call stuck on a killed gateway costs this
+    /// rather than the whole timeout.
+    /// </summary>
+    public TimeSpan HedgeAfter { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>All attempts of one request together, hedges, retries and back-off included.</summary>
     public TimeSpan RequestBudget { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>Attempts per request (the first one included).</summary>
+    /// <summary>Attempts per request (the first one and the hedges included).</summary>
     public int MaxAttempts { get; set; } = 4;
 
     public IEnumerable<string> Validate()
@@ -49,6 +57,11 @@ public sealed class MicClientOptions
         if (ResponseTimeout < TimeSpan.FromMilliseconds(50) || ResponseTimeout > RequestBudget)
         {
             yield return $"{SectionName}:{nameof(ResponseTimeout)} must be 50 ms or more and at most {nameof(RequestBudget)} (got {ResponseTimeout}).";
+        }
+
+        if (HedgeAfter < TimeSpan.FromMilliseconds(10) || HedgeAfter > ResponseTimeout)
+        {
+            yield return $"{SectionName}:{nameof(HedgeAfter)} must be 10 ms or more and at most {nameof(ResponseTimeout)} (got {HedgeAfter}).";
         }
 
         if (RequestBudget < TimeSpan.FromMilliseconds(100) || RequestBudget > TimeSpan.FromMinutes(1))

@@ -25,7 +25,7 @@ public sealed partial class MockKafkaCluster : IDisposable
         Set(conf, "test.mock.num.brokers", brokers.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Set(conf, "log_level", "3");
         var error = new byte[512];
-        var rk = rd_kafka_new(0, conf, error, (nuint)error.Length); // RD_KAFKA_PRODUCER; takes ownership of conf
+        var rk = WithSignalsBlocked(() => rd_kafka_new(0, conf, error, (nuint)error.Length)); // RD_KAFKA_PRODUCER; takes ownership of conf
         if (rk == 0)
         {
             throw new InvalidOperationException("librdkafka could not start the mock cluster: " + Text(error));
@@ -62,6 +62,47 @@ public sealed partial class MockKafkaCluster : IDisposable
     }
 
     public void Dispose() => _handle.Dispose();
+
+    /// <summary>
+    /// Runs <paramref name="create"/> with every signal blocked on this thread, so the threads it
+    /// starts inherit that mask. librdkafka blocks signals for its own threads, but it starts the
+    /// mock cluster's thread before doing so; that thread then takes signals the .NET runtime
+    /// handles (SIGCONT, SIGCHLD), and an interrupted poll() makes it exit: the process lives on, its
+    /// broker refuses every connection. (Seen after `kill -STOP`/`kill -CONT` of `mic kafka`.)
+    /// </summary>
+    private static nint WithSignalsBlocked(Func<nint> create)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return create();
+        }
+
+        Span<byte> all = stackalloc byte[SigSetBytes];
+        Span<byte> previous = stackalloc byte[SigSetBytes];
+        Span<byte> ignored = stackalloc byte[SigSetBytes];
+        if (sigfillset(all) != 0 || pthread_sigmask(SigSetMask, all, previous) != 0)
+        {
+            throw new InvalidOperationException("Could not block signals while starting the mock cluster.");
+        }
+
+        try
+        {
+            return create();
+        }
+        finally
+        {
+            _ = pthread_sigmask(SigSetMask, previous, ignored);
+        }
+    }
+
+    /// <summary>glibc's sigset_t (1024 bits), larger than the kernel's; SIG_SETMASK is 2 on Linux.</summary>
+    private const int SigSetBytes = 128, SigSetMask = 2;
+
+    [LibraryImport("libc")]
+    private static partial int sigfillset(Span<byte> set);
+
+    [LibraryImport("libc")]
+    private static partial int pthread_sigmask(int how, ReadOnlySpan<byte> set, Span<byte> oldSet);
 
     private static void Set(nint conf, string name, string value)
     {

@@ -158,7 +158,14 @@ public sealed class ChaosCommand : AsyncCommand<ChaosSettings>
         }
 
         // The one line scripts and people read (exact format: scripts/chaos.sh, docs/BENCHMARKS.md).
-        Console.WriteLine($"chaos: produced {c.Produced}, applied {c.Applied}, lost {c.Lost}, duplicated {c.Duplicated}, queries {c.Queries}, failed {c.Failed}, restarts {restarts}");
-        return c.Lost == 0 && c.Duplicated == 0 && c.Failed == 0 ? 0 : 1;
+        // Unconfirmed clicks never reached the broker: a run with any checked less than it says (the
+        // broker, paused and resumed, must take every click once it is back), so it fails too.
+        if (c.Unconfirmed > 0)
+        {
+            Log($"{c.Unconfirmed:N0} clicks were never acknowledged by the broker: the run did not test what it claims (see the broker's log)");
+        }
+
+        Console.WriteLine($"chaos: produced {c.Produced}, applied {c.Applied}, lost {c.Lost}, duplicated {c.Duplicated}, unconfirmed {c.Unconfirmed}, queries {c.Queries}, failed {c.Failed}, restarts {restarts}");
+        return c.Lost == 0 && c.Duplicated == 0 && c.Unconfirmed == 0 && c.Failed == 0 ? 0 : 1;
     }
 }
