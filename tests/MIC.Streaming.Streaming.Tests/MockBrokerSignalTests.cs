@@ -11,6 +11,7 @@ namespace MIC.Streaming.Streaming.Tests;
 /// connection from then on while the process lives on. Scripts/chaos.sh pauses the broker with
 /// SIGSTOP/SIGCONT: about one run in three lost the broker that way.
 /// </summary>
+[Collection("cluster")] // alone: no other test's mock broker starts or stops while this one counts threads
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed partial class MockBrokerSignalTests
 {
