@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using MIC.Streaming.Cli.Commands;
 using MIC.Streaming.Cli.Reproduction;
 using MIC.Streaming.Model.Mic;
@@ -60,6 +61,51 @@ public sealed class FailFastTests : IDisposable
         Assert.Contains(option, error, StringComparison.Ordinal);
         Assert.Contains(value, error, StringComparison.Ordinal);
         Assert.Single(error.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void Demo_BadAllocatorSetting_FailsBeforeTraining_NamingTheKey()
+    {
+        // The demo starts libtorch before its silo, so it reads the trainer's allocator setting itself.
+        Environment.SetEnvironmentVariable("Trainer__ReuseFreedMemory", "maybe");
+        try
+        {
+            var data = _dir.Write("tiny.txt", "1 1 2 3\n2 2 3 4\n");
+            var (code, error, output) = Run("demo", "--data", data, "--format", "s3rec");
+
+            Assert.NotEqual(0, code);
+            Assert.Contains("Trainer:ReuseFreedMemory", error, StringComparison.Ordinal);
+            Assert.Contains("'maybe'", error, StringComparison.Ordinal);
+            Assert.DoesNotContain("epoch", output, StringComparison.OrdinalIgnoreCase); // nothing was trained
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("Trainer__ReuseFreedMemory", null);
+        }
+    }
+
+    [Fact]
+    public void A_Setting_The_Hosted_Silo_Cannot_Read_Is_A_Users_Error_Naming_The_Key_Not_A_Bug()
+    {
+        // What `Trainer__KeepVersions=abc mic demo` ended with after training: the binder's own exception.
+        var binding = Assert.Throws<InvalidOperationException>(() => new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Trainer:KeepVersions"] = "abc" }).Build()
+            .GetSection("Trainer").Get<MIC.Streaming.Trainer.TrainerOptions>());
+        var previous = Console.Error;
+        using var error = new StringWriter();
+        Console.SetError(error);
+        try
+        {
+            Assert.Equal(1, CliErrors.Report(binding));
+        }
+        finally
+        {
+            Console.SetError(previous);
+        }
+
+        Assert.Contains("Trainer:KeepVersions", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("'abc'", error.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("bug", error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

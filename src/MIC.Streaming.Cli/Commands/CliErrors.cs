@@ -24,6 +24,9 @@ public static class CliErrors
             CliException or DataFormatException or ArgumentException or FileNotFoundException or DirectoryNotFoundException
                 or InvalidDataException or FormatException or IOException or UnauthorizedAccessException => (ex.Message, 1),
             OperationCanceledException => ("cancelled.", 130),
+            // Settings a command's hosted silo reads (environment, e.g. Trainer__KeepVersions=abc): a user's error naming the key.
+            Microsoft.Extensions.Options.OptionsValidationException => ($"configuration: {ex.Message}", 1),
+            InvalidOperationException when ex.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) => ($"configuration: {ex.Message}", 1),
             _ => ($"{ex.GetType().Name}: {ex.Message} (this is a bug; please report it with the command line)", 1),
         };
         var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });

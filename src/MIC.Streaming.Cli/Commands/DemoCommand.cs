@@ -11,6 +11,7 @@ using MIC.Streaming.Hosting;
 using MIC.Streaming.Ingestion;
 using MIC.Streaming.Model;
 using MIC.Streaming.Model.Training;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -96,6 +97,15 @@ public sealed class DemoCommand : AsyncCommand<DemoSettings>
 {
     private const int K = 50;
 
+    /// <summary>Trainer:ReuseFreedMemory as the demo's silo reads it (environment Trainer__ReuseFreedMemory; default true).</summary>
+    private static bool ReuseFreedMemorySetting()
+    {
+        var value = new ConfigurationBuilder().AddEnvironmentVariables().Build()["Trainer:ReuseFreedMemory"];
+        return value is null || (bool.TryParse(value, out var reuse)
+            ? reuse
+            : throw new CliException($"Trainer:ReuseFreedMemory (environment Trainer__ReuseFreedMemory) must be true or false; got '{value}'."));
+    }
+
     public override async Task<int> ExecuteAsync(CommandContext context, DemoSettings settings, CancellationToken cancellationToken)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -111,9 +121,12 @@ public sealed class DemoCommand : AsyncCommand<DemoSettings>
             ctx.Cancel = true;
             cts.Cancel();
         });
+        // libtorch starts here, before the demo's silo and its trainer: the allocator policy the trainer
+        // would set from Trainer:ReuseFreedMemory is read here, from the same environment.
+        var reuseFreedMemory = ReuseFreedMemorySetting();
         var setup = Stopwatch.StartNew();
         AnsiConsole.Write(new Rule("[bold]MIC.Streaming live demo[/]"));
-        TorchRuntime.Initialize(new TorchOptions { Threads = settings.Threads });
+        TorchRuntime.Initialize(new TorchOptions { Threads = settings.Threads, ReuseFreedMemory = reuseFreedMemory });
         var dataset = CliData.Load(settings);
         CliData.PrintStats(dataset);
         var split = CliData.Split(dataset, settings);
