@@ -84,6 +84,29 @@ public sealed class FailFastTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("Trainer__KeepVersions", "abc", "Trainer:KeepVersions")] // the binder's error
+    [InlineData("Serving__LiveSequenceTimeout", "00:10:00", "Serving:LiveSequenceTimeout")] // a validator's
+    public void Demo_BadSiloSetting_FailsBeforeTraining_NamingTheKey(string variable, string value, string key)
+    {
+        // The demo's silo starts after a minute of training; its settings are checked before it.
+        Environment.SetEnvironmentVariable(variable, value);
+        try
+        {
+            var data = _dir.Write("tiny.txt", "1 1 2 3\n2 2 3 4\n");
+            var (code, error, output) = Run("demo", "--data", data, "--format", "s3rec");
+
+            Assert.Equal(1, code);
+            Assert.Contains(key, error, StringComparison.Ordinal);
+            Assert.DoesNotContain("bug", error, StringComparison.Ordinal);
+            Assert.DoesNotContain("epoch", output, StringComparison.OrdinalIgnoreCase); // nothing was trained
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(variable, null);
+        }
+    }
+
     [Fact]
     public void A_Setting_The_Hosted_Silo_Cannot_Read_Is_A_Users_Error_Naming_The_Key_Not_A_Bug()
     {

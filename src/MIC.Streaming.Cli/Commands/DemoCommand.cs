@@ -121,6 +121,24 @@ public sealed class DemoCommand : AsyncCommand<DemoSettings>
             ctx.Cancel = true;
             cts.Cancel();
         });
+        // The trainer gets half the cores (at least one) for its updates; serving keeps the rest.
+        var overrides = settings.NoTrainer ? null : new Dictionary<string, string?>
+        {
+            ["Silo:Roles"] = "serving,trainer",
+            ["Trainer:UpdateInterval"] = TimeSpan.FromSeconds(settings.UpdateInterval).ToString("c", CultureInfo.InvariantCulture),
+            ["Trainer:UpdateEvents"] = "5000",
+            ["Trainer:MinNewEvents"] = "300",
+            ["Trainer:MaxStepsPerUpdate"] = "60",
+            ["Trainer:EvaluateShare"] = "0.2",
+            ["Trainer:EvaluateMaxPerSecond"] = "30",
+            ["Trainer:EvaluateWindow"] = "1000",
+        };
+        var store = Path.GetFullPath(settings.ModelStore ?? Path.Combine("mic-demo", "models-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)));
+
+        // The silo starts after a minute of training: its settings (the environment, e.g. Trainer__…,
+        // under the demo's) are checked now, and a bad key fails before any work, naming the key.
+        LocalSilo.CheckConfiguration(store, settings.Redis, overrides);
+
         // libtorch starts here, before the demo's silo and its trainer: the allocator policy the trainer
         // would set from Trainer:ReuseFreedMemory is read here, from the same environment.
         var reuseFreedMemory = ReuseFreedMemorySetting();
@@ -132,22 +150,9 @@ public sealed class DemoCommand : AsyncCommand<DemoSettings>
         var split = CliData.Split(dataset, settings);
         var options = settings.ToOptions() with { MaxEpochs = settings.DemoEpochs };
         var (result, _, trainer) = ModelRuns.Train(dataset, split, options, cts.Token);
-        var store = Path.GetFullPath(settings.ModelStore ?? Path.Combine("mic-demo", "models-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)));
         Directory.CreateDirectory(store);
         {
             AnsiConsole.MarkupLine("Starting the mock Kafka cluster and the silo…");
-            // The trainer gets half the cores (at least one) for its updates; serving keeps the rest.
-            var overrides = settings.NoTrainer ? null : new Dictionary<string, string?>
-            {
-                ["Silo:Roles"] = "serving,trainer",
-                ["Trainer:UpdateInterval"] = TimeSpan.FromSeconds(settings.UpdateInterval).ToString("c", CultureInfo.InvariantCulture),
-                ["Trainer:UpdateEvents"] = "5000",
-                ["Trainer:MinNewEvents"] = "300",
-                ["Trainer:MaxStepsPerUpdate"] = "60",
-                ["Trainer:EvaluateShare"] = "0.2",
-                ["Trainer:EvaluateMaxPerSecond"] = "30",
-                ["Trainer:EvaluateWindow"] = "1000",
-            };
             await using var silo = await LocalSilo.StartAsync(settings.Port, settings.Partitions, store, settings.Redis, overrides);
             using (trainer)
             {

@@ -72,38 +72,58 @@ internal sealed class LocalSilo : IAsyncDisposable
     public static async Task<LocalSilo> StartAsync(MockKafkaCluster kafka, bool ownsKafka, int port, string modelStore, string? redis, IDictionary<string, string?>? overrides = null)
     {
         ArgumentNullException.ThrowIfNull(kafka);
-        {
-            const string topic = Topic;
-            var settings = new Dictionary<string, string?>
-            {
-                ["Urls"] = $"http://127.0.0.1:{port}",
-                ["Silo:Clustering"] = "Localhost",
-                ["Silo:Storage"] = redis is null ? "Memory" : "Redis",
-                ["Silo:Redis"] = redis,
-                ["Silo:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
-                ["Silo:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
-                ["Silo:ServiceId"] = "mic-demo",
-                ["Silo:ModelStore"] = modelStore,
-                ["Kafka:BootstrapServers"] = kafka.BootstrapServers,
-                ["Kafka:Topic"] = topic,
-                ["Kafka:DeadLetterTopic"] = topic + ".dlq",
-                ["Kafka:GroupId"] = "mic-demo",
-                ["Serving:PollInterval"] = "00:00:00.500",
-            };
-            foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
-            {
-                settings[key] = value;
-            }
+        var builder = CreateBuilder(kafka.BootstrapServers, port, modelStore, redis, overrides);
+        builder.AddMicSilo();
+        builder.Logging.ClearProviders(); // the console belongs to the live view
+        var app = builder.Build();
+        app.MapMicApi();
+        await app.StartAsync();
+        return new LocalSilo(kafka, ownsKafka, app, $"http://127.0.0.1:{port}", Topic);
+    }
 
-            var builder = WebApplication.CreateBuilder();
-            builder.Configuration.AddInMemoryCollection(settings);
-            builder.AddMicSilo();
-            builder.Logging.ClearProviders(); // the console belongs to the live view
-            var app = builder.Build();
-            app.MapMicApi();
-            await app.StartAsync();
-            return new LocalSilo(kafka, ownsKafka, app, $"http://127.0.0.1:{port}", topic);
+    /// <summary>
+    /// Reads and validates the silo's whole configuration — the environment (e.g.
+    /// <c>Trainer__KeepVersions</c>) under <paramref name="overrides"/> — without starting anything, so
+    /// a bad key fails before a command trains for a minute, naming the key. Throws what the silo's
+    /// start-up would: <see cref="Microsoft.Extensions.Options.OptionsValidationException"/>, or the
+    /// binder's <see cref="InvalidOperationException"/> for a value of the wrong type.
+    /// </summary>
+    public static void CheckConfiguration(string modelStore, string? redis, IDictionary<string, string?>? overrides = null)
+    {
+        var builder = CreateBuilder("127.0.0.1:9092", port: 0, modelStore, redis, overrides); // no broker is contacted
+        builder.AddMicSilo();
+        builder.Logging.ClearProviders();
+        using var app = builder.Build();
+        app.Services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();
+    }
+
+    private static WebApplicationBuilder CreateBuilder(string bootstrapServers, int port, string modelStore, string? redis, IDictionary<string, string?>? overrides)
+    {
+        const string topic = Topic;
+        var settings = new Dictionary<string, string?>
+        {
+            ["Urls"] = $"http://127.0.0.1:{port}",
+            ["Silo:Clustering"] = "Localhost",
+            ["Silo:Storage"] = redis is null ? "Memory" : "Redis",
+            ["Silo:Redis"] = redis,
+            ["Silo:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Silo:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Silo:ServiceId"] = "mic-demo",
+            ["Silo:ModelStore"] = modelStore,
+            ["Kafka:BootstrapServers"] = bootstrapServers,
+            ["Kafka:Topic"] = topic,
+            ["Kafka:DeadLetterTopic"] = topic + ".dlq",
+            ["Kafka:GroupId"] = "mic-demo",
+            ["Serving:PollInterval"] = "00:00:00.500",
+        };
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
         }
+
+        var builder = WebApplication.CreateBuilder();
+        builder.Configuration.AddInMemoryCollection(settings);
+        return builder;
     }
 
     public async ValueTask DisposeAsync()
