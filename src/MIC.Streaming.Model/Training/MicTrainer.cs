@@ -75,7 +75,7 @@ public sealed class MicTrainer : IDisposable
             }
         }
 
-        Optimizer = torch.optim.Adam(Model.parameters(), options.LearningRate);
+        Optimizer = new AdamOptimizer(Model.parameters(), options.LearningRate);
     }
 
     /// <summary>A freshly initialised model (seeded by <see cref="TrainOptions.Seed"/>) for these tables and options; load saved weights into it to re-measure a run.</summary>
@@ -102,7 +102,7 @@ public sealed class MicTrainer : IDisposable
 
     public void ResetStepTimes() => StepTimes = default;
 
-    private optim.Optimizer Optimizer { get; }
+    private AdamOptimizer Optimizer { get; }
 
     public ModelEmbeddings Embeddings => new(Model, Tables, _options.EncoderOptions.MaxLen);
 
@@ -201,13 +201,13 @@ public sealed class MicTrainer : IDisposable
         var t0 = Stopwatch.GetTimestamp();
         Model.train();
         var batch = BuildBatch(examples, batchExamples);
-        Optimizer.zero_grad();
+        Optimizer.ZeroGrad();
         var t1 = Stopwatch.GetTimestamp();
         var (loss, parts) = Model.Loss(batch, _userSupport, _itemSupport, crossSupport: _crossSupport);
         var t2 = Stopwatch.GetTimestamp();
         loss.backward();
         var t3 = Stopwatch.GetTimestamp();
-        Optimizer.step();
+        Optimizer.Step();
         StepTimes = StepTimes.Add(t1 - t0, t2 - t1, t3 - t2, Stopwatch.GetTimestamp() - t3);
         if (!report)
         {
