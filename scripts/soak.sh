@@ -16,7 +16,7 @@ while [ $# -gt 0 ]; do
     --versions) VERSIONS=$2; shift 2 ;;
     --interval) INTERVAL=$2; shift 2 ;;
     --rate) RATE=$2; shift 2 ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "soak.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
