@@ -97,14 +97,13 @@ public sealed class DemoCommand : AsyncCommand<DemoSettings>
 {
     private const int K = 50;
 
-    /// <summary>Trainer:ReuseFreedMemory as the demo's silo reads it (environment Trainer__ReuseFreedMemory; default true).</summary>
-    private static bool ReuseFreedMemorySetting()
-    {
-        var value = new ConfigurationBuilder().AddEnvironmentVariables().Build()["Trainer:ReuseFreedMemory"];
-        return value is null || (bool.TryParse(value, out var reuse)
-            ? reuse
-            : throw new CliException($"Trainer:ReuseFreedMemory (environment Trainer__ReuseFreedMemory) must be true or false; got '{value}'."));
-    }
+    /// <summary>
+    /// Trainer:ReuseFreedMemory bound from the environment the way the demo's silo binds it (the same
+    /// binder, so a bad value fails with the silo's message naming the key; default true).
+    /// </summary>
+    private static bool ReuseFreedMemorySetting() =>
+        new ConfigurationBuilder().AddEnvironmentVariables().Build()
+            .GetSection(MIC.Streaming.Trainer.TrainerOptions.SectionName).Get<MIC.Streaming.Trainer.TrainerOptions>()?.ReuseFreedMemory ?? true;
 
     public override async Task<int> ExecuteAsync(CommandContext context, DemoSettings settings, CancellationToken cancellationToken)
     {

@@ -99,7 +99,6 @@ internal sealed class LocalSilo : IAsyncDisposable
 
     private static WebApplicationBuilder CreateBuilder(string bootstrapServers, int port, string modelStore, string? redis, IDictionary<string, string?>? overrides)
     {
-        const string topic = Topic;
         var settings = new Dictionary<string, string?>
         {
             ["Urls"] = $"http://127.0.0.1:{port}",
@@ -111,8 +110,8 @@ internal sealed class LocalSilo : IAsyncDisposable
             ["Silo:ServiceId"] = "mic-demo",
             ["Silo:ModelStore"] = modelStore,
             ["Kafka:BootstrapServers"] = bootstrapServers,
-            ["Kafka:Topic"] = topic,
-            ["Kafka:DeadLetterTopic"] = topic + ".dlq",
+            ["Kafka:Topic"] = Topic,
+            ["Kafka:DeadLetterTopic"] = Topic + ".dlq",
             ["Kafka:GroupId"] = "mic-demo",
             ["Serving:PollInterval"] = "00:00:00.500",
         };
