@@ -361,31 +361,5 @@ public sealed class FailFastTests : IDisposable
         Assert.Contains("no UI term", refused.Error, StringComparison.Ordinal);
     }
 
-    private static CommandAppTester Tester()
-    {
-        var app = new CommandAppTester();
-        app.Configure(MicApp.Configure);
-        return app;
-    }
-
-    /// <summary>Runs a command line; returns the exit code, what went to stderr and the console output.</summary>
-    private static (int Code, string Error, string Output) Run(params string[] args)
-    {
-        var previousError = Console.Error;
-        var previousConsole = Spectre.Console.AnsiConsole.Console;
-        using var error = new StringWriter();
-        Console.SetError(error);
-        try
-        {
-            var app = Tester();
-            Spectre.Console.AnsiConsole.Console = app.Console; // the commands write through the static console
-            var result = app.Run(args);
-            return (result.ExitCode, error.ToString(), app.Console.Output);
-        }
-        finally
-        {
-            Console.SetError(previousError);
-            Spectre.Console.AnsiConsole.Console = previousConsole;
-        }
-    }
+    private static (int Code, string Error, string Output) Run(params string[] args) => CliRun.InProcess(args);
 }

@@ -59,7 +59,11 @@ public sealed record ReproductionRunResult
     public DateTimeOffset FinishedUtc { get; init; }
 }
 
-/// <summary>Trains and scores one run; its result file is written only when it is complete, so an interrupted reproduction resumes at that run.</summary>
+/// <summary>
+/// Trains and scores one run. Its result file is written only when it is complete; until then the
+/// run's training state is saved after every epoch (<c>models/&lt;key&gt;.state</c>), so an interrupted
+/// reproduction continues the run from its last finished epoch.
+/// </summary>
 public static class ReproductionRunner
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
@@ -80,7 +84,11 @@ public static class ReproductionRunner
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(split);
         ArgumentNullException.ThrowIfNull(log);
-        var epochs = new List<EpochPoint>();
+        // Saved after every epoch beside the weights: a stopped reproduction continues this run from
+        // its last finished epoch (with the per-epoch measurements taken so far) instead of starting again.
+        Directory.CreateDirectory(ModelsDir(runsDir));
+        var resume = new TrainingResume(Path.Combine(ModelsDir(runsDir), spec.Key + ".state"));
+        var epochs = resume.CallerState is { } saved ? JsonSerializer.Deserialize<List<EpochPoint>>(saved, Json)! : [];
         using var trainer = new MicTrainer(FeatureTables.For(dataset, split.Train, spec.Options.EncoderOptions), spec.Options);
         var lastLog = DateTime.UtcNow;
         var progress = new Commands.SynchronousProgress<TrainProgress>(p =>
@@ -90,6 +98,7 @@ public static class ReproductionRunner
                 // Runs on the training thread between epochs: the model is not being updated.
                 var geometry = RepresentationReport.Measure(trainer.Embeddings, geometryCases, spec.Seed);
                 epochs.Add(new EpochPoint(p.Epoch, recall, geometry));
+                resume.CallerState = JsonSerializer.Serialize(epochs, Json);
                 log($"  epoch {p.Epoch}: valid R@50 {recall:F4}, alignment {geometry.Alignment:F3}, uniformity users {geometry.UserUniformity:F3} items {geometry.ItemUniformity:F3} ({p.ExamplesPerSecond:F0} ex/s)");
             }
             else if (p.Message is not null)
@@ -102,7 +111,7 @@ public static class ReproductionRunner
                 log($"  epoch {p.Epoch} step {p.Step} ({p.EpochFraction:P0}): loss {l.Total:F3} (sm {l.Softmax:F3} log {l.Logistic:F3} ui {l.UI:F3} uu {l.UU:F3} ii {l.II:F3}), {p.ExamplesPerSecond:F0} ex/s");
             }
         });
-        var train = trainer.Train(split, progress, cancellationToken);
+        var train = trainer.Train(split, progress, resume, cancellationToken);
         var embeddings = trainer.Embeddings;
         // One set of exact indexes serves every channel and the repeated U2I evaluations.
         Dictionary<string, Dictionary<string, double>> channels;
@@ -137,10 +146,9 @@ public static class ReproductionRunner
         };
         // The weights beside the result (not committed: ~5–20 MB a run), so a finished run can be
         // re-measured later without retraining (another channel setting, another diagnostic).
-        var models = ModelsDir(runsDir);
-        Directory.CreateDirectory(models);
-        trainer.Model.save(Path.Combine(models, spec.Key + ".bin"));
+        trainer.Model.save(Path.Combine(ModelsDir(runsDir), spec.Key + ".bin"));
         Save(runsDir, spec, result);
+        resume.Delete();
         return result;
     }
 

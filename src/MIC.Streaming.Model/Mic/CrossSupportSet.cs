@@ -85,6 +85,38 @@ public sealed class CrossSupportSet : IDisposable
 
     private static InvalidOperationException NotBuilt() => new("The cross support set has not been built yet.");
 
+    /// <summary>The banks, both neighbour lists and the generator's state (names under <paramref name="prefix"/>) for a resumed run; live tensors.</summary>
+    public List<KeyValuePair<string, Tensor>> ExportState(string prefix)
+    {
+        var tensors = new List<KeyValuePair<string, Tensor>> { new(prefix + "generator", _generator.get_state()) };
+        if (_users is not null)
+        {
+            tensors.Add(new(prefix + "users", _users));
+            tensors.Add(new(prefix + "items", _items!));
+            tensors.Add(new(prefix + "itemsOfUser", _itemsOfUser!));
+            tensors.Add(new(prefix + "usersOfItem", _usersOfItem!));
+        }
+
+        return tensors;
+    }
+
+    /// <summary>Restores what <see cref="ExportState"/> wrote, onto <paramref name="device"/>.</summary>
+    public void ImportState(IReadOnlyDictionary<string, Tensor> tensors, string prefix, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        _generator.set_state(tensors[prefix + "generator"]);
+        Dispose(disposeGenerator: false);
+        (_users, _items, _itemsOfUser, _usersOfItem) = (null, null, null, null);
+        if (tensors.TryGetValue(prefix + "users", out var users))
+        {
+            Tensor Copy(Tensor t) => t.to(device).clone().DetachFromDisposeScope();
+            _users = Copy(users);
+            _items = Copy(tensors[prefix + "items"]);
+            _itemsOfUser = Copy(tensors[prefix + "itemsOfUser"]);
+            _usersOfItem = Copy(tensors[prefix + "usersOfItem"]);
+        }
+    }
+
     public void Dispose() => Dispose(disposeGenerator: true);
 
     private void Dispose(bool disposeGenerator)

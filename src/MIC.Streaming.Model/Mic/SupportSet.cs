@@ -304,6 +304,63 @@ public sealed class SupportSet : IDisposable
         return torch.mm(unitRows, centroids.t()).argmax(1).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// What a resumed run needs to continue exactly: the bank, its neighbours and clusters, the
+    /// generator's state (names under <paramref name="prefix"/>) and the neighbour recall. Live
+    /// tensors: write them out before the next refresh.
+    /// </summary>
+    public (double? NeighbourRecall, List<KeyValuePair<string, Tensor>> Tensors) ExportState(string prefix)
+    {
+        var tensors = new List<KeyValuePair<string, Tensor>> { new(prefix + "generator", _generator.get_state()) };
+        if (_bank is not null)
+        {
+            tensors.Add(new(prefix + "bank", _bank));
+            tensors.Add(new(prefix + "neighbours", _neighbourIds!));
+        }
+
+        if (_clusterOf is not null)
+        {
+            tensors.Add(new(prefix + "clusters", _clusterOf));
+        }
+
+        return (NeighbourRecall, tensors);
+    }
+
+    /// <summary>Restores what <see cref="ExportState"/> wrote (onto the device of <paramref name="device"/>); the cluster lists are rebuilt from the labels as a refresh builds them.</summary>
+    public void ImportState(double? neighbourRecall, IReadOnlyDictionary<string, Tensor> tensors, string prefix, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        _generator.set_state(tensors[prefix + "generator"]);
+        _bank?.Dispose();
+        _neighbourIds?.Dispose();
+        _clusterOf?.Dispose();
+        (_bank, _neighbourIds, _clusterOf) = (null, null, null);
+        _clusterMembers = [];
+        _negativePools = [];
+        NeighbourRecall = neighbourRecall;
+        if (!tensors.TryGetValue(prefix + "bank", out var bank))
+        {
+            return;
+        }
+
+        _bank = bank.to(device).clone().DetachFromDisposeScope();
+        _neighbourIds = tensors[prefix + "neighbours"].to(device).clone().DetachFromDisposeScope();
+        if (tensors.TryGetValue(prefix + "clusters", out var clusterOf))
+        {
+            _clusterOf = clusterOf.to(device).clone().DetachFromDisposeScope();
+            var labels = _clusterOf.cpu().data<long>().ToArray();
+            var clusters = _clusters > 1 ? _clusters : (int)Math.Round(Math.Sqrt(_bank.shape[0]));
+            var members = Enumerable.Range(0, clusters).Select(_ => new List<long>()).ToArray();
+            for (var i = 0; i < labels.Length; i++)
+            {
+                members[labels[i]].Add(i);
+            }
+
+            _clusterMembers = _clusters > 1 ? [.. members.Select(m => m.ToArray())] : [];
+            _negativePools = _hardNegatives > 0 ? NegativePools(_bank, _clusterOf, members) : [];
+        }
+    }
+
     public void Dispose()
     {
         _bank?.Dispose();

@@ -91,6 +91,51 @@ public sealed class AdamOptimizer : IDisposable
         GC.KeepAlive(this);
     }
 
+    /// <summary>
+    /// The moments of every parameter that has them (<c>{prefix}m/{i}</c>, <c>{prefix}v/{i}</c>, i the
+    /// parameter's position) and the step count, for a resumable run. Views of the live state: write them
+    /// out before the next <see cref="Step"/>.
+    /// </summary>
+    public (long Steps, List<KeyValuePair<string, Tensor>> Moments) ExportState(string prefix)
+    {
+        var moments = new List<KeyValuePair<string, Tensor>>();
+        for (var i = 0; i < _parameters.Length; i++)
+        {
+            if (_expAvg[i] is { } m && _expAvgSq[i] is { } v)
+            {
+                moments.Add(new($"{prefix}m/{i}", m));
+                moments.Add(new($"{prefix}v/{i}", v));
+            }
+        }
+
+        return (_step, moments);
+    }
+
+    /// <summary>Restores what <see cref="ExportState"/> wrote (copied onto the parameters' devices); parameters without moments there start from zero as usual.</summary>
+    public void ImportState(long steps, IReadOnlyDictionary<string, Tensor> tensors, string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        ArgumentOutOfRangeException.ThrowIfNegative(steps);
+        for (var i = 0; i < _parameters.Length; i++)
+        {
+            _expAvg[i]?.Dispose();
+            _expAvgSq[i]?.Dispose();
+            (_expAvg[i], _expAvgSq[i]) = (null, null);
+            if (tensors.TryGetValue($"{prefix}m/{i}", out var m) && tensors.TryGetValue($"{prefix}v/{i}", out var v))
+            {
+                if (!m.shape.SequenceEqual(_parameters[i].shape) || !v.shape.SequenceEqual(_parameters[i].shape))
+                {
+                    throw new InvalidDataException($"Adam moments of parameter {i} have shape [{string.Join(", ", m.shape)}], the parameter [{string.Join(", ", _parameters[i].shape)}].");
+                }
+
+                _expAvg[i] = m.to(_parameters[i].device).clone().DetachFromDisposeScope();
+                _expAvgSq[i] = v.to(_parameters[i].device).clone().DetachFromDisposeScope();
+            }
+        }
+
+        _step = steps;
+    }
+
     public void Dispose()
     {
         foreach (var t in _expAvg.Concat(_expAvgSq))

@@ -24,9 +24,10 @@ public readonly record struct StepPhaseTimes(long Steps, long Batch, long Forwar
 /// Trains a <see cref="MicModel"/> on a split: Adam, shuffled next-item examples, one dispose scope
 /// per step (no await anywhere: scopes and grad mode are thread-local), support sets refreshed every
 /// N steps, validation Recall@50 (U2I channel) after every epoch with early stopping on it; the best
-/// epoch's weights are restored at the end. Runs synchronously on the calling thread.
+/// epoch's weights are restored at the end. Runs synchronously on the calling thread. Given a
+/// <see cref="TrainingResume"/>, it saves the run after every epoch and continues a saved run.
 /// </summary>
-public sealed class MicTrainer : IDisposable
+public sealed partial class MicTrainer : IDisposable
 {
     private readonly TrainOptions _options;
     private readonly Random _rng;
@@ -111,7 +112,16 @@ public sealed class MicTrainer : IDisposable
         : string.Join(", ", new[] { ("users", _userSupport?.NeighbourRecall), ("items", _itemSupport?.NeighbourRecall) }
             .Where(x => x.Item2 is not null).Select(x => $"{x.Item1} {x.Item2:F2}"));
 
-    public TrainResult Train(DatasetSplit split, IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <summary>Trains until early stopping or the caps and restores the best epoch's weights (not resumable).</summary>
+    public TrainResult Train(DatasetSplit split, IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Train(split, progress, resume: null, cancellationToken);
+
+    /// <summary>
+    /// Trains until early stopping or the caps and restores the best epoch's weights. With
+    /// <paramref name="resume"/>, the run's state is saved there after every epoch, and a state saved
+    /// there earlier (by a process that was stopped) is continued instead of starting again.
+    /// </summary>
+    public TrainResult Train(DatasetSplit split, IProgress<TrainProgress>? progress, TrainingResume? resume, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(split);
         var examples = new TrainingExamples(split.Train);
@@ -130,6 +140,22 @@ public sealed class MicTrainer : IDisposable
         long examplesSeen = 0;
         var order = Enumerable.Range(0, examples.Count).ToArray();
         var done = false;
+        var priorSeconds = 0.0;
+        List<int> resumedAfter = [];
+        if (resume?.Saved is not null)
+        {
+            (var saved, bestState) = RestoreResume(resume, split.Train);
+            (epoch, examplesSeen, best, bestEpoch, sinceBest, done, priorSeconds) = (saved.Epoch, saved.ExamplesSeen, saved.Best, saved.BestEpoch, saved.SinceBest, saved.Done, saved.Seconds);
+            resumedAfter = [.. saved.ResumedAfter, saved.Epoch];
+            for (var e = 0; e < epoch; e++)
+            {
+                Shuffle(order); // the same permutations as the interrupted run drew
+            }
+
+            progress?.Report(new TrainProgress(epoch, Step, 1, null, 0, null, $"resumed after epoch {epoch} (step {Step}) from {resume.Path}"));
+        }
+
+        double Seconds() => priorSeconds + watch.Elapsed.TotalSeconds;
         while (!done && epoch < _options.MaxEpochs)
         {
             epoch++;
@@ -182,6 +208,24 @@ public sealed class MicTrainer : IDisposable
             {
                 done = true;
             }
+
+            if (resume is not null)
+            {
+                SaveResume(resume, bestState, new TrainingResumeHeader
+                {
+                    Options = TrainingResume.OptionsJson(_options),
+                    Epoch = epoch,
+                    Step = Step,
+                    ExamplesSeen = examplesSeen,
+                    Seconds = Seconds(),
+                    Best = best,
+                    BestEpoch = bestEpoch,
+                    SinceBest = sinceBest,
+                    Done = done || epoch >= _options.MaxEpochs,
+                    ResumedAfter = resumedAfter,
+                    CallerState = resume.CallerState,
+                });
+            }
         }
 
         if (bestState is not null)
@@ -190,7 +234,10 @@ public sealed class MicTrainer : IDisposable
             DisposeState(bestState);
         }
 
-        return new TrainResult(epoch, Step, best, bestEpoch, examplesSeen / watch.Elapsed.TotalSeconds, watch.Elapsed.TotalSeconds);
+        return new TrainResult(epoch, Step, best, bestEpoch, examplesSeen / Math.Max(1e-9, Seconds()), Seconds())
+        {
+            ResumedAfter = resumedAfter.Count > 0 ? resumedAfter : null,
+        };
     }
 
     /// <summary>One optimisation step inside its own dispose scope. Returns the loss parts when asked to log.</summary>
@@ -277,13 +324,7 @@ public sealed class MicTrainer : IDisposable
             return;
         }
 
-        var active = Enumerable.Range(0, train.UserCount).Where(u => train.Length(u) > 0).ToArray();
-        _userRow = new int[train.UserCount];
-        Array.Fill(_userRow, -1);
-        for (var i = 0; i < active.Length; i++)
-        {
-            _userRow[active[i]] = i;
-        }
+        var active = SetUserRows(train);
 
         var queries = embeddings.Encode(active.Select(u => (ReadOnlyMemory<int>)train.Items.AsMemory(train.Offsets[u], train.Length(u))).ToArray(), active);
         if (_userSupport is not null)
@@ -299,6 +340,20 @@ public sealed class MicTrainer : IDisposable
                 SumOfInterests(queries, q => q.RelevanceInterests, embeddings.Dimension),
                 torch.tensor(itemRel!.Data, [itemRel.Rows, itemRel.Dimension], device: TorchRuntime.Device));
         }
+    }
+
+    /// <summary>Numbers the train users with a history (the user banks' rows) and returns them in row order.</summary>
+    private int[] SetUserRows(SequenceTable train)
+    {
+        var active = Enumerable.Range(0, train.UserCount).Where(u => train.Length(u) > 0).ToArray();
+        _userRow = new int[train.UserCount];
+        Array.Fill(_userRow, -1);
+        for (var i = 0; i < active.Length; i++)
+        {
+            _userRow[active[i]] = i;
+        }
+
+        return active;
     }
 
     /// <summary>Each user's interests summed (the direction of their mean): [users, D] on the training device.</summary>

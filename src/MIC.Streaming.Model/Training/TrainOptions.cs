@@ -52,4 +52,9 @@ public sealed record TrainOptions
 public sealed record TrainProgress(int Epoch, long Step, double EpochFraction, LossParts? Loss, double ExamplesPerSecond, double? ValidRecall50, string? Message);
 
 /// <summary>The outcome of a training run.</summary>
-public sealed record TrainResult(int Epochs, long Steps, double BestValidRecall50, int BestEpoch, double ExamplesPerSecond, double Seconds);
+public sealed record TrainResult(int Epochs, long Steps, double BestValidRecall50, int BestEpoch, double ExamplesPerSecond, double Seconds)
+{
+    /// <summary>The epochs after which the run was stopped and resumed from its saved state (null: it ran through).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<int>? ResumedAfter { get; init; }
+}

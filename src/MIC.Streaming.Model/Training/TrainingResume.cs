@@ -1,0 +1,98 @@
+using System.Text.Json;
+using static TorchSharp.torch;
+
+namespace MIC.Streaming.Model.Training;
+
+/// <summary>The counters of a run saved at an epoch boundary (the tensors travel beside it in the same <see cref="TensorFile"/>).</summary>
+public sealed record TrainingResumeHeader
+{
+    public int FormatVersion { get; init; } = 1;
+
+    /// <summary>The run's <see cref="TrainOptions"/> as JSON: a state saved under other options is refused.</summary>
+    public required string Options { get; init; }
+
+    /// <summary>Epochs finished (the next one to run is <c>Epoch + 1</c>).</summary>
+    public int Epoch { get; init; }
+
+    public long Step { get; init; }
+
+    public long ExamplesSeen { get; init; }
+
+    /// <summary>Training seconds spent before this state was saved, over every resumption.</summary>
+    public double Seconds { get; init; }
+
+    public double Best { get; init; }
+
+    public int BestEpoch { get; init; }
+
+    public int SinceBest { get; init; }
+
+    /// <summary>Training has stopped (early stopping, the epoch cap or the step cap): a resume only restores the best epoch.</summary>
+    public bool Done { get; init; }
+
+    public long AdamSteps { get; init; }
+
+    public double? UserSupportRecall { get; init; }
+
+    public double? ItemSupportRecall { get; init; }
+
+    /// <summary>The epochs after which earlier processes stopped and this run was resumed.</summary>
+    public List<int> ResumedAfter { get; init; } = [];
+
+    /// <summary>The caller's own state at this epoch (e.g. its per-epoch measurements), as it set it in <see cref="TrainingResume.CallerState"/>.</summary>
+    public string? CallerState { get; init; }
+}
+
+/// <summary>
+/// A resumable training run: <see cref="MicTrainer.Train(MIC.Streaming.Core.Splits.DatasetSplit, IProgress{TrainProgress}, TrainingResume, CancellationToken)"/> saves everything the run depends on to
+/// <see cref="Path"/> after every epoch — weights, the best epoch's weights, Adam's moments, libtorch's
+/// CPU generator, the support sets (banks, neighbours, clusters, generators) and the counters — and a
+/// trainer given a saved state continues from it. The shuffle order is replayed from the seed, so on
+/// CPU a run killed and resumed ends with the same weights as one that was never interrupted (the
+/// tests compare them). On CUDA the device generator is not saved: dropout draws differ after a resume.
+/// </summary>
+public sealed class TrainingResume
+{
+    /// <summary>Opens <paramref name="path"/>: reads the header of a state saved there earlier, if any (not the tensors).</summary>
+    public TrainingResume(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        Path = path;
+        Saved = File.Exists(path) ? TensorFile.ReadMeta<TrainingResumeHeader>(path) : null;
+        CallerState = Saved?.CallerState;
+    }
+
+    public string Path { get; }
+
+    /// <summary>The saved state's header when this was opened (null: the run starts from the beginning).</summary>
+    public TrainingResumeHeader? Saved { get; }
+
+    /// <summary>Saved with each epoch's state; starts as the saved state's (set it from the progress callback).</summary>
+    public string? CallerState { get; set; }
+
+    /// <summary>Removes the saved state (once the run's outcome is stored elsewhere).</summary>
+    public void Delete()
+    {
+        File.Delete(Path);
+        File.Delete(Path + ".tmp");
+    }
+
+    internal static string OptionsJson(TrainOptions options) => JsonSerializer.Serialize(options);
+
+    /// <summary>Reads the saved tensors, checking the options they were trained under.</summary>
+    internal (TrainingResumeHeader Header, Dictionary<string, Tensor> Tensors) Load(TrainOptions options)
+    {
+        var (header, tensors) = TensorFile.Read<TrainingResumeHeader>(Path);
+        if (header.Options != OptionsJson(options))
+        {
+            foreach (var t in tensors.Values)
+            {
+                t.Dispose();
+            }
+
+            throw new InvalidDataException($"{Path} was saved by a run with other options; delete it to start this run again.{Environment.NewLine}saved: {header.Options}{Environment.NewLine}now:   {OptionsJson(options)}");
+        }
+
+        return (header, tensors);
+    }
+}
