@@ -32,6 +32,7 @@ public sealed class FailFastTests : IDisposable
     [InlineData("train --batch 1", "--batch", "1")]
     [InlineData("train --encoder foo", "--encoder", "'foo'")]
     [InlineData("train --lr 0", "--lr", "0")]
+    [InlineData("train --resume /nonexistent/run.state", "--resume", "'/nonexistent/run.state'")]
     [InlineData("eval baseline --protocol foo", "--protocol", "'foo'")]
     [InlineData("eval baseline --columns user=0,item=1", "--columns", "'time'")]
     [InlineData("eval model", "--checkpoint", "required")]
@@ -61,6 +62,19 @@ public sealed class FailFastTests : IDisposable
         Assert.Contains(option, error, StringComparison.Ordinal);
         Assert.Contains(value, error, StringComparison.Ordinal);
         Assert.Single(error.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void Train_Resume_From_A_File_That_Is_Not_A_Saved_State_Fails_Before_Training()
+    {
+        var state = _dir.Write("bad.state", "garbage\n");
+        var (code, error, output) = Run("train", "--resume", state, "--synthetic-users", "300", "--synthetic-items", "120");
+
+        Assert.Equal(1, code);
+        Assert.Contains($"--resume '{state}'", error, StringComparison.Ordinal);
+        Assert.Contains("is not a tensor file", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("users", output, StringComparison.Ordinal); // no data was generated or split
+        Assert.Equal("garbage\n", File.ReadAllText(state)); // and the file is left as it was
     }
 
     [Fact]

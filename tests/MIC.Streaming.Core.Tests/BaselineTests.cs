@@ -134,3 +134,51 @@ public class EvaluatorHistoryTests
         Assert.Equal(1.0, filtered.Means()["Recall@2"]);
     }
 }
+
+public class EvaluatorDeterminismTests
+{
+    [Fact]
+    public void Run_GivesBitIdenticalMeans_HoweverTheThreadsAreScheduled()
+    {
+        // 20,000 cases whose recall/NDCG terms are fractions that floating-point addition rounds
+        // differently depending on the order they are summed in.
+        var rng = new Random(5);
+        var cases = Enumerable.Range(0, 20_000).Select(u => new EvalCase(u, [u % 97], [.. Enumerable.Range(0, 1 + rng.Next(7)).Select(_ => rng.Next(60))])).ToArray();
+        Evaluator.RankFunction rank = (c, items, scores) =>
+        {
+            var r = new Random(c.User);
+            for (var i = 0; i < items.Length; i++)
+            {
+                items[i] = r.Next(60);
+                scores[i] = items.Length - i;
+            }
+
+            if (c.User % 7 == 0)
+            {
+                Thread.SpinWait(2_000); // uneven work, so chunks finish in another order each run
+            }
+
+            return items.Length;
+        };
+
+        // More pool threads than cores (as on a busy machine, or one with many cores): more partial sums.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 8), io);
+        try
+        {
+            var first = Evaluator.Run(cases, rank, [20, 50]).Metrics.Means();
+            for (var run = 0; run < 10; run++)
+            {
+                var again = Evaluator.Run(cases, rank, [20, 50]).Metrics.Means();
+                foreach (var (name, value) in first)
+                {
+                    Assert.True(BitConverter.DoubleToInt64Bits(value) == BitConverter.DoubleToInt64Bits(again[name]), $"{name}: {value:R} then {again[name]:R} (run {run})");
+                }
+            }
+        }
+        finally
+        {
+            ThreadPool.SetMinThreads(workers, io);
+        }
+    }
+}

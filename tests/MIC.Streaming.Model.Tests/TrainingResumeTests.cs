@@ -61,7 +61,8 @@ public class TrainingResumeTests
             var resumed = trainer.Train(split, new Progress(p => messages.Add(p.Message ?? "")), resume);
             Assert.Contains(messages, m => m.StartsWith("resumed after epoch 2", StringComparison.Ordinal));
             Assert.Equal([2], resumed.ResumedAfter!);
-            Assert.Equal((through.Epochs, through.Steps, through.BestValidRecall50, through.BestEpoch), (resumed.Epochs, resumed.Steps, resumed.BestValidRecall50, resumed.BestEpoch));
+            Assert.Equal((through.Epochs, through.Steps, through.BestEpoch), (resumed.Epochs, resumed.Steps, resumed.BestEpoch));
+            Assert.Equal(through.BestValidRecall50, resumed.BestValidRecall50, 12); // the evaluation's parallel mean may sum in another order
             AssertSameWeights(expected, Snapshot(trainer.Model));
         }
 
@@ -94,7 +95,7 @@ public class TrainingResumeTests
         using var other = new MicTrainer(ModelTestData.SmallTables, options with { LearningRate = 0.01 });
         var error = Assert.Throws<InvalidDataException>(() => other.Train(ModelTestData.SmallSplit, null, new TrainingResume(path)));
         Assert.Contains(path, error.Message, StringComparison.Ordinal);
-        Assert.Contains("other options", error.Message, StringComparison.Ordinal);
+        Assert.Contains("other options (LearningRate saved 0.001, now 0.01)", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -131,6 +131,10 @@ public class TrainSettings : ProtocolSettings
     [DefaultValue("exact")]
     public string Index { get; init; } = "exact";
 
+    [CommandOption("--resume <FILE>")]
+    [Description("Save the training state to FILE after every epoch, and continue from it when it holds the state of an earlier run with the same options (stopped or killed); removed when training ends.")]
+    public string? ResumeFile { get; init; }
+
     [CommandOption("--checkpoint <DIR>")]
     [Description("Where to write the checkpoint (weights + manifest + dataset).")]
     public string? CheckpointDir { get; init; }
@@ -166,6 +170,12 @@ public class TrainSettings : ProtocolSettings
         if (Index is not ("exact" or "auto" or "ivf"))
         {
             return ValidationResult.Error($"--index '{Index}' is unknown; use exact, auto or ivf.");
+        }
+
+        if (ResumeFile is not null && (string.IsNullOrWhiteSpace(ResumeFile) || Directory.Exists(ResumeFile)
+            || !Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(ResumeFile)))))
+        {
+            return ValidationResult.Error($"--resume '{ResumeFile}' must be a file in an existing folder.");
         }
 
         return CliValidation.FirstError(
@@ -242,13 +252,30 @@ public sealed class TrainCommand : Command<TrainSettings>
     public override int Execute(CommandContext context, TrainSettings settings, CancellationToken cancellationToken)
     {
         TorchRuntime.Initialize(new TorchOptions { Threads = settings.Threads });
+        var options = settings.ToOptions();
+        // Read (and checked against these options) before any data is loaded.
+        TrainingResume? resume = null;
+        try
+        {
+            resume = settings.ResumeFile is null ? null : new TrainingResume(settings.ResumeFile);
+            resume?.EnsureMatches(options);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new CliException($"--resume '{settings.ResumeFile}': {ex.Message}");
+        }
+
         var dataset = CliData.Load(settings);
         var split = CliData.Split(dataset, settings);
         CliData.PrintSplit(dataset, split);
-        var options = settings.ToOptions();
-        var (result, embeddings, trainer) = ModelRuns.Train(dataset, split, options, cancellationToken);
+        var (result, embeddings, trainer) = ModelRuns.Train(dataset, split, options, cancellationToken, resume);
         using (trainer)
         {
+            if (result.ResumedAfter is { } after)
+            {
+                AnsiConsole.MarkupLine($"Resumed after epoch(s) {string.Join(", ", after)} from {Markup.Escape(resume!.Path)}.");
+            }
+
             AnsiConsole.MarkupLine($"Trained {result.Epochs} epoch(s), {result.Steps} steps in {result.Seconds:F0}s ({result.ExamplesPerSecond:F0} examples/s); best valid Recall@50 {result.BestValidRecall50:F4} at epoch {result.BestEpoch}.");
             var name = ModelRuns.Name(options);
             var results = ChannelEvaluation.EvaluateSplit(embeddings, split, name, ChannelEvaluation.Reported, new ChannelOptions(), onTest: !settings.OnValid, excludeHistory: settings.ExcludeHistory, buildSpaces: ModelRuns.SpacesFor(settings.Index));
@@ -270,6 +297,8 @@ public sealed class TrainCommand : Command<TrainSettings>
                 });
                 AnsiConsole.MarkupLine($"Checkpoint written to [green]{Markup.Escape(settings.CheckpointDir)}[/].");
             }
+
+            resume?.Delete(); // kept until the results and the checkpoint are written
         }
 
         return 0;
@@ -293,7 +322,7 @@ internal static class ModelRuns
 
     public static string Name(TrainOptions o) => o.Mic.Variant == MicVariant.Base ? o.Encoder : $"{o.Encoder}+MIC({o.Mic.Variant.ToString().ToUpperInvariant()})";
 
-    public static (TrainResult Result, ModelEmbeddings Embeddings, MicTrainer Trainer) Train(MIC.Streaming.Core.Data.InteractionDataset dataset, MIC.Streaming.Core.Splits.DatasetSplit split, TrainOptions options, CancellationToken cancellationToken)
+    public static (TrainResult Result, ModelEmbeddings Embeddings, MicTrainer Trainer) Train(MIC.Streaming.Core.Data.InteractionDataset dataset, MIC.Streaming.Core.Splits.DatasetSplit split, TrainOptions options, CancellationToken cancellationToken, TrainingResume? resume = null)
     {
         var trainer = new MicTrainer(new FeatureTables(dataset), options);
         TrainResult? result = null;
@@ -313,7 +342,7 @@ internal static class ModelRuns
 
                 bar.Report(p.EpochFraction);
             });
-            result = trainer.Train(split, progress, cancellationToken);
+            result = trainer.Train(split, progress, resume, cancellationToken);
         });
         return (result!, trainer.Embeddings, trainer);
     }

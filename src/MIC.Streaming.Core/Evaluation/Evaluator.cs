@@ -59,20 +59,29 @@ public static class Evaluator
         ArgumentNullException.ThrowIfNull(rank);
         cutoffs ??= DefaultCutoffs;
         var k = cutoffs.Max();
-        var total = new MetricsAccumulator(cutoffs);
-        var gate = new object();
+        // Fixed chunks of consecutive cases, each summed in order and merged in chunk order: the
+        // means do not depend on how the thread pool scheduled the chunks (bit for bit, run to run).
+        const int Chunk = 64;
+        var chunks = new MetricsAccumulator[(cases.Count + Chunk - 1) / Chunk];
         var done = 0;
         var watch = Stopwatch.StartNew();
         Parallel.For(
             0,
-            cases.Count,
+            chunks.Length,
             new ParallelOptions { CancellationToken = cancellationToken },
-            () => (Acc: new MetricsAccumulator(cutoffs), Items: new int[k], Scores: new float[k]),
-            (i, _, local) =>
+            () => (Items: new int[k], Scores: new float[k]),
+            (chunk, _, local) =>
             {
-                var c = cases[i];
-                if (c.Targets.Length > 0)
+                var acc = new MetricsAccumulator(cutoffs);
+                var end = Math.Min(cases.Count, (chunk + 1) * Chunk);
+                for (var i = chunk * Chunk; i < end; i++)
                 {
+                    var c = cases[i];
+                    if (c.Targets.Length == 0)
+                    {
+                        continue;
+                    }
+
                     int n;
                     if (excludeHistory)
                     {
@@ -95,24 +104,25 @@ public static class Evaluator
                         n = rank(c, local.Items, local.Scores);
                     }
 
-                    local.Acc.Add(local.Items.AsSpan(0, n), c.Targets);
+                    acc.Add(local.Items.AsSpan(0, n), c.Targets);
                 }
 
-                var d = Interlocked.Increment(ref done);
-                if (progress is not null && (d & 255) == 0)
+                chunks[chunk] = acc;
+                var d = Interlocked.Add(ref done, end - (chunk * Chunk));
+                if (progress is not null)
                 {
                     progress.Report((double)d / cases.Count);
                 }
 
                 return local;
             },
-            local =>
-            {
-                lock (gate)
-                {
-                    total.Merge(local.Acc);
-                }
-            });
+            _ => { });
+        var total = new MetricsAccumulator(cutoffs);
+        foreach (var acc in chunks)
+        {
+            total.Merge(acc);
+        }
+
         progress?.Report(1.0);
         return (total, watch.Elapsed.TotalSeconds);
     }

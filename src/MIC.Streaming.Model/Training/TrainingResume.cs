@@ -79,9 +79,52 @@ public sealed class TrainingResume
 
     internal static string OptionsJson(TrainOptions options) => JsonSerializer.Serialize(options);
 
+    /// <summary>Throws <see cref="InvalidDataException"/> (naming the file) when a saved state was trained under other options.</summary>
+    public void EnsureMatches(TrainOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (Saved is not null && Saved.Options != OptionsJson(options))
+        {
+            throw new InvalidDataException($"{Path} was saved by a run with other options ({Differences(Saved.Options, OptionsJson(options))}); delete it to start this run again.");
+        }
+    }
+
+    /// <summary>"BatchSize saved 128, now 64; Mic.Lambda saved 0.7, now 0.3": the options two serialized <see cref="TrainOptions"/> disagree on.</summary>
+    internal static string Differences(string savedJson, string nowJson)
+    {
+        var saved = Flatten(System.Text.Json.Nodes.JsonNode.Parse(savedJson), "");
+        var now = Flatten(System.Text.Json.Nodes.JsonNode.Parse(nowJson), "");
+        var keys = saved.Keys.Union(now.Keys).Order(StringComparer.Ordinal);
+        return string.Join("; ", keys
+            .Where(k => saved.GetValueOrDefault(k) != now.GetValueOrDefault(k))
+            .Select(k => $"{k} saved {saved.GetValueOrDefault(k) ?? "(none)"}, now {now.GetValueOrDefault(k) ?? "(none)"}"));
+    }
+
+    private static Dictionary<string, string?> Flatten(System.Text.Json.Nodes.JsonNode? node, string path)
+    {
+        var values = new Dictionary<string, string?>(StringComparer.Ordinal);
+        if (node is System.Text.Json.Nodes.JsonObject o)
+        {
+            foreach (var (name, child) in o)
+            {
+                foreach (var pair in Flatten(child, path.Length == 0 ? name : $"{path}.{name}"))
+                {
+                    values[pair.Key] = pair.Value;
+                }
+            }
+        }
+        else
+        {
+            values[path] = node?.ToJsonString();
+        }
+
+        return values;
+    }
+
     /// <summary>Reads the saved tensors, checking the options they were trained under.</summary>
     internal (TrainingResumeHeader Header, Dictionary<string, Tensor> Tensors) Load(TrainOptions options)
     {
+        EnsureMatches(options);
         var (header, tensors) = TensorFile.Read<TrainingResumeHeader>(Path);
         if (header.Options != OptionsJson(options))
         {
@@ -90,7 +133,7 @@ public sealed class TrainingResume
                 t.Dispose();
             }
 
-            throw new InvalidDataException($"{Path} was saved by a run with other options; delete it to start this run again.{Environment.NewLine}saved: {header.Options}{Environment.NewLine}now:   {OptionsJson(options)}");
+            throw new InvalidDataException($"{Path} changed while this run was starting (it now holds a run with other options).");
         }
 
         return (header, tensors);
