@@ -16,7 +16,7 @@ namespace MIC.Streaming.Cli.Commands;
 public sealed class ReproduceSettings : ProtocolSettings
 {
     [CommandOption("--only <PARTS>")]
-    [Description("Comma-separated parts: table2, table3, figure4, pieces, lambda (default: all). figure4 reads Table 3's runs; pieces trains DSSM + full MIC with each of the paper's pieces our MIC lacked; lambda trains YouTubeDNN and ComiRec-SA + full MIC at λ 0.1 and 0.3 (when --encoders has them).")]
+    [Description("Comma-separated parts: table2, table3, figure4, pieces, lambda, levers (default: all). figure4 reads Table 3's runs; pieces trains DSSM + full MIC with each of the paper's pieces our MIC lacked; lambda trains YouTubeDNN and ComiRec-SA + full MIC at λ 0.1 and 0.3 (when --encoders has them); levers trains ComiRec-SA with the in-batch and the sampled softmax, each ± MIC, and tunes the merged channel's weights on validation users.")]
     public string? Only { get; init; }
 
     [CommandOption("--seeds <LIST>")]
@@ -102,7 +102,7 @@ public sealed class ReproduceSettings : ProtocolSettings
             // Finished runs are reused by a key over the training options only, so the scoring is fixed: test users, lists as returned (ComiRec).
             OnValid ? ValidationResult.Error("--valid is not supported by reproduce: its tables are always on the test users (validation users choose settings and epochs).") : null,
             ExcludeHistory ? ValidationResult.Error("--exclude-history is not supported by reproduce: it scores lists as returned, as ComiRec and the paper do.") : null,
-            Only is not null ? CliValidation.OneOfEach("--only", Only, ["table2", "table3", "figure4", "pieces", "lambda"]) : null,
+            Only is not null ? CliValidation.OneOfEach("--only", Only, ["table2", "table3", "figure4", "pieces", "lambda", "levers"]) : null,
             CliValidation.Integers("--seeds", Seeds),
             CliValidation.OneOfEach("--encoders", Encoders, [.. EncoderRegistry.Names]),
             TrainSettings.ParseObjective(Objective) is null ? ValidationResult.Error($"--objective '{Objective}' is unknown; use logistic, inbatch or sampled:N with N ≥ 1.") : null,

@@ -27,7 +27,10 @@ public enum ReproductionParts
     /// <summary>The encoder question: YouTubeDNN and ComiRec-SA + full MIC at λ 0.1 and 0.3, beside their vanilla and λ 0.7 runs.</summary>
     Lambda = 16,
 
-    All = Table2 | Table3 | Figure4 | Pieces | Lambda,
+    /// <summary>"A model worth serving": ComiRec-SA with one lever at a time (in-batch or sampled softmax, ± MIC), and the merged channel's weights chosen on validation users.</summary>
+    Levers = 32,
+
+    All = Table2 | Table3 | Figure4 | Pieces | Lambda | Levers,
 }
 
 /// <summary>
@@ -94,6 +97,47 @@ public static class ReproductionPlan
         ("lambda-0.3", o => o with { Mic = o.Mic with { Lambda = 0.3 } }),
     ];
 
+    /// <summary>The encoder the levers are tried on (the grid's best on Beauty and Sports).</summary>
+    public const string LeverEncoder = "comirec-sa";
+
+    /// <summary>Catalogue items drawn as negatives per step by the sampled-softmax levers (10 × batch, ComiRec's setting).</summary>
+    public const int LeverSampledNegatives = 10_240;
+
+    /// <summary>
+    /// The levers of "a model worth serving", each a variant and a change to the shared options that
+    /// sets every option it depends on (so a lever's run is the same whatever the reproduction's reading):
+    /// the in-batch softmax, the sampled softmax, and each with MIC (the in-batch reading's MIC —
+    /// pairwise UU/II, support set from step 0 — and the paper's — NT-Xent, support set after 200 steps).
+    /// </summary>
+    public static IReadOnlyList<(string Name, MicVariant Variant, Func<TrainOptions, TrainOptions> Apply)> Levers { get; } =
+    [
+        ("lever-inbatch", MicVariant.Base, o => Reading(o, 0, ContrastiveForm.Pairwise, 0)),
+        ("lever-sampled", MicVariant.Base, o => Reading(o, LeverSampledNegatives, ContrastiveForm.NtXent, 200)),
+        ("lever-inbatch-mic", MicVariant.Full, o => Reading(o, 0, ContrastiveForm.Pairwise, 0)),
+        ("lever-sampled-mic", MicVariant.Full, o => Reading(o, LeverSampledNegatives, ContrastiveForm.NtXent, 200)),
+    ];
+
+    /// <summary>A softmax objective beside the logistic loss (in-batch when <paramref name="sampled"/> is 0, else sampled over that many catalogue items), with the UU/II form and support warm-up of its reading.</summary>
+    private static TrainOptions Reading(TrainOptions o, int sampled, ContrastiveForm sameSide, int supportWarmup) =>
+        o with { Mic = o.Mic with { SoftmaxWeight = 1, SampledNegatives = sampled, SameSideForm = sameSide, SupportWarmupSteps = supportWarmup } };
+
+    /// <summary>
+    /// The lever a finished run measures, or null: a ComiRec-SA run of the lever's variant whose options
+    /// the lever leaves unchanged (a Table 2 run of the in-batch reading is the in-batch lever's run).
+    /// </summary>
+    public static string? LeverOf(ReproductionRunResult run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        if (run.Encoder != LeverEncoder || (run.Piece is not null && !run.Piece.StartsWith("lever-", StringComparison.Ordinal)))
+        {
+            return null;
+        }
+
+        var options = JsonSerializer.Serialize(run.Options);
+        return Levers.FirstOrDefault(l => l.Variant.ToString().Equals(run.Variant, StringComparison.OrdinalIgnoreCase)
+            && JsonSerializer.Serialize(l.Apply(run.Options)) == options).Name;
+    }
+
     public static IReadOnlyList<ReproductionRunSpec> Runs(ReproductionParts parts, IReadOnlyList<string> encoders, IReadOnlyList<int> seeds, TrainOptions options)
     {
         ArgumentNullException.ThrowIfNull(encoders);
@@ -149,6 +193,14 @@ public static class ReproductionPlan
                     {
                         Add(encoder, MicVariant.Full, seed, lambda);
                     }
+                }
+            }
+
+            if (parts.HasFlag(ReproductionParts.Levers) && encoders.Contains(LeverEncoder))
+            {
+                foreach (var (name, variant, apply) in Levers)
+                {
+                    Add(LeverEncoder, variant, seed, (name, apply));
                 }
             }
         }

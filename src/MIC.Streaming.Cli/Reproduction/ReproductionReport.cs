@@ -10,7 +10,7 @@ namespace MIC.Streaming.Cli.Reproduction;
 /// Figure 4's PNGs from the finished runs and the tuned baselines. Cells still to train are listed,
 /// never filled in.
 /// </summary>
-public static class ReproductionReport
+public static partial class ReproductionReport
 {
     private static readonly string[] Table2Metrics = ["Recall@20", "Recall@50", "NDCG@20", "NDCG@50", "NDCG(ComiRec)@20", "NDCG(ComiRec)@50", "HitRate@20", "HitRate@50"];
 
@@ -71,6 +71,11 @@ public static class ReproductionReport
         if (parts.HasFlag(ReproductionParts.Lambda))
         {
             Lambda(md, runs);
+        }
+
+        if (parts.HasFlag(ReproductionParts.Levers))
+        {
+            Levers(md, runs, ease);
         }
 
         OwnSpace(md, runs);

@@ -11,6 +11,9 @@ namespace MIC.Streaming.Cli.Reproduction;
 /// <summary>The representation geometry after one epoch (Figure 4 over training).</summary>
 public sealed record EpochPoint(int Epoch, double ValidRecall50, RepresentationReport Representation);
 
+/// <summary>Merged-channel weights (U2I = 1) chosen on validation users, and the test metrics of the merged channel with them.</summary>
+public sealed record TunedMerge(float WeightU2U2I, float WeightU2I2I, int ValidationUsers, Dictionary<string, double> Test);
+
 /// <summary>
 /// A finished run: training outcome, test metrics per channel, geometry at the end and after every
 /// epoch, and — for encoders with randomness at inference — the U2I recall of repeated evaluations.
@@ -52,6 +55,10 @@ public sealed record ReproductionRunResult
 
     /// <summary>Support sets' neighbour recall against exact neighbours at the last refresh (null without support sets).</summary>
     public string? SupportRecall { get; init; }
+
+    /// <summary>The merged channel with its U2U2I / U2I2I weights chosen on the validation users (lever runs only; null otherwise).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public TunedMerge? TunedMerge { get; init; }
 
     /// <summary>Test U2I Recall@50 of the same checkpoint evaluated three times (shows whether inference is deterministic).</summary>
     public required List<double> RepeatedRecall50 { get; init; }
@@ -116,6 +123,7 @@ public static class ReproductionRunner
         // One set of exact indexes serves every channel and the repeated U2I evaluations.
         Dictionary<string, Dictionary<string, double>> channels;
         var repeated = new List<double>();
+        TunedMerge? tunedMerge = null;
         using (var spaces = embeddings.BuildExactSpaces(split.Train))
         {
             channels = Channels(embeddings, spaces, split);
@@ -123,6 +131,16 @@ public static class ReproductionRunner
             for (var i = 0; i < 2; i++)
             {
                 repeated.Add(ChannelEvaluation.Evaluate(embeddings, spaces, split.Test, ChannelSet.U2I, new ChannelOptions(), [50]).Means()["Recall@50"]);
+            }
+
+            if (spec.Piece?.StartsWith("lever-", StringComparison.Ordinal) == true)
+            {
+                // The same validation users as early stopping (25 weight pairs × the merged channel).
+                var valid = spec.Options.ValidationUsers > 0 ? split.Valid.Take(spec.Options.ValidationUsers).ToList() : split.Valid;
+                var (best, _) = ChannelEvaluation.TuneMergeWeights(embeddings, spaces, valid, new ChannelOptions());
+                var test = ChannelEvaluation.Evaluate(embeddings, spaces, split.Test, ChannelSet.All, best).Means().ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal);
+                tunedMerge = new TunedMerge(best.WeightU2U2I, best.WeightU2I2I, valid.Count, test);
+                log($"  merged channel, weights chosen on {valid.Count} validation users: U2I 1, U2U2I {best.WeightU2U2I}, U2I2I {best.WeightU2I2I}; test R@50 {test["Recall@50"]:F4}");
             }
         }
 
@@ -142,6 +160,7 @@ public static class ReproductionRunner
             Epochs = epochs,
             SupportRecall = trainer.SupportRecall,
             RepeatedRecall50 = repeated,
+            TunedMerge = tunedMerge,
             FinishedUtc = DateTimeOffset.UtcNow,
         };
         // The weights beside the result (not committed: ~5–20 MB a run), so a finished run can be
