@@ -119,8 +119,8 @@ public sealed class MicModel : nn.Module
                 Capture(capture, "ui_mined_items", minedItems);
                 Capture(capture, "ui_mined_users", minedUsers);
                 var mined = (CrossChannelLoss.InfoNce(userShared, minedItems, o.Temperature, UserGroups())
-                    + CrossChannelLoss.InfoNce(itemShared, minedUsers, o.Temperature, itemGroups)) / 2;
-                ui = (ui + mined) / 2;
+                    + CrossChannelLoss.InfoNce(itemShared, minedUsers, o.Temperature, itemGroups)) / Scalars.Two;
+                ui = (ui + mined) / Scalars.Two;
             }
         }
 
@@ -138,7 +138,7 @@ public sealed class MicModel : nn.Module
             {
                 var positives = userSupport.SamplePositives(batch.UserRows);
                 Capture(capture, "uu_support", positives);
-                uu = (uu + SameSide(own, positives, userGroups, hard)) / 2;
+                uu = (uu + SameSide(own, positives, userGroups, hard)) / Scalars.Two;
             }
         }
 
@@ -153,12 +153,12 @@ public sealed class MicModel : nn.Module
             {
                 var positives = itemSupport.SamplePositives(batch.TargetIds);
                 Capture(capture, "ii_support", positives);
-                ii = (ii + SameSide(item, positives, itemGroups, hard)) / 2;
+                ii = (ii + SameSide(item, positives, itemGroups, hard)) / Scalars.Two;
             }
         }
 
-        var loss = (o.SoftmaxWeight * softmax) + (o.LogisticWeight * logistic)
-            + (o.Lambda * ((o.WeightUI * ui) + (o.WeightUU * uu) + (o.WeightII * ii)));
+        var loss = (Scalars.Of(o.SoftmaxWeight) * softmax) + (Scalars.Of(o.LogisticWeight) * logistic)
+            + (Scalars.Of(o.Lambda) * ((Scalars.Of(o.WeightUI) * ui) + (Scalars.Of(o.WeightUU) * uu) + (Scalars.Of(o.WeightII) * ii)));
         return (loss, [softmax, logistic, ui, uu, ii]);
     }
 
@@ -190,7 +190,7 @@ public sealed class MicModel : nn.Module
     private Tensor SampledSoftmax(Tensor user, Tensor item, Tensor targetIds, int negatives, double temperature, IDictionary<string, Tensor>? capture)
     {
         var ids = torch.randint(0, encoder.ItemCount, [negatives], dtype: ScalarType.Int64, device: item.device);
-        var negativeItems = encoder.EncodeItem(ids + 1);                                // [S, D]
+        var negativeItems = encoder.EncodeItem(ids + Scalars.One);                                // [S, D]
         Capture(capture, "sampled_ids", ids);
         Capture(capture, "sampled_items", negativeItems);
         return CrossChannelLoss.SampledSoftmax(user, item, negativeItems, targetIds, ids, temperature);

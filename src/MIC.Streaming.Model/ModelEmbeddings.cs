@@ -45,7 +45,7 @@ public sealed class ModelEmbeddings
         {
             using var scope = torch.NewDisposeScope();
             var len = Math.Min(Chunk, _tables.ItemCount - start);
-            var tokens = torch.arange(start + 1, start + len + 1, dtype: ScalarType.Int64, device: TorchRuntime.Device);
+            var tokens = Scalars.Range(start + 1, start + len + 1, TorchRuntime.Device);
             var o = _model.ItemOwn(tokens);
             var r = _model.ItemRelevance(o);
             Copy(o, own.AsSpan(start * d, len * d));
@@ -138,19 +138,19 @@ public sealed class ModelEmbeddings
                 return null;
             }
 
-            var plogp = torch.where(w.gt(0), w * w.clamp_min(1e-12).log(), torch.zeros_like(w));   // [B, K, L]
+            var plogp = torch.where(w.gt(Scalars.Zero), w * w.clamp_min(Scalars.Of(1e-12)).log(), torch.zeros_like(w));   // [B, K, L]
             var real = batch.HistoryMask;                                                           // [B, L]
             var positions = real.sum(1);                                                            // [B]
             if (overInterests)
             {
-                var h = -plogp.sum(1) / Math.Log(encoder.Interests);                               // [B, L]
+                var h = -plogp.sum(1) / Scalars.Of(Math.Log(encoder.Interests));                               // [B, L]
                 sum += (h * real).sum().item<float>();
                 count += (long)positions.sum().item<float>();
             }
             else
             {
-                var many = positions.gt(1);                                                         // [B]
-                var h = -plogp.sum(2) / positions.clamp_min(2).log().unsqueeze(1);                 // [B, K]
+                var many = positions.gt(Scalars.One);                                                         // [B]
+                var h = -plogp.sum(2) / positions.clamp_min(Scalars.Two).log().unsqueeze(1);                 // [B, K]
                 sum += (h * many.unsqueeze(1)).sum().item<float>();
                 count += many.sum().item<long>() * encoder.Interests;
             }

@@ -81,7 +81,7 @@ public sealed class EaseR : IRecommender
         {
             var g = tensor(gram, [itemCount, itemCount], ScalarType.Float32);
             gram = [];
-            g.diagonal().add_(Lambda);
+            g.diagonal().add_(Scalars.Of(Lambda));
             var l = linalg.cholesky(g);
             g.Dispose();
             var p = cholesky_inverse(l);

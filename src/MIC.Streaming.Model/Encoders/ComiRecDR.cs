@@ -92,6 +92,6 @@ public sealed class ComiRecDR : TwoTowerEncoder, IRoutingUserTower
     private static Tensor Squash(Tensor z)
     {
         var norm2 = (z * z).sum(-1, keepdim: true);
-        return z * (norm2 / (1 + norm2) / torch.sqrt(norm2 + 1e-9));
+        return z * (norm2 / (Scalars.One + norm2) / torch.sqrt(norm2 + Scalars.Of(1e-9)));
     }
 }

@@ -68,9 +68,9 @@ public sealed class ItemFieldEmbedding : nn.Module<Tensor, Tensor>
         if (attributes is not null)
         {
             var attrs = attributesOf.index_select(0, flat);             // [N, A]
-            var present = attrs.gt(0).unsqueeze(-1).to(ScalarType.Float32); // [N, A, 1]
+            var present = attrs.gt(Scalars.Zero).unsqueeze(-1).to(ScalarType.Float32); // [N, A, 1]
             var summed = (attributes.forward(attrs) * present).sum(1);  // [N, D]
-            fields.Add(summed / present.sum(1).clamp_min(1));
+            fields.Add(summed / present.sum(1).clamp_min(Scalars.One));
         }
 
         var stacked = torch.stack(fields, dim: 1);                      // [N, F, D]

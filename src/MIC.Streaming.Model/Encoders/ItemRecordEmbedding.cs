@@ -37,7 +37,7 @@ public sealed class ItemRecordEmbedding : nn.Module<Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(tokens);
         var recorded = usersOf.index_select(0, tokens.reshape(-1));                      // [N, R]
-        var present = recorded.gt(0).unsqueeze(-1).to(ScalarType.Float32);               // [N, R, 1]
-        return (users.forward(recorded) * present).sum(1) / present.sum(1).clamp_min(1);
+        var present = recorded.gt(Scalars.Zero).unsqueeze(-1).to(ScalarType.Float32);               // [N, R, 1]
+        return (users.forward(recorded) * present).sum(1) / present.sum(1).clamp_min(Scalars.One);
     }
 }

@@ -150,7 +150,7 @@ public abstract class TwoTowerEncoder : nn.Module
     protected Tensor MeanPoolHistory(UserBatch batch, Tensor mask)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        var weights = mask / mask.sum(1, keepdim: true).clamp_min(1);                  // [B, L]
+        var weights = mask / mask.sum(1, keepdim: true).clamp_min(Scalars.One);                  // [B, L]
         return torch.bmm(weights.unsqueeze(1), EmbeddedHistoryOf(batch)).squeeze(1);
     }
 
@@ -190,7 +190,7 @@ public abstract class TwoTowerEncoder : nn.Module
     protected static Tensor MeanPool(Tensor embedded, Tensor mask)
     {
         var m = mask.unsqueeze(-1);
-        return (embedded * m).sum(1) / m.sum(1).clamp_min(1);
+        return (embedded * m).sum(1) / m.sum(1).clamp_min(Scalars.One);
     }
 
     /// <summary>User fields [B, Fu] → [B, Fu, D] (empty [B, 0, D] when there are none).</summary>

@@ -68,15 +68,15 @@ public static class CrossChannelLoss
         // logsumexp over both parts; the right block's rows are a·bᵀ's columns (the masks are symmetric).
         var ua = nn.functional.normalize(a, dim: 1);
         var ub = nn.functional.normalize(b, dim: 1);
-        var za = ua * (1.0 / temperature);
+        var za = ua * Scalars.Of(1.0 / temperature);
         var ab = InBatchGroups.Logits(za, ub, groups.Duplicates);                      // [N, N]
         var aa = InBatchGroups.Logits(za, ua, groups.SameGroup);
-        var bb = InBatchGroups.Logits(ub * (1.0 / temperature), ub, groups.SameGroup);
+        var bb = InBatchGroups.Logits(ub * Scalars.Of(1.0 / temperature), ub, groups.SameGroup);
         var left = hardNegatives is null
             ? torch.stack([ab.logsumexp(1), aa.logsumexp(1)], 1).logsumexp(1)             // [N]
             : torch.stack([ab.logsumexp(1), aa.logsumexp(1), HardLogits(za, hardNegatives).logsumexp(1)], 1).logsumexp(1);
         var right = torch.stack([ab.logsumexp(0), bb.logsumexp(1)], 1).logsumexp(1);     // [N]
-        return ((left.mean() + right.mean()) / 2) - ab.diagonal().mean();
+        return ((left.mean() + right.mean()) / Scalars.Two) - ab.diagonal().mean();
     }
 
     /// <summary>
@@ -102,7 +102,7 @@ public static class CrossChannelLoss
         var logits = InBatchGroups.Logits(za, nn.functional.normalize(b, dim: 1), groups.Duplicates);
         var rows = hardNegatives is null ? logits.logsumexp(1)
             : torch.stack([logits.logsumexp(1), HardLogits(za, hardNegatives).logsumexp(1)], 1).logsumexp(1);
-        return ((rows.mean() + logits.logsumexp(0).mean()) / 2) - logits.diagonal().mean();
+        return ((rows.mean() + logits.logsumexp(0).mean()) / Scalars.Two) - logits.diagonal().mean();
     }
 
     /// <summary>Scaled unit anchors [N, D] against their own negatives [N, M, D] → cosine/τ logits [N, M].</summary>
@@ -158,19 +158,19 @@ public static class CrossChannelLoss
         ArgumentNullException.ThrowIfNull(itemIds);
         var u = nn.functional.normalize(users, dim: 1);
         var i = nn.functional.normalize(items, dim: 1);
-        var pos = (u * i).sum(1) / temperature;                                   // [B]
+        var pos = (u * i).sum(1) / Scalars.Of(temperature);                                   // [B]
         var negItems = i.roll(1, 0);
-        var neg = (u * negItems).sum(1) / temperature;                            // [B]
+        var neg = (u * negItems).sum(1) / Scalars.Of(temperature);                            // [B]
         var valid = itemIds.ne(itemIds.roll(1, 0)).to(ScalarType.Float32);
         var posLoss = nn.functional.binary_cross_entropy_with_logits(pos, torch.ones_like(pos));
-        var negLoss = (nn.functional.binary_cross_entropy_with_logits(neg, torch.zeros_like(neg), reduction: nn.Reduction.None) * valid).sum() / valid.sum().clamp_min(1);
+        var negLoss = (nn.functional.binary_cross_entropy_with_logits(neg, torch.zeros_like(neg), reduction: nn.Reduction.None) * valid).sum() / valid.sum().clamp_min(Scalars.One);
         return posLoss + negLoss;
     }
 
     private static long Rows(Tensor x) => (x ?? throw new ArgumentNullException(nameof(x))).shape[0];
 
     /// <summary>Unit rows scaled by 1/τ: [N, D] → [N, D], so a product with unit rows is cosine/τ.</summary>
-    private static Tensor ScaledUnit(Tensor x, double temperature) => nn.functional.normalize(x, dim: 1) * (1.0 / temperature);
+    private static Tensor ScaledUnit(Tensor x, double temperature) => nn.functional.normalize(x, dim: 1) * Scalars.Of(1.0 / temperature);
 }
 
 /// <summary>

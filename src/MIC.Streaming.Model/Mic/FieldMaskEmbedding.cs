@@ -40,9 +40,9 @@ public sealed class FieldMaskEmbedding(int maskedFields, double dropoutRate, dou
             return historyMask;
         }
 
-        var keep = torch.rand_like(historyMask).ge(HistoryDropRate).to(historyMask.dtype) * historyMask;
+        var keep = torch.rand_like(historyMask).ge(Scalars.Of(HistoryDropRate)).to(historyMask.dtype) * historyMask;
         // Rows that lost everything keep their most recent item (histories are right-aligned).
-        var empty = keep.sum(1, keepdim: true).eq(0).to(historyMask.dtype);   // [B, 1]
+        var empty = keep.sum(1, keepdim: true).eq(Scalars.Zero).to(historyMask.dtype);   // [B, 1]
         var last = torch.zeros_like(historyMask);
         last[TensorIndex.Colon, -1] = historyMask[TensorIndex.Colon, -1];
         return keep + (empty * last);

@@ -163,8 +163,8 @@ public sealed class SupportSet : IDisposable
         {
             var len = Math.Min(Chunk, n - start);
             var sims = torch.mm(unitRows.narrow(0, start, len), unitRows.t());               // [c, N]
-            var rows = torch.arange(start, start + len, device: unitRows.device);
-            sims.index_put_(torch.tensor(float.NegativeInfinity), torch.arange(len, device: unitRows.device), rows); // no self
+            var rows = Scalars.Range(start, start + len, unitRows.device);
+            sims.index_put_(torch.tensor(float.NegativeInfinity), Scalars.Range(0, len, unitRows.device), rows); // no self
             ids.Add(sims.topk(k, dim: 1).indexes);
         }
 
@@ -221,7 +221,7 @@ public sealed class SupportSet : IDisposable
             }
 
             var queryIds = torch.tensor(members[c].ToArray(), device: unitRows.device);
-            var candidateIds = candidates.Count > k ? torch.tensor(candidates.ToArray(), device: unitRows.device) : torch.arange(n, device: unitRows.device);
+            var candidateIds = candidates.Count > k ? torch.tensor(candidates.ToArray(), device: unitRows.device) : Scalars.Range(0, n, unitRows.device);
             var sims = torch.mm(unitRows.index_select(0, queryIds), unitRows.index_select(0, candidateIds).t()); // [q, m]
             sims.masked_fill_(queryIds.unsqueeze(1).eq(candidateIds.unsqueeze(0)), negativeInfinity); // no self (explicit Scalar: see CrossChannelLoss.Bias)
             var top = sims.topk(k, dim: 1).indexes;                                                        // [q, k] positions
@@ -239,7 +239,7 @@ public sealed class SupportSet : IDisposable
         var n = unitRows.shape[0];
         var rows = torch.randperm(n, generator: _generator, device: unitRows.device).narrow(0, 0, Math.Min(256, n));
         var sims = torch.mm(unitRows.index_select(0, rows), unitRows.t());             // [s, N]
-        sims.index_put_(torch.tensor(float.NegativeInfinity), torch.arange(rows.shape[0], device: unitRows.device), rows); // no self
+        sims.index_put_(torch.tensor(float.NegativeInfinity), Scalars.Range(0, rows.shape[0], unitRows.device), rows); // no self
         var truth = sims.topk(k, dim: 1).indexes;                                      // [s, k]
         var got = found.index_select(0, rows);                                         // [s, k]
         var hits = truth.unsqueeze(2).eq(got.unsqueeze(1)).any(2).sum().item<long>();
@@ -298,7 +298,7 @@ public sealed class SupportSet : IDisposable
             var sums = torch.zeros(clusters, unitRows.shape[1], device: unitRows.device).index_add(0, assigned, fit, 1.0);
             var counts = torch.bincount(assigned, minlength: clusters).unsqueeze(1).to(ScalarType.Float32);
             // An empty cluster keeps its old centroid.
-            centroids = torch.where(counts.gt(0), nn.functional.normalize(sums, dim: 1), centroids);
+            centroids = torch.where(counts.gt(Scalars.Zero), nn.functional.normalize(sums, dim: 1), centroids);
         }
 
         return torch.mm(unitRows, centroids.t()).argmax(1).MoveToOuterDisposeScope();

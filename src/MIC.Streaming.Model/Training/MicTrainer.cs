@@ -296,7 +296,7 @@ public sealed partial class MicTrainer : IDisposable
         var device = TorchRuntime.Device;
         var user = UserBatchBuilder.Build(histories, users, Tables, _options.EncoderOptions.MaxLen, device);
         var ids = torch.tensor(targets, device: device);
-        return new TrainBatch(user, ids + 1, ids, torch.tensor(rows, device: device));
+        return new TrainBatch(user, ids + Scalars.One, ids, torch.tensor(rows, device: device));
     }
 
     /// <summary>
