@@ -228,11 +228,10 @@ public sealed class ShardedServingTests(Xunit.Abstractions.ITestOutputHelper out
             Assert.All(results, r => Assert.Null(r.Error)); // never a failure
             Assert.All(results, r => Assert.True(r.Ms < 2_000, $"a query took {r.Ms:F0} ms")); // the 400 ms shard budget, plus the tower and the merge on a busy 2-core box
             Assert.All(results.Where(r => !r.Partial), r => Assert.True(r.Exact)); // a whole answer is an exact one
-            if (replicas == 1)
-            {
-                Assert.Contains(after, r => r.Partial); // the killed silo's shards were missing for a while
-            }
-            else
+            // Without replicas, answers may be partial while the killed silo's shards move; whether any
+            // query falls in that window is timing (a fresh-clone run had none: the shards re-activated on
+            // the survivors first). GrainShardSetTests shows the budget rule that makes them partial.
+            if (replicas > 1)
             {
                 Assert.DoesNotContain(after, r => r.Partial); // the other replica answered
             }
