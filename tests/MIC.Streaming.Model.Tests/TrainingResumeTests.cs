@@ -99,6 +99,19 @@ public class TrainingResumeTests
     }
 
     [Fact]
+    public void A_State_Of_Another_Format_Is_Refused_Naming_The_File()
+    {
+        using var dir = new TempDir();
+        var path = Path.Combine(dir.Path, "future.state");
+        var options = ModelTestData.Options("dssm", MicVariant.Base);
+        TensorFile.Write(path, new TrainingResumeHeader { FormatVersion = 2, Options = System.Text.Json.JsonSerializer.Serialize(options) }, []);
+
+        var error = Assert.Throws<InvalidDataException>(() => new TrainingResume(path).EnsureMatches(options));
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains("format 2", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TensorFile_RoundTrips_Tensors_And_Rejects_A_Truncated_File()
     {
         using var dir = new TempDir();

@@ -6,7 +6,10 @@ namespace MIC.Streaming.Model.Training;
 /// <summary>The counters of a run saved at an epoch boundary (the tensors travel beside it in the same <see cref="TensorFile"/>).</summary>
 public sealed record TrainingResumeHeader
 {
-    public int FormatVersion { get; init; } = 1;
+    /// <summary>The layout of the saved state; a state of another layout is refused.</summary>
+    public int FormatVersion { get; init; } = CurrentFormat;
+
+    public const int CurrentFormat = 1;
 
     /// <summary>The run's <see cref="TrainOptions"/> as JSON: a state saved under other options is refused.</summary>
     public required string Options { get; init; }
@@ -83,6 +86,11 @@ public sealed class TrainingResume
     public void EnsureMatches(TrainOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (Saved is not null && Saved.FormatVersion != TrainingResumeHeader.CurrentFormat)
+        {
+            throw new InvalidDataException($"{Path} holds a training state of format {Saved.FormatVersion}; this build reads format {TrainingResumeHeader.CurrentFormat}. Delete it to start this run again.");
+        }
+
         if (Saved is not null && Saved.Options != OptionsJson(options))
         {
             throw new InvalidDataException($"{Path} was saved by a run with other options ({Differences(Saved.Options, OptionsJson(options))}); delete it to start this run again.");
