@@ -132,6 +132,13 @@ public class TrainingResumeTests
             t.Dispose();
         }
 
+        // Copied in chunks (spans stop at 2 GiB): 48 bytes through 20-byte chunks round-trip too.
+        TensorFile.Write(path, new { Note = "chunks" }, [new("a", a)], chunkBytes: 20);
+        var (_, chunked) = TensorFile.Read<Dictionary<string, string>>(path, chunkBytes: 20);
+        Assert.Equal(a.data<float>().ToArray(), chunked["a"].data<float>().ToArray());
+        chunked["a"].Dispose();
+
+        TensorFile.Write(path, new { Note = "x" }, [new("a", a), new("b", b), new("empty", empty)]);
         var bytes = File.ReadAllBytes(path);
         File.WriteAllBytes(path, bytes[..^8]);
         Assert.ThrowsAny<IOException>(() => TensorFile.Read<Dictionary<string, string>>(path));

@@ -20,8 +20,14 @@ public static class TensorFile
 
     private sealed record Header(JsonElement Meta, List<Entry> Tensors);
 
+    /// <summary>Bytes moved per copy: a span is limited to 2 GiB, and an embedding table of a large catalogue is bigger.</summary>
+    private const int DefaultChunkBytes = 1 << 30;
+
     /// <summary>Writes <paramref name="meta"/> (any JSON-serialisable value) and the tensors to <paramref name="path"/>, replacing it atomically.</summary>
-    public static void Write<TMeta>(string path, TMeta meta, IReadOnlyList<KeyValuePair<string, Tensor>> tensors)
+    public static void Write<TMeta>(string path, TMeta meta, IReadOnlyList<KeyValuePair<string, Tensor>> tensors) =>
+        Write(path, meta, tensors, DefaultChunkBytes);
+
+    internal static void Write<TMeta>(string path, TMeta meta, IReadOnlyList<KeyValuePair<string, Tensor>> tensors, int chunkBytes)
     {
         ArgumentNullException.ThrowIfNull(tensors);
         var header = new Header(JsonSerializer.SerializeToElement(meta), [.. tensors.Select(t => new Entry(t.Key, t.Value.dtype.ToString(), t.Value.shape))]);
@@ -39,9 +45,12 @@ public static class TensorFile
             foreach (var (_, tensor) in tensors)
             {
                 using var cpu = tensor.detach().cpu().contiguous();
-                if (cpu.numel() > 0)
+                using var flat = cpu.reshape(-1);
+                var step = Math.Max(1, chunkBytes / (int)flat.ElementSize);
+                for (long start = 0; start < flat.numel(); start += step)
                 {
-                    stream.Write(cpu.bytes);
+                    using var chunk = flat.narrow(0, start, Math.Min(step, flat.numel() - start));
+                    stream.Write(chunk.bytes);
                 }
             }
 
@@ -56,7 +65,9 @@ public static class TensorFile
         ?? throw new InvalidDataException($"{path}: the header is empty.");
 
     /// <summary>Reads the header's caller part and every tensor (CPU tensors owned by the caller, outside any dispose scope).</summary>
-    public static (TMeta Meta, Dictionary<string, Tensor> Tensors) Read<TMeta>(string path)
+    public static (TMeta Meta, Dictionary<string, Tensor> Tensors) Read<TMeta>(string path) => Read<TMeta>(path, DefaultChunkBytes);
+
+    internal static (TMeta Meta, Dictionary<string, Tensor> Tensors) Read<TMeta>(string path, int chunkBytes)
     {
         var header = ReadHeader(path, out var dataStart);
         var meta = header.Meta.Deserialize<TMeta>() ?? throw new InvalidDataException($"{path}: the header is empty.");
@@ -74,11 +85,15 @@ public static class TensorFile
 
                 var tensor = empty(entry.Shape, dtype).DetachFromDisposeScope();
                 tensors[entry.Name] = tensor;
-                if (tensor.numel() > 0)
+                using var flat = tensor.view(-1);
+                var step = Math.Max(1, chunkBytes / (int)flat.ElementSize);
+                var buffer = new byte[Math.Min(flat.numel(), step) * flat.ElementSize];
+                for (long start = 0; start < flat.numel(); start += step)
                 {
-                    var bytes = new byte[tensor.numel() * tensor.ElementSize];
+                    using var chunk = flat.narrow(0, start, Math.Min(step, flat.numel() - start));
+                    var bytes = buffer.AsSpan(0, (int)(chunk.numel() * chunk.ElementSize));
                     stream.ReadExactly(bytes);
-                    tensor.bytes = bytes;
+                    chunk.bytes = bytes;
                 }
             }
 
