@@ -143,8 +143,9 @@ public sealed class ReproduceSettings : ProtocolSettings
 
 /// <summary>
 /// <c>mic reproduce</c>: the paper's Tables 2–3 and Figure 4 on one dataset, resumable — each finished
-/// run is a file under <c>--out</c>/runs and is never trained again; the tables are rewritten after
-/// every run, so an interrupted reproduction leaves complete tables of what finished.
+/// run is a file under <c>--out</c>/runs and is never trained again, and a run in progress continues
+/// from its last finished epoch; the tables are rewritten after every run, so an interrupted
+/// reproduction leaves complete tables of what finished.
 /// </summary>
 public sealed class ReproduceCommand : Command<ReproduceSettings>
 {
