@@ -48,7 +48,7 @@ public static class MicApp
         Add<ChaosCommand>(config, "chaos", "Load and audit of scripts/chaos.sh: known clicks and fixed-rate queries against a running cluster, then every history checked.");
         Add<ReportCommand>(config, "report", "Plot the streaming trainer's online (prequential) Recall@K per channel, updated vs frozen, with model-version change points (PNG).");
         Add<TrainCommand>(config, "train", "Train an encoder (dssm, youtubednn, comirec-sa, comirec-dr) vanilla or +MIC; evaluate U2I / U2U2I / U2I2I / merged; write a checkpoint.");
-        Add<ReproduceCommand>(config, "reproduce", "The paper's Tables 2–3, Figure 4 and the levers on one dataset beside tuned MostPop/ItemCF/UserCF/EASE; resumable (finished runs kept, a stopped run continues from its last epoch); markdown, CSV and PNGs.");
+        Add<ReproduceCommand>(config, "reproduce", "The paper's Tables 2–3, Figure 4 and levers beside tuned baselines; resumable by run and epoch; markdown, CSV, PNGs.");
         Add<ExperimentCommand>(config, "experiment", "Grid of encoder × variant × channel × seeds → summary.md / .csv (mean ± sd) and every run.");
         config.AddBranch("data", data =>
         {

@@ -29,6 +29,9 @@ public static class Scalars
 
     public static Scalar Two => Of(2L);
 
+    /// <summary>−∞, what masked logits are filled with.</summary>
+    public static Scalar NegativeInfinity => Of(double.NegativeInfinity);
+
     /// <summary><c>torch.arange(start, stop)</c> as int64 with every Scalar held across the native call (its two-argument overload converts the step implicitly).</summary>
     public static torch.Tensor Range(long start, long stop, torch.Device? device = null)
     {

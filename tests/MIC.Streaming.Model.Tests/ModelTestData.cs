@@ -27,3 +27,9 @@ internal static class ModelTestData
 
     public static DatasetSplit SmallSplit => ComiRecSplitter.Split(Small, seed: 1, maxLen: 10);
 }
+
+/// <summary>Training progress reported to a callback on the training thread.</summary>
+internal sealed class ProgressSink(Action<TrainProgress> report) : IProgress<TrainProgress>
+{
+    public void Report(TrainProgress value) => report(value);
+}

@@ -45,7 +45,7 @@ public class TrainerTests
             options = options with { Mic = options.Mic with { SupportWarmupSteps = warmup } };
             using var trainer = new MicTrainer(ModelTestData.SmallTables, options);
             var messages = new List<string>();
-            trainer.Train(ModelTestData.SmallSplit, new Progress(p => messages.Add(p.Message ?? string.Empty)));
+            trainer.Train(ModelTestData.SmallSplit, new ProgressSink(p => messages.Add(p.Message ?? string.Empty)));
             Assert.Equal(2, trainer.Step);
             if (warmup == 0)
             {
@@ -57,11 +57,6 @@ public class TrainerTests
                 Assert.Null(trainer.SupportRecall); // not built during the 2 steps of warm-up
             }
         }
-    }
-
-    private sealed class Progress(Action<TrainProgress> report) : IProgress<TrainProgress>
-    {
-        public void Report(TrainProgress value) => report(value);
     }
 
     [Fact]

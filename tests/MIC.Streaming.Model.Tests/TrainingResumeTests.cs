@@ -41,7 +41,7 @@ public class TrainingResumeTests
         using (var cts = new CancellationTokenSource())
         using (var trainer = new MicTrainer(ModelTestData.SmallTables, options))
         {
-            var progress = new Progress(p =>
+            var progress = new ProgressSink(p =>
             {
                 if (p.ValidRecall50 is not null && p.Epoch == 2)
                 {
@@ -58,7 +58,7 @@ public class TrainingResumeTests
         using (var trainer = new MicTrainer(ModelTestData.SmallTables, options))
         {
             var messages = new List<string>();
-            var resumed = trainer.Train(split, new Progress(p => messages.Add(p.Message ?? "")), resume);
+            var resumed = trainer.Train(split, new ProgressSink(p => messages.Add(p.Message ?? "")), resume);
             Assert.Contains(messages, m => m.StartsWith("resumed after epoch 2", StringComparison.Ordinal));
             Assert.Equal([2], resumed.ResumedAfter!);
             Assert.Equal((through.Epochs, through.Steps, through.BestEpoch), (resumed.Epochs, resumed.Steps, resumed.BestEpoch));
@@ -157,10 +157,5 @@ public class TrainingResumeTests
         {
             Assert.True(values.AsSpan().SequenceEqual(actual[name]), $"{name} differs after resuming");
         }
-    }
-
-    private sealed class Progress(Action<TrainProgress> report) : IProgress<TrainProgress>
-    {
-        public void Report(TrainProgress value) => report(value);
     }
 }

@@ -59,9 +59,7 @@ public sealed class ComiRecSA : TwoTowerEncoder, ISelfAttentiveUserTower
         var len = h.shape[1];
         var withPos = h + positions.narrow(0, positions.shape[0] - len, len);          // right-aligned positions
         var scores = w2.forward(torch.tanh(w1.forward(withPos))).transpose(1, 2);      // [B, K, L]
-        using var masked = (-1e9f).ToScalar(); // explicit and kept alive across the native call (see CrossChannelLoss.Bias)
-        scores = scores.masked_fill(mask.unsqueeze(1).eq(Scalars.Zero), masked);
-        GC.KeepAlive(masked);
+        scores = scores.masked_fill(mask.unsqueeze(1).eq(Scalars.Zero), Scalars.Of(-1e9));
         return nn.functional.softmax(scores, dim: -1);                                 // [B, K, L]
     }
 

@@ -141,9 +141,7 @@ public static class CrossChannelLoss
         var u = ScaledUnit(users, temperature);
         var pos = (u * nn.functional.normalize(items, dim: 1)).sum(1, keepdim: true);   // [B, 1]
         var same = targetIds.unsqueeze(1).eq(negativeIds.unsqueeze(0));                 // [B, S]
-        using var negativeInfinity = float.NegativeInfinity.ToScalar();
-        var neg = torch.mm(u, nn.functional.normalize(negatives, dim: 1).t()).masked_fill(same, negativeInfinity);
-        GC.KeepAlive(negativeInfinity);
+        var neg = torch.mm(u, nn.functional.normalize(negatives, dim: 1).t()).masked_fill(same, Scalars.NegativeInfinity);
         return (torch.cat([pos, neg], 1).logsumexp(1, keepdim: true) - pos).mean();
     }
 
@@ -213,14 +211,6 @@ public sealed class InBatchGroups
     internal static Tensor Logits(Tensor za, Tensor zb, Tensor? mask) =>
         mask is null ? torch.mm(za, zb.t()) : torch.addmm(mask, za, zb.t(), 1f, 1f);
 
-    private static Tensor Bias(Tensor drop)
-    {
-        // An explicit Scalar kept alive across the native call: an implicit float → Scalar temporary
-        // can be finalized by the GC while libtorch still reads it ("Expected false to be true" from
-        // c10::Scalar::toFloat, seen in a long demo run).
-        using var negativeInfinity = float.NegativeInfinity.ToScalar();
-        var bias = torch.zeros(drop.shape, dtype: ScalarType.Float32, device: drop.device).masked_fill(drop, negativeInfinity);
-        GC.KeepAlive(negativeInfinity);
-        return bias;
-    }
+    private static Tensor Bias(Tensor drop) =>
+        torch.zeros(drop.shape, dtype: ScalarType.Float32, device: drop.device).masked_fill(drop, Scalars.NegativeInfinity);
 }

@@ -201,7 +201,6 @@ public sealed class SupportSet : IDisposable
         var probe = Math.Min(_probe, cells);
         var nearest = torch.mm(centroids, centroids.t()).topk(probe, dim: 1).indexes.data<long>().ToArray(); // [cells, probe]
         var result = torch.empty(n, k, dtype: ScalarType.Int64, device: unitRows.device);
-        using var negativeInfinity = float.NegativeInfinity.ToScalar();
         for (var c = 0; c < cells; c++)
         {
             if (members[c].Count == 0)
@@ -223,12 +222,11 @@ public sealed class SupportSet : IDisposable
             var queryIds = torch.tensor(members[c].ToArray(), device: unitRows.device);
             var candidateIds = candidates.Count > k ? torch.tensor(candidates.ToArray(), device: unitRows.device) : Scalars.Range(0, n, unitRows.device);
             var sims = torch.mm(unitRows.index_select(0, queryIds), unitRows.index_select(0, candidateIds).t()); // [q, m]
-            sims.masked_fill_(queryIds.unsqueeze(1).eq(candidateIds.unsqueeze(0)), negativeInfinity); // no self (explicit Scalar: see CrossChannelLoss.Bias)
+            sims.masked_fill_(queryIds.unsqueeze(1).eq(candidateIds.unsqueeze(0)), Scalars.NegativeInfinity); // no self
             var top = sims.topk(k, dim: 1).indexes;                                                        // [q, k] positions
             result.index_copy_(0, queryIds, candidateIds.index_select(0, top.flatten()).view(top.shape[0], k));
         }
 
-        GC.KeepAlive(negativeInfinity);
         return result.MoveToOuterDisposeScope();
     }
 

@@ -82,68 +82,76 @@ public sealed class TrainingResume
 
     internal static string OptionsJson(TrainOptions options) => JsonSerializer.Serialize(options);
 
-    /// <summary>Throws <see cref="InvalidDataException"/> (naming the file) when a saved state was trained under other options.</summary>
+    /// <summary>Throws <see cref="InvalidDataException"/> (naming the file) when a saved state has another format or was trained under other options.</summary>
     public void EnsureMatches(TrainOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (Saved is not null && Saved.FormatVersion != TrainingResumeHeader.CurrentFormat)
+        if (Saved is not null)
         {
-            throw new InvalidDataException($"{Path} holds a training state of format {Saved.FormatVersion}; this build reads format {TrainingResumeHeader.CurrentFormat}. Delete it to start this run again.");
-        }
-
-        if (Saved is not null && Saved.Options != OptionsJson(options))
-        {
-            throw new InvalidDataException($"{Path} was saved by a run with other options ({Differences(Saved.Options, OptionsJson(options))}); delete it to start this run again.");
+            Check(Saved, options);
         }
     }
 
-    /// <summary>"BatchSize saved 128, now 64; Mic.Lambda saved 0.7, now 0.3": the options two serialized <see cref="TrainOptions"/> disagree on.</summary>
-    internal static string Differences(string savedJson, string nowJson)
-    {
-        var saved = Flatten(System.Text.Json.Nodes.JsonNode.Parse(savedJson), "");
-        var now = Flatten(System.Text.Json.Nodes.JsonNode.Parse(nowJson), "");
-        var keys = saved.Keys.Union(now.Keys).Order(StringComparer.Ordinal);
-        return string.Join("; ", keys
-            .Where(k => saved.GetValueOrDefault(k) != now.GetValueOrDefault(k))
-            .Select(k => $"{k} saved {saved.GetValueOrDefault(k) ?? "(none)"}, now {now.GetValueOrDefault(k) ?? "(none)"}"));
-    }
-
-    private static Dictionary<string, string?> Flatten(System.Text.Json.Nodes.JsonNode? node, string path)
-    {
-        var values = new Dictionary<string, string?>(StringComparer.Ordinal);
-        if (node is System.Text.Json.Nodes.JsonObject o)
-        {
-            foreach (var (name, child) in o)
-            {
-                foreach (var pair in Flatten(child, path.Length == 0 ? name : $"{path}.{name}"))
-                {
-                    values[pair.Key] = pair.Value;
-                }
-            }
-        }
-        else
-        {
-            values[path] = node?.ToJsonString();
-        }
-
-        return values;
-    }
-
-    /// <summary>Reads the saved tensors, checking the options they were trained under.</summary>
+    /// <summary>Reads the saved tensors, checking the header they were saved with.</summary>
     internal (TrainingResumeHeader Header, Dictionary<string, Tensor> Tensors) Load(TrainOptions options)
     {
-        EnsureMatches(options);
         var (header, tensors) = TensorFile.Read<TrainingResumeHeader>(Path);
-        if (header.Options != OptionsJson(options))
+        try
+        {
+            Check(header, options);
+        }
+        catch
         {
             foreach (var t in tensors.Values)
             {
                 t.Dispose();
             }
 
-            throw new InvalidDataException($"{Path} changed while this run was starting (it now holds a run with other options).");
+            throw;
         }
 
         return (header, tensors);
+    }
+
+    private void Check(TrainingResumeHeader header, TrainOptions options)
+    {
+        if (header.FormatVersion != TrainingResumeHeader.CurrentFormat)
+        {
+            throw new InvalidDataException($"{Path} holds a training state of format {header.FormatVersion}; this build reads format {TrainingResumeHeader.CurrentFormat}. Delete it to start this run again.");
+        }
+
+        var now = OptionsJson(options);
+        if (header.Options != now)
+        {
+            throw new InvalidDataException($"{Path} was saved by a run with other options ({Differences(header.Options, now)}); delete it to start this run again.");
+        }
+    }
+
+    /// <summary>"BatchSize saved 128, now 64; Mic.Lambda saved 0.7, now 0.3": the options two serialized <see cref="TrainOptions"/> disagree on.</summary>
+    internal static string Differences(string savedJson, string nowJson)
+    {
+        var saved = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var now = new Dictionary<string, string?>(StringComparer.Ordinal);
+        Flatten(System.Text.Json.Nodes.JsonNode.Parse(savedJson), "", saved);
+        Flatten(System.Text.Json.Nodes.JsonNode.Parse(nowJson), "", now);
+        return string.Join("; ", saved.Keys.Union(now.Keys).Order(StringComparer.Ordinal)
+            .Where(k => saved.GetValueOrDefault(k) != now.GetValueOrDefault(k))
+            .Select(k => $"{k} saved {saved.GetValueOrDefault(k) ?? "(none)"}, now {now.GetValueOrDefault(k) ?? "(none)"}"));
+    }
+
+    /// <summary>Leaf values of a JSON tree by dotted path.</summary>
+    private static void Flatten(System.Text.Json.Nodes.JsonNode? node, string path, Dictionary<string, string?> into)
+    {
+        if (node is System.Text.Json.Nodes.JsonObject o)
+        {
+            foreach (var (name, child) in o)
+            {
+                Flatten(child, path.Length == 0 ? name : $"{path}.{name}", into);
+            }
+        }
+        else
+        {
+            into[path] = node?.ToJsonString();
+        }
     }
 }
