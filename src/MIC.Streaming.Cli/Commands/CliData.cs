@@ -77,10 +77,13 @@ internal static class CliData
         }
     }
 
-    public static DatasetSplit Split(InteractionDataset dataset, ProtocolSettings settings) => settings.Protocol switch
+    public static DatasetSplit Split(InteractionDataset dataset, ProtocolSettings settings) => Split(dataset, settings, settings.MaxLen);
+
+    /// <summary>The settings' split with evaluation histories cut at <paramref name="maxLen"/> instead of --max-len (the same users and targets).</summary>
+    public static DatasetSplit Split(InteractionDataset dataset, ProtocolSettings settings, int maxLen) => settings.Protocol switch
     {
-        "leave-last-out" => LeaveLastOutSplitter.Split(dataset, settings.MaxLen),
-        _ => ComiRecSplitter.Split(dataset, settings.Seed, settings.MaxLen),
+        "leave-last-out" => LeaveLastOutSplitter.Split(dataset, maxLen),
+        _ => ComiRecSplitter.Split(dataset, settings.Seed, maxLen),
     };
 
     public static void PrintStats(InteractionDataset d)

@@ -4,6 +4,7 @@ using System.Text.Json;
 using MIC.Streaming.Cli.Reproduction;
 using MIC.Streaming.Core.Baselines;
 using MIC.Streaming.Core.Evaluation;
+using MIC.Streaming.Core.Splits;
 using MIC.Streaming.Model;
 using MIC.Streaming.Model.Encoders;
 using MIC.Streaming.Model.Mic;
@@ -163,14 +164,15 @@ public sealed class ReproduceCommand : Command<ReproduceSettings>
         var plan = ReproductionPlan.Runs(settings.Parts, CliValidation.List(settings.Encoders), seeds, settings.ToOptions());
         // --report-only never trains, baselines included (EASE on Sports takes minutes per λ).
         var baselines = settings.ReportOnly && !File.Exists(Path.Combine(outDir, "baselines.json")) ? [] : Baselines(outDir, split, settings, cancellationToken);
-        var geometryCases = split.Valid.Take(settings.ValidUsers == 0 ? split.Valid.Count : settings.ValidUsers).ToList();
+        // The max-len lever reads longer histories: it is scored on the same users with theirs cut at its own length.
+        var splits = new ReproductionSplits(split, settings.MaxLen, maxLen => CliData.Split(dataset, settings, maxLen));
         var done = plan.Count(p => File.Exists(ReproductionRunner.PathOf(runsDir, p)));
         AnsiConsole.MarkupLine(Markup.Escape($"{plan.Count} runs planned, {done} already finished under {runsDir}."));
         var report = ReproductionReport.Write(outDir, dataset.Name, settings.Parts, plan, ReproductionRunner.LoadAll(runsDir), baselines);
         if (!settings.ReportOnly)
         {
             // Finished runs whose weights are here get what later code measures (minutes, not a retraining).
-            if (ReproductionRunner.Remeasure(plan, dataset, split, runsDir, line => AnsiConsole.MarkupLine(Markup.Escape(line))) > 0)
+            if (ReproductionRunner.Remeasure(plan, dataset, splits.For, runsDir, line => AnsiConsole.MarkupLine(Markup.Escape(line))) > 0)
             {
                 report = ReproductionReport.Write(outDir, dataset.Name, settings.Parts, plan, ReproductionRunner.LoadAll(runsDir), baselines);
             }
@@ -185,7 +187,9 @@ public sealed class ReproduceCommand : Command<ReproduceSettings>
                 }
 
                 AnsiConsole.MarkupLine(Markup.Escape($"[{DateTime.Now:HH:mm:ss}] run {index} of {plan.Count}: {spec.Model} seed {spec.Seed} ({spec.Key})"));
-                var result = ReproductionRunner.Run(spec, dataset, split, geometryCases, runsDir, line => AnsiConsole.MarkupLine(Markup.Escape(line)), cancellationToken);
+                var runSplit = splits.For(spec);
+                var geometryCases = runSplit.Valid.Take(settings.ValidUsers == 0 ? runSplit.Valid.Count : settings.ValidUsers).ToList();
+                var result = ReproductionRunner.Run(spec, dataset, runSplit, geometryCases, runsDir, line => AnsiConsole.MarkupLine(Markup.Escape(line)), cancellationToken);
                 AnsiConsole.MarkupLine(Markup.Escape($"  done: {result.Train.Epochs} epochs (best {result.Train.BestEpoch}), test U2I R@50 {result.Channels["U2I"]["Recall@50"]:F4}, merged {result.Channels["Merged"]["Recall@50"]:F4}"));
                 report = ReproductionReport.Write(outDir, dataset.Name, settings.Parts, plan, ReproductionRunner.LoadAll(runsDir), baselines);
             }
@@ -196,7 +200,7 @@ public sealed class ReproduceCommand : Command<ReproduceSettings>
     }
 
     /// <summary>The --baselines (MostPop and the tuned ItemCF, UserCF, EASE by default) on the same split, computed once per output folder.</summary>
-    private static List<TunedBaseline> Baselines(string outDir, MIC.Streaming.Core.Splits.DatasetSplit split, ReproduceSettings settings, CancellationToken cancellationToken)
+    private static List<TunedBaseline> Baselines(string outDir, DatasetSplit split, ReproduceSettings settings, CancellationToken cancellationToken)
     {
         var path = Path.Combine(outDir, "baselines.json");
         if (File.Exists(path))

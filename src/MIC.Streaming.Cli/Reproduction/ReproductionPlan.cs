@@ -110,7 +110,8 @@ public static class ReproductionPlan
     /// The levers of "a model worth serving", each a variant and a change to the shared options that
     /// sets every option it depends on (so a lever's run is the same whatever the reproduction's reading):
     /// the in-batch softmax, the sampled softmax, and each with MIC (the in-batch reading's MIC —
-    /// pairwise UU/II, support set from step 0 — and the paper's — NT-Xent, support set after 200 steps).
+    /// pairwise UU/II, support set from step 0 — and the paper's — NT-Xent, support set after 200 steps),
+    /// and the in-batch softmax with a longer history (<see cref="LeverMaxLen"/>).
     /// </summary>
     public static IReadOnlyList<(string Name, MicVariant Variant, Func<TrainOptions, TrainOptions> Apply)> Levers { get; } =
     [
@@ -118,7 +119,14 @@ public static class ReproductionPlan
         ("lever-sampled", MicVariant.Base, o => Reading(o, LeverSampledNegatives, ContrastiveForm.NtXent, 200)),
         ("lever-inbatch-mic", MicVariant.Full, o => Reading(o, 0, ContrastiveForm.Pairwise, 0)),
         ("lever-sampled-mic", MicVariant.Full, o => Reading(o, LeverSampledNegatives, ContrastiveForm.NtXent, 200)),
+        ("lever-inbatch-maxlen50", MicVariant.Base, o => Reading(o, 0, ContrastiveForm.Pairwise, 0) with { EncoderOptions = o.EncoderOptions with { MaxLen = LeverMaxLen } }),
     ];
+
+    /// <summary>
+    /// The history length of the max-len lever: the model reads up to this many recent items, and its
+    /// evaluation users see as many (their split is cut there, not at the reproduction's --max-len).
+    /// </summary>
+    public const int LeverMaxLen = 50;
 
     /// <summary>A softmax objective beside the logistic loss (in-batch when <paramref name="sampled"/> is 0, else sampled over that many catalogue items), with the UU/II form and support warm-up of its reading.</summary>
     private static TrainOptions Reading(TrainOptions o, int sampled, ContrastiveForm sameSide, int supportWarmup) =>
@@ -134,6 +142,11 @@ public static class ReproductionPlan
         if (run.Encoder != LeverEncoder || (run.Piece is not null && !run.Piece.StartsWith("lever-", StringComparison.Ordinal)))
         {
             return null;
+        }
+
+        if (run.Piece is not null)
+        {
+            return Levers.FirstOrDefault(l => l.Name == run.Piece).Name;
         }
 
         var options = JsonSerializer.Serialize(run.Options);

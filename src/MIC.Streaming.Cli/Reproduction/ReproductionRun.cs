@@ -177,9 +177,10 @@ public static class ReproductionRunner
     /// whose weights are not here (trained elsewhere, or before weights were kept) are left as they
     /// are. Returns how many runs were re-measured.
     /// </summary>
-    public static int Remeasure(IReadOnlyList<ReproductionRunSpec> plan, InteractionDataset dataset, DatasetSplit split, string runsDir, Action<string> log)
+    public static int Remeasure(IReadOnlyList<ReproductionRunSpec> plan, InteractionDataset dataset, Func<ReproductionRunSpec, DatasetSplit> splitOf, string runsDir, Action<string> log)
     {
         ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(splitOf);
         ArgumentNullException.ThrowIfNull(log);
         var count = 0;
         foreach (var spec in plan)
@@ -190,6 +191,7 @@ public static class ReproductionRunner
                 continue;
             }
 
+            var split = splitOf(spec);
             var tables = FeatureTables.For(dataset, split.Train, spec.Options.EncoderOptions);
             using var model = MicTrainer.CreateModel(tables, spec.Options);
             model.load(weights);
