@@ -17,7 +17,7 @@ namespace MIC.Streaming.Cli.Commands;
 public sealed class ReproduceSettings : ProtocolSettings
 {
     [CommandOption("--only <PARTS>")]
-    [Description("Comma-separated parts: table2, table3, figure4, pieces, lambda, levers (default: all). figure4 reads Table 3's runs; pieces trains DSSM + full MIC with each of the paper's pieces our MIC lacked; lambda trains YouTubeDNN and ComiRec-SA + full MIC at λ 0.1 and 0.3 (when --encoders has them); levers trains ComiRec-SA with the in-batch and the sampled softmax, each ± MIC, and tunes the merged channel's weights on validation users.")]
+    [Description("Comma-separated parts: table2, table3, figure4, pieces, lambda, levers (default: all). figure4 reads Table 3's runs; pieces trains DSSM + full MIC with each of the paper's pieces our MIC lacked; lambda trains YouTubeDNN and ComiRec-SA + full MIC at λ 0.1 and 0.3 (when --encoders has them); levers trains ComiRec-SA with the in-batch and the sampled softmax, each ± MIC, and the in-batch softmax at max-len 50, and tunes the merged channel's weights on validation users.")]
     public string? Only { get; init; }
 
     [CommandOption("--seeds <LIST>")]
