@@ -33,12 +33,13 @@ public static partial class ReproductionReport
             var best = channels.Select(c => MeanSd(group.Select(r => r.Channels[c]["Recall@50"])).Mean)
                 .Append(tuned.Count == 0 ? double.NaN : MeanSd(tuned.Select(r => r.TunedMerge!.Test["Recall@50"])).Mean)
                 .Where(double.IsFinite).Max();
-            var ratio = easeRecall is { } e && e > 0 ? (best / e).ToString("F2", CultureInfo.InvariantCulture) + "×" : "–";
+            var ratio = OverEase(best, ease);
             var epochs = string.Join(", ", group.Select(r => $"{r.Train.Epochs} ({r.Train.BestEpoch})"));
             var speed = string.Join(", ", group.Select(r => r.Train.ExamplesPerSecond.ToString("F0", CultureInfo.InvariantCulture)));
             md.AppendLine(CultureInfo.InvariantCulture, $"| {name["lever-".Length..]} | {group.Count} | {string.Join(" | ", channels.Select(c => Format(MeanSd(group.Select(r => r.Channels[c]["Recall@50"])))))} | {tunedCell} | {ratio} | {epochs} | {speed} |");
         }
 
+        md.Append(EaseRow(ease, ["–"], channels.Select(_ => "Recall@50"), "–", "1.00×", "–", "–"));
         md.AppendLine();
         if (easeRecall is { } recall)
         {

@@ -55,12 +55,12 @@ public static partial class ReproductionReport
 
         if (parts.HasFlag(ReproductionParts.Table3) || parts.HasFlag(ReproductionParts.Figure4))
         {
-            Table3(md, paperRuns);
+            Table3(md, paperRuns, ease);
         }
 
         if (parts.HasFlag(ReproductionParts.Figure4))
         {
-            Figure4(md, outDir, dataset, paperRuns);
+            Figure4(md, outDir, dataset, paperRuns, ease);
         }
 
         if (parts.HasFlag(ReproductionParts.Pieces))
@@ -70,7 +70,7 @@ public static partial class ReproductionReport
 
         if (parts.HasFlag(ReproductionParts.Lambda))
         {
-            Lambda(md, runs);
+            Lambda(md, runs, ease);
         }
 
         if (parts.HasFlag(ReproductionParts.Levers))
@@ -78,7 +78,7 @@ public static partial class ReproductionReport
             Levers(md, runs, ease);
         }
 
-        OwnSpace(md, runs);
+        OwnSpace(md, runs, ease);
         Diagnostics(md, runs);
         Baselines(md, baselines);
         var path = Path.Combine(outDir, "REPRODUCTION.md");
@@ -101,7 +101,7 @@ public static partial class ReproductionReport
             foreach (var channel in new[] { "U2I", "Merged" })
             {
                 var cells = Table2Metrics.Select(m => MeanSd(g.Select(r => r.Channels[channel][m]))).ToArray();
-                var ratio = ease is null ? "–" : (cells[1].Mean / ease.Result.Metrics["Recall@50"]).ToString("F2", CultureInfo.InvariantCulture) + "×";
+                var ratio = OverEase(cells[1].Mean, ease);
                 md.AppendLine(CultureInfo.InvariantCulture, $"| {g.Key} | {channel} | {g.Count()} | {string.Join(" | ", cells.Select(Format))} | {ratio} |");
                 csv.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{g.Key},{channel},{g.Count()},{string.Join(',', cells.Select(c => $"{c.Mean:F6},{c.Sd:F6}"))},{(ease is null ? string.Empty : (cells[1].Mean / ease.Result.Metrics["Recall@50"]).ToString("F4", CultureInfo.InvariantCulture))}"));
             }
@@ -109,7 +109,7 @@ public static partial class ReproductionReport
 
         foreach (var b in baselines)
         {
-            var ratio = ease is null ? "–" : (b.Result.Metrics["Recall@50"] / ease.Result.Metrics["Recall@50"]).ToString("F2", CultureInfo.InvariantCulture) + "×";
+            var ratio = OverEase(b.Result.Metrics["Recall@50"], ease);
             md.AppendLine(CultureInfo.InvariantCulture, $"| {b.Label} | – | – | {string.Join(" | ", Table2Metrics.Select(m => b.Result.Metrics[m].ToString("F4", CultureInfo.InvariantCulture)))} | {ratio} |");
         }
 
@@ -134,14 +134,14 @@ public static partial class ReproductionReport
         md.AppendLine();
     }
 
-    private static void Table3(StringBuilder md, List<ReproductionRunResult> runs)
+    private static void Table3(StringBuilder md, List<ReproductionRunResult> runs, TunedBaseline? ease)
     {
         string[] channels = ["U2I", "U2U2I", "U2I2I", "Merged"];
         var dssm = runs.Where(r => r.Encoder == "dssm").ToList();
         md.AppendLine("## Table 3: DSSM, each contrastive channel alone, every inference channel (test R@50 and NDCG@50, mean ± sd)");
         md.AppendLine();
-        md.AppendLine("| variant | seeds | " + string.Join(" | ", channels.Select(c => $"{c} R@50")) + " | " + string.Join(" | ", channels.Select(c => $"{c} NDCG@50")) + " |");
-        md.AppendLine("|---|---|" + string.Concat(Enumerable.Repeat("---|", channels.Length * 2)));
+        md.AppendLine("| variant | seeds | " + string.Join(" | ", channels.Select(c => $"{c} R@50")) + " | " + string.Join(" | ", channels.Select(c => $"{c} NDCG@50")) + " | best R@50 ÷ EASE |");
+        md.AppendLine("|---|---|" + string.Concat(Enumerable.Repeat("---|", (channels.Length * 2) + 1)));
         foreach (var variant in ReproductionPlan.Table3Variants.Select(v => v.ToString().ToLowerInvariant()))
         {
             var g = dssm.Where(r => r.Variant == variant).ToList();
@@ -150,9 +150,10 @@ public static partial class ReproductionReport
                 continue;
             }
 
-            md.AppendLine(CultureInfo.InvariantCulture, $"| {(variant == "base" ? "vanilla" : "MIC-" + variant.ToUpperInvariant())} | {g.Count} | {string.Join(" | ", channels.Select(c => Format(MeanSd(g.Select(r => r.Channels[c]["Recall@50"])))))} | {string.Join(" | ", channels.Select(c => Format(MeanSd(g.Select(r => r.Channels[c]["NDCG@50"])))))} |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {(variant == "base" ? "vanilla" : "MIC-" + variant.ToUpperInvariant())} | {g.Count} | {string.Join(" | ", channels.Select(c => Format(MeanSd(g.Select(r => r.Channels[c]["Recall@50"])))))} | {string.Join(" | ", channels.Select(c => Format(MeanSd(g.Select(r => r.Channels[c]["NDCG@50"])))))} | {OverEase(channels.Max(c => MeanSd(g.Select(r => r.Channels[c]["Recall@50"])).Mean), ease)} |");
         }
 
+        md.Append(EaseRow(ease, ["–"], channels.Select(_ => "Recall@50").Concat(channels.Select(_ => "NDCG@50")), "1.00×"));
         md.AppendLine();
         md.AppendLine("Does each contrastive channel win its own inference channel against vanilla (R@50)?");
         md.AppendLine();
@@ -176,7 +177,7 @@ public static partial class ReproductionReport
         md.AppendLine();
     }
 
-    private static void Figure4(StringBuilder md, string outDir, string dataset, List<ReproductionRunResult> runs)
+    private static void Figure4(StringBuilder md, string outDir, string dataset, List<ReproductionRunResult> runs, TunedBaseline? ease)
     {
         var dssm = runs.Where(r => r.Encoder == "dssm").ToList();
         md.AppendLine("## Figure 4: alignment and uniformity (U2I space, test users; lower is better) against Recall@50");
@@ -201,6 +202,8 @@ public static partial class ReproductionReport
             points.Add(new GeometryPoint(label, a.Mean, uu.Mean, iu.Mean, rec.Mean));
         }
 
+        // EASE has no embeddings to measure: its recall is the floor the geometry's recall stands beside.
+        md.Append(EaseRow(ease, ["–", "–", "–", "–"], ["Recall@50"]));
         md.AppendLine();
         if (points.Count > 0)
         {
@@ -268,14 +271,15 @@ public static partial class ReproductionReport
             var reference = sameSeeds.Count == 0 ? double.NaN : MeanSd(sameSeeds.Select(r => r.Channels["U2I"]["Recall@50"])).Mean;
             var merged = MeanSd(group.Select(r => r.Channels["Merged"]["Recall@50"]));
             var epochs = string.Join(", ", group.Select(r => $"{r.Train.Epochs} ({r.Train.BestEpoch})"));
-            md.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {group.Count} | {string.Join(" | ", channels.Select(c => Format(MeanSd(group.Select(r => r.Channels[c]["Recall@50"])))))} | {u2i.Mean / reference:F3}× | {(ease is null ? "–" : (merged.Mean / ease.Result.Metrics["Recall@50"]).ToString("F2", CultureInfo.InvariantCulture) + "×")} | {epochs} |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {group.Count} | {string.Join(" | ", channels.Select(c => Format(MeanSd(group.Select(r => r.Channels[c]["Recall@50"])))))} | {u2i.Mean / reference:F3}× | {OverEase(merged.Mean, ease)} | {epochs} |");
         }
 
+        md.Append(EaseRow(ease, ["–"], channels.Select(_ => "Recall@50"), "–", "1.00×", "–"));
         md.AppendLine();
     }
 
     /// <summary>The encoder question's λ: vanilla, λ 0.1, 0.3 and the paper's 0.7 per encoder.</summary>
-    private static void Lambda(StringBuilder md, List<ReproductionRunResult> runs)
+    private static void Lambda(StringBuilder md, List<ReproductionRunResult> runs, TunedBaseline? ease)
     {
         md.AppendLine("## The encoder question: MIC's weight λ (test R@50, mean ± sd over seeds)");
         md.AppendLine();
@@ -298,13 +302,14 @@ public static partial class ReproductionReport
             }
         }
 
+        md.Append(EaseRow(ease, ["–"], Enumerable.Repeat("Recall@50", ReproductionPlan.Lambdas.Count + 2)));
         md.AppendLine();
         md.AppendLine("(n): seeds finished. λ weighs the contrastive terms against the logistic base loss.");
         md.AppendLine();
     }
 
     /// <summary>The encoder question's serving reading: the same checkpoints scored from the shared space (as trained) and from the own spaces.</summary>
-    private static void OwnSpace(StringBuilder md, List<ReproductionRunResult> runs)
+    private static void OwnSpace(StringBuilder md, List<ReproductionRunResult> runs, TunedBaseline? ease)
     {
         string[] channels = ["U2I", "U2U2I", "U2I2I", "Merged"];
         var measured = runs.Where(r => r.OwnSpaceChannels is not null).ToList();
@@ -326,6 +331,7 @@ public static partial class ReproductionReport
             md.AppendLine(CultureInfo.InvariantCulture, $"| {g.Key} | {g.Count()} | {string.Join(" | ", channels.Select(c => $"{Format(MeanSd(g.Select(r => r.Channels[c]["Recall@50"])))} → {Format(MeanSd(g.Select(r => r.OwnSpaceChannels![c]["Recall@50"])))}"))} | {own.Mean / shared.Mean:F3}× |");
         }
 
+        md.Append(EaseRow(ease, ["–"], channels.Select(_ => "Recall@50"), "–"));
         md.AppendLine();
     }
 
