@@ -73,7 +73,7 @@ public static class ReproductionPlan
 
     public const int PieceItemUserSlots = 20;
 
-    /// <summary>The item-4 pieces, each a change to the shared options (DSSM + full MIC), item 3's exact support set, and the four pieces at once.</summary>
+    /// <summary>The item-4 pieces, each a change to the shared options (DSSM + full MIC), item 3's exact support set, items 2–3's other readings alone, and the four pieces at once.</summary>
     public static IReadOnlyList<(string Name, Func<TrainOptions, TrainOptions> Apply)> Pieces { get; } =
     [
         ("cross-positives", o => o with { Mic = o.Mic with { CrossPositives = true } }),
@@ -83,6 +83,11 @@ public static class ReproductionPlan
         // Item 3's comparison, not a piece of the paper: every support-set search exact (the default
         // searches banks above 4,096 rows approximately, finding ~0.8 of the exact user neighbours on Beauty).
         ("exact-support", o => o with { Mic = o.Mic with { SupportExactBelow = int.MaxValue } }),
+        // Items 2 and 3's other readings, each alone against the paper's: UU/II in the pairwise form
+        // (N−1 negatives each way) and the support set built at step 0 from the untrained model. Under
+        // a reproduction that already uses that reading, the run is the full-MIC run and is not repeated.
+        ("pairwise-uu-ii", o => o with { Mic = o.Mic with { SameSideForm = ContrastiveForm.Pairwise } }),
+        ("support-from-step-0", o => o with { Mic = o.Mic with { SupportWarmupSteps = 0 } }),
         ("all-pieces", o => o with
         {
             Mic = o.Mic with { CrossPositives = true, HardNegatives = PieceHardNegatives },
