@@ -308,6 +308,25 @@ public sealed class FailFastTests : IDisposable
     }
 
     [Fact]
+    public void Reproduce_Pieces_UnderTheInBatchReading_NameTheFullRunForThePiecesItAlreadyReads()
+    {
+        // Under the in-batch reading, items 2 and 3's other readings (pairwise UU/II, support set from
+        // step 0) are the reading itself: the plan trains them once, as full MIC, and the table must say
+        // so instead of showing an empty row.
+        var outDir = Path.Combine(_dir.Path, "pieces-inbatch");
+        var result = Run(["reproduce", "--synthetic-users", "300", "--synthetic-items", "120", "--seeds", "1", "--only", "pieces", "--epochs", "1", "--batch", "64", "--valid-users", "30", "--objective", "inbatch", "--same-side", "pairwise", "--support-warmup", "0", "--baselines", "mostpop", "--out", outDir]);
+        Assert.True(result.Code == 0, result.Error + result.Output);
+        Assert.Equal(1 + ReproductionPlan.Pieces.Count - 2, Directory.GetFiles(Path.Combine(outDir, "runs"), "*.json").Length);
+        var report = File.ReadAllText(Path.Combine(outDir, "REPRODUCTION.md"));
+        foreach (var name in new[] { "pairwise-uu-ii", "support-from-step-0" })
+        {
+            Assert.Contains($"| {name} | 0 | this reading already trains it this way: the full MIC row |", report, StringComparison.Ordinal);
+        }
+
+        Assert.Matches(@"\| cross-positives \| 1 \| 0\.\d{4} ± 0\.0000 \|", report);
+    }
+
+    [Fact]
     public void Reproduce_Lambda_TrainsEachLambdaBesideVanillaAndTheTableRun()
     {
         var all = ReproductionPlan.Runs(ReproductionParts.All, ["dssm", "youtubednn", "comirec-sa"], [2020], new ReproduceSettings().ToOptions());

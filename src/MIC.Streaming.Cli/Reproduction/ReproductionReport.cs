@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using MIC.Streaming.Core.Evaluation;
+using MIC.Streaming.Model.Training;
 using MIC.Streaming.Reports;
 
 namespace MIC.Streaming.Cli.Reproduction;
@@ -256,12 +257,16 @@ public static partial class ReproductionReport
         md.AppendLine();
         md.AppendLine("| run | seeds | " + string.Join(" | ", channels.Select(c => $"{c} R@50")) + " | U2I ÷ full MIC (same seeds) | merged ÷ EASE | epochs (best) |");
         md.AppendLine("|---|---|" + string.Concat(Enumerable.Repeat("---|", channels.Length + 3)));
-        foreach (var (name, group) in new[] { ("full MIC (no piece)", full) }
-            .Concat(ReproductionPlan.Pieces.Select(p => (p.Name, runs.Where(r => r.Piece == p.Name).ToList()))))
+        var reading = full.FirstOrDefault()?.Options;
+        foreach (var (name, apply, group) in new[] { ("full MIC (no piece)", (Func<TrainOptions, TrainOptions>?)null, full) }
+            .Concat(ReproductionPlan.Pieces.Select(p => (p.Name, (Func<TrainOptions, TrainOptions>?)p.Apply, runs.Where(r => r.Piece == p.Name).ToList()))))
         {
             if (group.Count == 0)
             {
-                md.AppendLine(CultureInfo.InvariantCulture, $"| {name} | 0 | {string.Join(" | ", channels.Select(_ => "–"))} | – | – | – |");
+                // A piece that changes nothing under this reproduction's reading (pairwise-uu-ii under the
+                // in-batch reading, say) is the full-MIC run itself: the plan does not train it twice.
+                var why = reading is not null && apply is not null && apply(reading) == reading ? "this reading already trains it this way: the full MIC row" : "–";
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {name} | 0 | {why} | {string.Join(" | ", channels.Skip(1).Select(_ => "–"))} | – | – | – |");
                 continue;
             }
 
