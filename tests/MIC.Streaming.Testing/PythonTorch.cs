@@ -46,3 +46,28 @@ public sealed class PythonTorchFactAttribute : FactAttribute
         }
     }
 }
+
+/// <summary>A fact that runs only where numpy and scipy import under /usr/bin/python3 (the test command installs them).</summary>
+public sealed class PythonScipyFactAttribute : FactAttribute
+{
+    private static readonly Lazy<bool> Importable = new(() =>
+    {
+        try
+        {
+            using var p = Process.Start(new ProcessStartInfo("/usr/bin/python3", "-c \"import numpy, scipy.sparse\"") { RedirectStandardError = true, RedirectStandardOutput = true })!;
+            return p.WaitForExit(60_000) && p.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    });
+
+    public PythonScipyFactAttribute()
+    {
+        if (!Importable.Value)
+        {
+            Skip = "numpy/scipy are not installed (apt-get install python3-numpy python3-scipy)";
+        }
+    }
+}
