@@ -6,18 +6,21 @@ namespace MIC.Streaming.Testing;
 /// <summary>Where Debian's python3-torch is, for the PyTorch cross-checks.</summary>
 public static class PythonTorch
 {
-    private static readonly Lazy<bool> Importable = new(() =>
+    private static readonly Lazy<bool> Importable = new(() => Imports("torch, numpy"));
+
+    /// <summary>True when <c>/usr/bin/python3 -c "import {modules}"</c> succeeds.</summary>
+    public static bool Imports(string modules)
     {
         try
         {
-            using var p = Process.Start(new ProcessStartInfo("/usr/bin/python3", "-c \"import torch, numpy\"") { RedirectStandardError = true, RedirectStandardOutput = true })!;
+            using var p = Process.Start(new ProcessStartInfo("/usr/bin/python3", $"-c \"import {modules}\"") { RedirectStandardError = true, RedirectStandardOutput = true })!;
             return p.WaitForExit(60_000) && p.ExitCode == 0;
         }
         catch (System.ComponentModel.Win32Exception)
         {
             return false;
         }
-    });
+    }
 
     /// <summary>True when <c>/usr/bin/python3 -c "import torch, numpy"</c> succeeds.</summary>
     public static bool Available => Importable.Value;
@@ -50,18 +53,7 @@ public sealed class PythonTorchFactAttribute : FactAttribute
 /// <summary>A fact that runs only where numpy and scipy import under /usr/bin/python3 (the test command installs them).</summary>
 public sealed class PythonScipyFactAttribute : FactAttribute
 {
-    private static readonly Lazy<bool> Importable = new(() =>
-    {
-        try
-        {
-            using var p = Process.Start(new ProcessStartInfo("/usr/bin/python3", "-c \"import numpy, scipy.sparse\"") { RedirectStandardError = true, RedirectStandardOutput = true })!;
-            return p.WaitForExit(60_000) && p.ExitCode == 0;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return false;
-        }
-    });
+    private static readonly Lazy<bool> Importable = new(() => PythonTorch.Imports("numpy, scipy.sparse"));
 
     public PythonScipyFactAttribute()
     {
