@@ -16,6 +16,10 @@ internal static class CliRun
         try
         {
             var app = new CommandAppTester();
+            // The tester's console is as wide as int.MaxValue (no wrapping), so a Rule, which fills the
+            // width, would build a 2-billion-character line and end in OutOfMemoryException. `mic`
+            // itself renders at 200 columns (Program.cs); so does the tester.
+            app.Console.Profile.Width = 200;
             app.Configure(MicApp.Configure);
             Spectre.Console.AnsiConsole.Console = app.Console; // the commands write through the static console
             var result = app.Run(args);

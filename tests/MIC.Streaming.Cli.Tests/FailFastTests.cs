@@ -98,6 +98,21 @@ public sealed class FailFastTests : IDisposable
         }
     }
 
+    [Fact]
+    public void A_Command_That_Draws_A_Rule_Then_Fails_Reports_Its_Own_Error_In_Process()
+    {
+        // The in-process harness's console was int.MaxValue columns wide: the offline demo's opening
+        // Rule built a line that long and the run ended, after ~30 s, in OutOfMemoryException instead
+        // of the data error. (The old demo path with a bad silo setting died the same way.)
+        var bad = _dir.Write("no-items.txt", "justone\n");
+        var (code, error, output) = Run("offline-demo", "--data", bad, "--format", "s3rec");
+
+        Assert.Equal(1, code);
+        Assert.DoesNotContain("OutOfMemoryException", error, StringComparison.Ordinal);
+        Assert.Contains("no-items.txt:1: expected 'user item [item ...]'", error, StringComparison.Ordinal);
+        Assert.Contains("MIC.Streaming offline demo", output, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("Trainer__KeepVersions", "abc", "Trainer:KeepVersions")] // the binder's error
     [InlineData("Serving__LiveSequenceTimeout", "00:10:00", "Serving:LiveSequenceTimeout")] // a validator's

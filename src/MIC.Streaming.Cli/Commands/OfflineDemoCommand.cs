@@ -22,10 +22,9 @@ public sealed class OfflineDemoSettings : TrainSettings
 }
 
 /// <summary>
-/// <c>mic demo</c>: the main job on a fresh machine. Generates the planted synthetic data (or loads
-/// --data), splits it with the ComiRec protocol, evaluates the baselines, trains a short DSSM+MIC and
-/// prints every channel beside them. (The streaming demo — Kafka, Orleans, live refresh — replaces
-/// this once the streaming core lands.)
+/// <c>mic offline-demo</c>: the offline half of the live demo (<c>mic demo</c>) without Kafka, Orleans
+/// or HTTP. Generates the planted synthetic data (or loads --data), splits it with the ComiRec
+/// protocol, evaluates the tuned baselines, trains a short DSSM+MIC and prints every channel beside them.
 /// </summary>
 public sealed class OfflineDemoCommand : Command<OfflineDemoSettings>
 {
