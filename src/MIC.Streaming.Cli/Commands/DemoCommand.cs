@@ -2,7 +2,6 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using MIC.Streaming.Cli.Streaming;
-using MIC.Streaming.Core.Metrics;
 using MIC.Streaming.Faiss;
 using MIC.Streaming.Grains.Serving;
 using MIC.Streaming.Ingestion;

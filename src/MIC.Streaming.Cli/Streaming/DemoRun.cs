@@ -6,8 +6,6 @@ using MIC.Streaming.Core.Metrics;
 using MIC.Streaming.Grains.Serving;
 using MIC.Streaming.Hosting;
 using MIC.Streaming.Ingestion;
-using MIC.Streaming.Model.Training;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
 using MIC.Streaming.Cli.Commands;
