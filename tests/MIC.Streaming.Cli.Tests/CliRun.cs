@@ -16,10 +16,10 @@ internal static class CliRun
         try
         {
             var app = new CommandAppTester();
-            // The tester's console is as wide as int.MaxValue (no wrapping), so a Rule, which fills the
-            // width, would build a 2-billion-character line and end in OutOfMemoryException. `mic`
-            // itself renders at 200 columns (Program.cs); so does the tester.
-            app.Console.Profile.Width = 200;
+            // The tester's console is int.MaxValue columns wide, so that no table or line wraps; but a
+            // Rule fills the width, and building a 2-billion-character line ends in OutOfMemoryException.
+            // 10,000 columns wraps nothing the tests read and keeps a Rule at 10 KB.
+            app.Console.Profile.Width = 10_000;
             app.Configure(MicApp.Configure);
             Spectre.Console.AnsiConsole.Console = app.Console; // the commands write through the static console
             var result = app.Run(args);
