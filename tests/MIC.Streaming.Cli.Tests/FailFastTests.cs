@@ -54,6 +54,10 @@ public sealed class FailFastTests : IDisposable
     [InlineData("bench index --kinds exact,ivf-pq7", "--kinds", "'ivf-pq7'")]
     [InlineData("bench index --kinds ivf-lsh", "--kinds", "'ivf-lsh'")]
     [InlineData("reproduce --exclude-history", "--exclude-history", "not supported")]
+    [InlineData("bench streaming --rps -1", "--rps", "-1")] // was "Non-negative number required." after starting Redis
+    [InlineData("bench streaming --seconds 0", "--seconds", "0")]
+    [InlineData("bench streaming --skip-ingest --skip-serving", "--skip-ingest", "--skip-serving")]
+    [InlineData("offline-demo --demo-epochs 0", "--demo-epochs", "0")] // was the trainer's unnamed error after the baselines ran
     public void BadOption_FailsBeforeWork_NamingOptionAndValue(string commandLine, string option, string value)
     {
         var (code, error, _) = Run(commandLine.Split(' '));

@@ -73,6 +73,18 @@ public sealed class BenchStreamingSettings : CommandSettings
 
     [CommandOption("--skip-serving")]
     public bool SkipServing { get; init; }
+
+    public override ValidationResult Validate() => CliValidation.FirstError(
+        CliValidation.AtLeast("--events", Events, 1),
+        CliValidation.AtLeast("--users", Users, 1),
+        CliValidation.AtLeast("--items", Items, 1),
+        CliValidation.AtLeast("--rps", Rps, 1),
+        CliValidation.AtLeast("--seconds", Seconds, 1),
+        CliValidation.AtLeast("--fresh-rate", FreshRate, 1),
+        CliValidation.Positive("--commit-interval", CommitInterval),
+        CliValidation.AtLeast("--max-batch", MaxBatch, 1),
+        CliValidation.AtLeast("--warmup-events", WarmupEvents, 0),
+        SkipIngest && SkipServing ? ValidationResult.Error("--skip-ingest with --skip-serving leaves nothing to measure.") : null);
 }
 
 /// <summary>

@@ -19,6 +19,12 @@ public sealed class OfflineDemoSettings : TrainSettings
     [Description("Epochs of the demo's DSSM+MIC training (kept short so the demo finishes in about a minute).")]
     [DefaultValue(3)]
     public int DemoEpochs { get; init; } = 3;
+
+    public override ValidationResult Validate()
+    {
+        var baseResult = base.Validate();
+        return baseResult.Successful ? CliValidation.FirstError(CliValidation.AtLeast("--demo-epochs", DemoEpochs, 1)) : baseResult;
+    }
 }
 
 /// <summary>
