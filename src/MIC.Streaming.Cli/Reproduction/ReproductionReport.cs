@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using MIC.Streaming.Core.Evaluation;
-using MIC.Streaming.Model.Training;
 using MIC.Streaming.Reports;
 
 namespace MIC.Streaming.Cli.Reproduction;
@@ -66,7 +65,7 @@ public static partial class ReproductionReport
 
         if (parts.HasFlag(ReproductionParts.Pieces))
         {
-            Pieces(md, runs, ease);
+            Pieces(md, runs, plan, ease);
         }
 
         if (parts.HasFlag(ReproductionParts.Lambda))
@@ -247,7 +246,7 @@ public static partial class ReproductionReport
         }
     }
 
-    private static void Pieces(StringBuilder md, List<ReproductionRunResult> runs, TunedBaseline? ease)
+    private static void Pieces(StringBuilder md, List<ReproductionRunResult> runs, IReadOnlyList<ReproductionRunSpec> plan, TunedBaseline? ease)
     {
         string[] channels = ["U2I", "U2U2I", "U2I2I", "Merged"];
         var full = runs.Where(r => r.Encoder == "dssm" && r.Variant == "full" && r.Piece is null).ToList();
@@ -257,15 +256,15 @@ public static partial class ReproductionReport
         md.AppendLine();
         md.AppendLine("| run | seeds | " + string.Join(" | ", channels.Select(c => $"{c} R@50")) + " | U2I ÷ full MIC (same seeds) | merged ÷ EASE | epochs (best) |");
         md.AppendLine("|---|---|" + string.Concat(Enumerable.Repeat("---|", channels.Length + 3)));
-        var reading = full.FirstOrDefault()?.Options;
-        foreach (var (name, apply, group) in new[] { ("full MIC (no piece)", (Func<TrainOptions, TrainOptions>?)null, full) }
-            .Concat(ReproductionPlan.Pieces.Select(p => (p.Name, (Func<TrainOptions, TrainOptions>?)p.Apply, runs.Where(r => r.Piece == p.Name).ToList()))))
+        // A piece that changes nothing under this reproduction's reading (pairwise-uu-ii under the in-batch
+        // reading, say) has the full-MIC run's key, so the plan holds no run of its own for it.
+        var planned = plan.Select(p => p.Piece).ToHashSet(StringComparer.Ordinal);
+        foreach (var (name, isPiece, group) in new[] { ("full MIC (no piece)", false, full) }
+            .Concat(ReproductionPlan.Pieces.Select(p => (p.Name, true, runs.Where(r => r.Piece == p.Name).ToList()))))
         {
             if (group.Count == 0)
             {
-                // A piece that changes nothing under this reproduction's reading (pairwise-uu-ii under the
-                // in-batch reading, say) is the full-MIC run itself: the plan does not train it twice.
-                var why = reading is not null && apply is not null && apply(reading) == reading ? "this reading already trains it this way: the full MIC row" : "–";
+                var why = isPiece && !planned.Contains(name) ? "this reading already trains it this way: the full MIC row" : "–";
                 md.AppendLine(CultureInfo.InvariantCulture, $"| {name} | 0 | {why} | {string.Join(" | ", channels.Skip(1).Select(_ => "–"))} | – | – | – |");
                 continue;
             }
