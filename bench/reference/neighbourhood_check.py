@@ -83,13 +83,14 @@ def split(seqs, seed, max_len=20, dotnet=False):
     n = len(seqs)
     # Train users in line order under our split: UserCF's tied neighbours are then the smaller ids, as ours.
     train = [seqs[u] for u in (sorted(order[: int(n * 0.8)]) if dotnet else order[: int(n * 0.8)])]
-    test = []
+    test, test_users = [], []
     for u in order[int(n * (0.8 + 0.1)):]:
         s = seqs[u]
         k = int(len(s) * 0.8)
         if 0 < k < len(s):
             test.append((s[max(0, k - max_len):k], s[k:]))
-    return train, test
+            test_users.append(u)
+    return train, test, test_users
 
 
 def recall_at(ranked, targets):
@@ -105,12 +106,10 @@ def main():
     dotnet = "--dotnet-split" in sys.argv
     seqs = load(path, our_ids=dotnet)
     items = 1 + max(max(s) for s in seqs)
-    train, test = split(seqs, seed, dotnet=dotnet)
+    train, test, test_users = split(seqs, seed, dotnet=dotnet)
     if "--print-test-users" in sys.argv:
         # The test users' line numbers (0-based), in split order: checks the shuffle against ours.
-        order = dotnet_order(len(seqs), seed) if dotnet else np.random.default_rng(seed).permutation(len(seqs))
-        kept = [u for u in order[int(len(seqs) * (0.8 + 0.1)):] if 0 < int(len(seqs[u]) * 0.8) < len(seqs[u])]
-        print("test users:", " ".join(str(u) for u in kept))
+        print("test users:", " ".join(str(u) for u in test_users))
     fold_in = "--fold-in" in sys.argv  # hypothesis check: evaluation users' visible histories join the co-occurrence counts
     rows, cols = [], []
     for u, s in enumerate(train + ([h for h, _ in test] if fold_in else [])):
